@@ -1,0 +1,3 @@
+from guarantor.cli import main
+
+main()

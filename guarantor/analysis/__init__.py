@@ -1,0 +1,1 @@
+"""The value plan: assembles facts from the other domains into one saved analysis."""

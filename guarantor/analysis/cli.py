@@ -1,0 +1,125 @@
+"""`guarantor analyze` (the main job) and `guarantor analyses` (what was saved).
+
+The database, the analysis service and the report are imported when these commands run, so
+commands that need none of them (`classify` above all, where start-up is most of the time) do
+not pay for importing SQLAlchemy, Alembic and Jinja.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.table import Table
+
+from guarantor.console import err, out
+from guarantor.settings import get_settings
+from guarantor.workspace import loader
+
+if TYPE_CHECKING:
+    from guarantor.analysis.service import Analysis
+
+
+def analyze(
+    workspace: Path | None = typer.Argument(None, help="guarantor.yaml or its folder (default: here)."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write the HTML report here."),
+    as_json: bool = typer.Option(False, "--json", help="Print the analysis as JSON."),
+) -> None:
+    """Assess every task, find orphan work and outcome gaps, and write the value plan."""
+    from guarantor.analysis import repository
+    from guarantor.analysis import service as svc
+    from guarantor.clock import utcnow
+    from guarantor.data.files import data_dir
+    from guarantor.db.session import open_session
+    from guarantor.report.html import render
+    from guarantor.tasks.catalogue import read_occupations
+    from guarantor.tasks.cli import load_model
+
+    settings = get_settings()
+    path = loader.resolve(workspace)
+    text = path.read_text(encoding="utf-8")
+    ws = loader.parse(text, str(path))[0]
+    model = load_model()
+    occupations = read_occupations(data_dir(settings))
+    with open_session(settings) as session:
+        previous = repository.latest(session, ws.name)
+        analysis = svc.analyze(ws, str(path), text, model, occupations, utcnow(), previous)
+        record = repository.add(session, svc.to_record(analysis))
+        trend = [
+            (r.created_at.strftime("%m-%d %H:%M"), r.hours_freed)
+            for r in reversed(repository.history(session, ws.name, limit=20))
+        ]
+        result = record.result
+    if output:
+        tmp = output.with_name(output.name + ".partial")
+        tmp.write_text(render(result, trend), encoding="utf-8")
+        tmp.replace(output)
+        err.print(f"Report written to {output}")
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    elif not output or sys.stdout.isatty():
+        _summary(analysis)
+
+
+def _summary(a: Analysis) -> None:
+    out.print(f"[bold]{a.workspace}[/]: AI frees [bold]{a.hours_freed:.1f} h[/] of {a.hours_week:g} h a week.")
+    table = Table()
+    for col in ("person", "role", "h/week", "freed", "exposed h"):
+        table.add_column(col, justify="right" if col[0] in "hfe" and col != "person" else "left")
+    for p in a.people:
+        table.add_row(
+            p.name,
+            p.occupation or p.role,
+            f"{p.hours_week:g}",
+            f"{p.hours_freed:.1f}",
+            f"{p.hours_exposed:.1f}",
+        )
+    out.print(table)
+    out.print(
+        f"{len(a.orphan_tasks)} task(s) serve no outcome; {len(a.unserved_outcomes)} outcome(s) have no work; "
+        f"{len(a.outcomes_without_indicator)} outcome(s) lack an indicator or target."
+    )
+    for g in a.plan.freed_hours_go_to:
+        out.print(f"  {g.person}: {g.hours:.1f} h → {g.outcome or 'define outcomes'} ({g.why})")
+
+
+def analyses(
+    workspace_name: str | None = typer.Option(None, "--workspace", help="Only this workspace."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List saved analyses, newest first, to see a role shift over time."""
+    from guarantor.analysis import repository
+    from guarantor.db.session import open_session
+
+    with open_session(get_settings()) as session:
+        rows: list[dict[str, Any]] = [
+            {
+                "id": r.id,
+                "created_at": r.created_at.isoformat(),
+                "workspace": r.workspace_name,
+                "hours_week": r.hours_week,
+                "hours_freed": r.hours_freed,
+                "model": r.model_version,
+                "people": {p.person_id: p.hours_freed for p in r.people},
+            }
+            for r in repository.history(session, workspace_name)
+        ]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table(title="Saved analyses")
+    for col in ("id", "when (UTC)", "workspace", "h/week", "freed", "per person"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            str(r["created_at"])[:16],
+            str(r["workspace"]),
+            f"{r['hours_week']:g}",
+            f"{r['hours_freed']:.1f}",
+            ", ".join(f"{k} {v:.1f}" for k, v in r["people"].items()),
+        )
+    out.print(table)

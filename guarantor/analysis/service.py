@@ -1,0 +1,318 @@
+"""The value plan of a workspace, in the four steps of the shift from tasks to outcomes.
+
+1. the outcomes that matter beyond the tasks; 2. what AI can take over; 3. where the freed hours
+go, concretely (which outcomes, through which human-led tasks); 4. the skills to build. It only
+reads facts (the workspace, the model's predictions, the previous analysis) and does no I/O of
+its own: the caller saves what it returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from guarantor.analysis.models import AnalysisPersonRecord, AnalysisRecord
+from guarantor.errors import Ambiguous, NotFound
+from guarantor.tasks.catalogue import Occupation
+from guarantor.tasks.model import ExposureModel
+from guarantor.tasks.service import TaskAssessment, assess, default_hours, find_occupation
+from guarantor.workspace.schema import Workspace
+
+EXPOSED = ("E1", "E2")
+
+
+@dataclass
+class TaskResult:
+    id: str
+    owner: str | None
+    serves: list[str]
+    source: str  # "workspace" or "O*NET <code>"
+    assessment: TaskAssessment
+
+
+@dataclass
+class PersonResult:
+    id: str
+    name: str
+    role: str
+    occupation: str | None  # "<code> <title>" when the role is an O*NET occupation
+    hours_week: float
+    hours_freed: float
+    hours_exposed: float
+    previous_hours_freed: float | None
+    value_proposition: dict[str, str | None] | None
+
+
+@dataclass
+class OutcomeResult:
+    id: str
+    title: str
+    for_whom: str
+    need: str | None
+    indicator: str | None
+    target: str | None
+    owner: str | None
+    served_by: list[str]
+    hours_week: float
+    hours_human_led: float
+
+
+@dataclass
+class Allocation:
+    person: str
+    outcome: str | None
+    hours: float
+    through: list[str]
+    why: str
+
+
+@dataclass
+class ValuePlan:
+    outcomes_that_matter: list[str]
+    ai_takes_over: list[str]
+    freed_hours_go_to: list[Allocation]
+    skills: list[str]
+
+
+@dataclass
+class Analysis:
+    workspace: str
+    path: str
+    created_at: str
+    model: dict[str, Any]
+    hours_week: float
+    hours_freed: float
+    people: list[PersonResult]
+    tasks: list[TaskResult]
+    outcomes: list[OutcomeResult]
+    orphan_tasks: list[str]
+    unserved_outcomes: list[str]
+    outcomes_without_indicator: list[str]
+    plan: ValuePlan
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _role_occupation(role: str, occupations: dict[str, Occupation]) -> Occupation | None:
+    try:
+        return find_occupation(occupations, role)
+    except (NotFound, Ambiguous):
+        return None
+
+
+def _task_hours(ws: Workspace, notes: list[str]) -> list[float]:
+    """Hours a week of each workspace task: as given, or the owner's rest spread evenly."""
+    hours = [t.hours_week for t in ws.tasks]
+    for person in ws.people:
+        own = [i for i, t in enumerate(ws.tasks) if t.owner == person.id]
+        given = sum(hours[i] or 0.0 for i in own)
+        open_ = [i for i in own if hours[i] is None]
+        rest = person.hours_week - given
+        if given > person.hours_week:
+            notes.append(f"{person.name}'s tasks add up to {given:g} h, more than their {person.hours_week:g} h week.")
+        for i in open_:
+            hours[i] = max(rest, 0.0) / len(open_)
+    for i, task in enumerate(ws.tasks):
+        if hours[i] is None:
+            notes.append(f"Task {task.text!r} has neither hours nor owner: counted as 0 h.")
+    return [h or 0.0 for h in hours]
+
+
+def analyze(
+    ws: Workspace,
+    path: str,
+    text: str,
+    model: ExposureModel,
+    occupations: dict[str, Occupation],
+    now: datetime,
+    previous: AnalysisRecord | None,
+) -> Analysis:
+    notes: list[str] = []
+    specs: list[tuple[str, str, str | None, list[str], str, float]] = []  # id, text, owner, serves, source, h
+    for i, (task, h) in enumerate(zip(ws.tasks, _task_hours(ws, notes), strict=True)):
+        specs.append((task.id or f"task-{i + 1}", task.text, task.owner, task.serves, "workspace", h))
+    occupation_of: dict[str, Occupation | None] = {}
+    for person in ws.people:
+        occupation = occupation_of[person.id] = _role_occupation(person.role, occupations)
+        if occupation is not None and not any(t.owner == person.id for t in ws.tasks):
+            hours = default_hours([t.task_type for t in occupation.tasks], person.hours_week)
+            for t, h in zip(occupation.tasks, hours, strict=True):
+                specs.append((f"{person.id}-onet-{t.task_id}", t.text, person.id, [], f"O*NET {occupation.code}", h))
+            notes.append(
+                f"{person.name} lists no tasks: the {len(occupation.tasks)} tasks of O*NET "
+                f"{occupation.title} are used, weighted core 2 : supplemental 1."
+            )
+    assessed = assess(model, [s[1] for s in specs], [s[5] for s in specs]) if specs else []
+    tasks = [TaskResult(s[0], s[2], list(s[3]), s[4], a) for s, a in zip(specs, assessed, strict=True)]
+
+    before = {p.person_id: p.hours_freed for p in previous.people} if previous else {}
+    people = []
+    for person in ws.people:
+        own = [t for t in tasks if t.owner == person.id]
+        occupation = occupation_of[person.id]
+        people.append(
+            PersonResult(
+                id=person.id,
+                name=person.name,
+                role=person.role,
+                occupation=f"{occupation.code} {occupation.title}" if occupation else None,
+                hours_week=person.hours_week,
+                hours_freed=round(sum(t.assessment.hours_freed for t in own), 2),
+                hours_exposed=round(sum(t.assessment.hours for t in own if t.assessment.exposure in EXPOSED), 2),
+                previous_hours_freed=before.get(person.id),
+                value_proposition=person.value_proposition.model_dump() if person.value_proposition else None,
+            )
+        )
+
+    outcomes = []
+    for o in ws.outcomes:
+        serving = [t for t in tasks if o.id in t.serves]
+        outcomes.append(
+            OutcomeResult(
+                id=o.id,
+                title=o.title,
+                for_whom=o.for_whom,
+                need=o.need,
+                indicator=o.indicator,
+                target=o.target,
+                owner=o.owner,
+                served_by=[t.id for t in serving],
+                hours_week=round(sum(t.assessment.hours for t in serving), 2),
+                hours_human_led=round(sum(t.assessment.hours for t in serving if t.assessment.exposure == "E0"), 2),
+            )
+        )
+    analysis = Analysis(
+        workspace=ws.name,
+        path=path,
+        created_at=now.isoformat(),
+        model={k: model.meta.get(k) for k in ("version", "data_hash", "metrics")},
+        hours_week=round(sum(p.hours_week for p in ws.people), 2),
+        hours_freed=round(sum(t.assessment.hours_freed for t in tasks), 2),
+        people=people,
+        tasks=tasks,
+        outcomes=outcomes,
+        orphan_tasks=[t.id for t in tasks if not t.serves],
+        unserved_outcomes=[o.id for o in outcomes if not o.served_by],
+        outcomes_without_indicator=[o.id for o in outcomes if not o.indicator or not o.target],
+        plan=ValuePlan([], [], [], []),
+        notes=notes,
+    )
+    analysis.plan = plan(analysis)
+    analysis.model["workspace_hash"] = hashlib.sha256(text.encode()).hexdigest()
+    return analysis
+
+
+def plan(a: Analysis) -> ValuePlan:
+    by_id = {o.id: o for o in a.outcomes}
+    matter = [f"{o.title} — for {o.for_whom}" + (f": {o.need}" if o.need else "") for o in a.outcomes]
+    for p in a.people:
+        if p.value_proposition and p.value_proposition.get("outcomes_delivered"):
+            matter.append(f"{p.name}: {p.value_proposition['outcomes_delivered']}")
+    exposed = sorted((t for t in a.tasks if t.assessment.hours_freed > 0), key=lambda t: -t.assessment.hours_freed)
+    takes_over = [
+        f"{t.assessment.text} ({t.assessment.exposure}, {t.assessment.automation}; "
+        f"{t.assessment.hours_freed:g} of {t.assessment.hours:g} h/week)"
+        for t in exposed[:8]
+        if t.assessment.exposure in EXPOSED
+    ]
+    return ValuePlan(matter, takes_over, _allocate(a, by_id), _skills(a))
+
+
+def _allocate(a: Analysis, by_id: dict[str, OutcomeResult]) -> list[Allocation]:
+    """Spread each person's freed hours over the outcomes they own or serve, neediest first.
+
+    An outcome needs more when it lacks an indicator or target (it must be defined), when little
+    human-led work serves it, or when nobody owns it.
+    """
+    out = []
+    for p in a.people:
+        if p.hours_freed <= 0:
+            continue
+        mine = {o for t in a.tasks if t.owner == p.id for o in t.serves}
+        mine |= {o.id for o in a.outcomes if o.owner == p.id}
+        if not mine:
+            biggest = max((t for t in a.tasks if t.owner == p.id), key=lambda t: t.assessment.hours, default=None)
+            focus = f" Start from who benefits from '{biggest.assessment.text}'." if biggest else ""
+            out.append(
+                Allocation(
+                    p.id,
+                    None,
+                    p.hours_freed,
+                    [],
+                    "No outcome is linked to this person's work yet: name the outcomes it serves." + focus,
+                )
+            )
+            continue
+        need = {}
+        for oid in mine:
+            o = by_id[oid]
+            need[oid] = (
+                1.0
+                + (1.0 if oid in a.outcomes_without_indicator else 0.0)
+                + (1.0 if o.hours_human_led < 2 else 0.0)
+                + (0.5 if o.owner is None else 0.0)
+            )
+        total = sum(need.values())
+        for oid in sorted(mine, key=lambda k: (-need[k], k)):
+            o = by_id[oid]
+            human = [
+                t.assessment.text
+                for t in a.tasks
+                if oid in t.serves and t.owner == p.id and t.assessment.exposure == "E0"
+            ]
+            reasons = []
+            if oid in a.outcomes_without_indicator:
+                reasons.append("define its indicator and target")
+            if o.hours_human_led < 2:
+                reasons.append("little human-led work serves it")
+            if o.owner is None:
+                reasons.append("nobody owns it")
+            why = "; ".join(reasons) or f"deepen the relationship with {o.for_whom}"
+            out.append(Allocation(p.id, oid, round(p.hours_freed * need[oid] / total, 2), human[:3], why))
+    return out
+
+
+def _skills(a: Analysis) -> list[str]:
+    skills = []
+    if a.outcomes_without_indicator or a.orphan_tasks:
+        skills.append(
+            f"Outcome definition: {len(a.outcomes_without_indicator)} outcome(s) lack an indicator or target and "
+            f"{len(a.orphan_tasks)} task(s) serve no outcome. Practise writing who benefits, the need, and the "
+            "number that shows it was met."
+        )
+    shared = [o for o in a.outcomes if len({t.owner for t in a.tasks if o.id in t.serves}) > 1 or o.owner is None]
+    if shared or a.unserved_outcomes:
+        skills.append(
+            "Stakeholder alignment: "
+            + (f"{len(shared)} outcome(s) are served by several people or owned by nobody; " if shared else "")
+            + (f"{len(a.unserved_outcomes)} outcome(s) have no work behind them. " if a.unserved_outcomes else "")
+            + "Agree owners and targets with the people they are for."
+        )
+    if a.hours_freed > 0:
+        skills.append(
+            f"Value delivery: {a.hours_freed:g} h/week can move from exposed tasks to outcomes. Redesign those "
+            "workflows with AI, then check with the beneficiaries that the outcome actually improved."
+        )
+    return skills
+
+
+def to_record(a: Analysis) -> AnalysisRecord:
+    record = AnalysisRecord(
+        created_at=datetime.fromisoformat(a.created_at),
+        workspace_name=a.workspace,
+        workspace_path=a.path,
+        workspace_hash=str(a.model.get("workspace_hash", "")),
+        model_version=str(a.model.get("version")),
+        hours_week=a.hours_week,
+        hours_freed=a.hours_freed,
+        result=a.as_dict(),
+    )
+    record.people = [
+        AnalysisPersonRecord(person_id=p.id, role=p.role, hours_week=p.hours_week, hours_freed=p.hours_freed)
+        for p in a.people
+    ]
+    return record

@@ -1,0 +1,74 @@
+"""The `guarantor` command. Commands are thin: they call services and map errors to exit codes.
+
+Every failure is turned into a message and a code from ``errors.ExitCode`` here, in one place,
+so no command ever ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+from rich.markup import escape
+
+from guarantor import __version__
+from guarantor.analysis.cli import analyses, analyze
+from guarantor.console import err
+from guarantor.data.cli import app as data_app
+from guarantor.errors import ExitCode, GuarantorError
+from guarantor.tasks.cli import classify, model_app, role
+from guarantor.workspace.cli import init, schema, validate
+
+app = typer.Typer(
+    name="guarantor",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="From the tasks AI takes over to the outcomes people guarantee.\n\n"
+    "Exit codes: " + ", ".join(f"{c.value} {c.name.lower()}" for c in ExitCode) + ".",
+)
+app.add_typer(data_app, name="data")
+app.add_typer(model_app, name="model")
+for command in (analyze, analyses, classify, role, init, validate, schema):
+    app.command()(command)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    print(__version__)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run a command; returns its exit code instead of exiting, so tests can call it in-process.
+
+    Typer handles usage errors (exit 2) and Ctrl-C (130) itself and raises SystemExit; everything
+    of ours arrives as a GuarantorError and is mapped here.
+    """
+    try:
+        app(args=argv, prog_name="guarantor")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
+    except GuarantorError as exc:
+        err.print(f"[red]error:[/] {escape(exc.message)}", highlight=False)
+        if exc.hint:
+            err.print(exc.hint, highlight=False, markup=False)
+        return exc.exit_code
+    except OSError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        return ExitCode.INPUT
+    except Exception as exc:
+        if os.environ.get("GUARANTOR_DEBUG"):
+            raise
+        err.print(
+            f"[red]internal error:[/] {escape(f'{type(exc).__name__}: {exc}')}\nThis is a bug in Guarantor; "
+            "run again with GUARANTOR_DEBUG=1 for the traceback and report it.",
+            highlight=False,
+        )
+        return ExitCode.INTERNAL
+    return ExitCode.OK
+
+
+def main() -> None:
+    sys.exit(run())

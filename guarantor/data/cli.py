@@ -1,0 +1,64 @@
+"""`guarantor data`: where the O*NET data is, whether it is whole, and how to get it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from guarantor.console import err, out, progress
+from guarantor.data import download as dl
+from guarantor.data import files
+from guarantor.settings import get_settings
+
+app = typer.Typer(help="The O*NET data Guarantor learns from.", no_args_is_help=True)
+
+
+@app.command()
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Show which data files are present, their row counts, and the attribution to keep."""
+    folder = get_settings().resolved_data_dir
+    rows = []
+    for spec in files.ALL_FILES:
+        path = folder / spec.name
+        rows.append(
+            {
+                "file": spec.name,
+                "present": path.is_file(),
+                "rows": files.count_rows(path) if path.is_file() else None,
+                "required": spec.required,
+                "what": spec.what,
+            }
+        )
+    if as_json:
+        out.print_json(json.dumps({"data_dir": str(folder), "files": rows, "attribution": files.ATTRIBUTION}))
+    else:
+        table = Table(title=f"O*NET data in {folder}")
+        for col in ("file", "present", "rows", "what"):
+            table.add_column(col, justify="right" if col == "rows" else "left")
+        for r in rows:
+            mark = "[green]yes[/]" if r["present"] else ("[red]MISSING[/]" if r["required"] else "[yellow]no[/]")
+            table.add_row(str(r["file"]), mark, f"{r['rows']:,}" if r["rows"] is not None else "—", str(r["what"]))
+        out.print(table)
+        out.print("\n[bold]Attribution[/]\n" + files.ATTRIBUTION)
+    files.data_dir(get_settings())  # a missing required file fails with how to get it
+
+
+@app.command()
+def download(
+    target: Path | None = typer.Option(None, help="Folder to write into (default: GUARANTOR_HOME/data)."),
+) -> None:
+    """Fetch the upstream files and derive the data layout Guarantor reads."""
+    settings = get_settings()
+    folder = target or settings.home / "data"
+    with progress("Downloading", total=len(dl.UPSTREAM)) as (bar, task):
+
+        def step(name: str) -> None:
+            bar.update(task, description=f"Downloading {name}", advance=1)
+
+        hashes = dl.download(settings, folder, step)
+    for name, digest in hashes.items():
+        err.print(f"{name}  sha256 {digest[:16]}…")
+    out.print(f"Data written to {folder}. Use it with GUARANTOR_DATA_DIR={folder}")

@@ -1,0 +1,127 @@
+"""The data files Guarantor reads, their required columns, and the attribution they carry.
+
+Reading goes through ``read_rows`` so that a malformed file always fails with its name, line
+and column, and never passes silently with a missing field.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from guarantor.errors import DataMissing, InputError
+from guarantor.settings import Settings
+
+
+@dataclass(frozen=True)
+class DataFile:
+    name: str
+    delimiter: str
+    columns: tuple[str, ...]
+    what: str
+    required: bool = True
+
+
+TASKS = DataFile(
+    "tasks.tsv",
+    "\t",
+    ("onet_soc_code", "occupation", "task_id", "task", "task_type"),
+    "O*NET task statements of every occupation",
+)
+LABELS = DataFile(
+    "exposure_labels.tsv",
+    "\t",
+    ("onet_soc_code", "task_id", "human_exposure", "gpt4_exposure", "gpt4_automation"),
+    "AI-exposure labels (human and GPT-4) of the tasks of the labelled occupations",
+)
+OCCUPATION_EXPOSURE = DataFile(
+    "occupation_exposure.csv",
+    ",",
+    (
+        "O*NET-SOC Code",
+        "Title",
+        "dv_rating_alpha",
+        "dv_rating_beta",
+        "dv_rating_gamma",
+        "human_rating_alpha",
+        "human_rating_beta",
+        "human_rating_gamma",
+    ),
+    "occupation-level exposure scores (alpha, beta, gamma)",
+    required=False,
+)
+WORK_CONTEXTS = DataFile(
+    "work_contexts.csv",
+    ",",
+    (
+        "degree_of_automation_context",
+        "occupation",
+        "importance_of_being_exact_or_accurate_context",
+        "importance_of_repeating_same_tasks_context",
+        "structured_versus_unstructured_work_context",
+    ),
+    "O*NET work-context scores (automation, repetition, structure, exactness)",
+    required=False,
+)
+ALL_FILES = (TASKS, LABELS, OCCUPATION_EXPOSURE, WORK_CONTEXTS)
+
+ATTRIBUTION = (
+    "Task statements and work contexts: O*NET database, U.S. Department of Labor, Employment and "
+    'Training Administration (USDOL/ETA), CC BY 4.0. "O*NET" is a trademark of USDOL/ETA.\n'
+    "Labels and occupation scores: openai/GPTs-are-GPTs (data/full_labelset.tsv, data/occ_level.csv, "
+    "data/occupations_onet_work_contexts.csv), MIT License, Copyright (c) 2024 OpenAI.\n"
+    'Rubric: Eloundou, Manning, Mishkin, Rock, "GPTs are GPTs", 2023.'
+)
+
+HOW_TO_GET = (
+    "Set GUARANTOR_DATA_DIR to a folder holding tasks.tsv and exposure_labels.tsv "
+    "(in this repository's CI: ../shared/data/onet), or run `guarantor data download`."
+)
+
+
+def data_dir(settings: Settings) -> Path:
+    """The data folder, checked to hold every required file."""
+    folder = settings.resolved_data_dir
+    missing = [f.name for f in ALL_FILES if f.required and not (folder / f.name).is_file()]
+    if missing:
+        raise DataMissing(f"O*NET data not found in {folder}: missing {', '.join(missing)}.", hint=HOW_TO_GET)
+    return folder
+
+
+def read_rows(path: Path, spec: DataFile) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield (line number, row) of a data file, checking its header and every row's width."""
+    try:
+        handle = path.open(newline="", encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise DataMissing(f"{path}: file not found.", hint=HOW_TO_GET) from exc
+    with handle:
+        reader = csv.reader(handle, delimiter=spec.delimiter, quoting=csv.QUOTE_MINIMAL)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise InputError(
+                f"{path}:1: the file is empty; expected a header with {', '.join(spec.columns)}."
+            ) from None
+        absent = [c for c in spec.columns if c not in header]
+        if absent:
+            raise InputError(f"{path}:1: missing column(s) {', '.join(absent)} in the header.")
+        index = {c: header.index(c) for c in spec.columns}
+        try:
+            for row in reader:
+                if not row:
+                    continue
+                if len(row) < len(header):
+                    raise InputError(
+                        f"{path}:{reader.line_num}: expected {len(header)} fields, found {len(row)} "
+                        f"(missing {header[len(row)]})."
+                    )
+                yield reader.line_num, {c: row[i] for c, i in index.items()}
+        except csv.Error as exc:
+            raise InputError(f"{path}:{reader.line_num}: {exc}") from exc
+
+
+def count_rows(path: Path) -> int:
+    with path.open("rb") as handle:
+        return max(sum(1 for line in handle if line.strip()) - 1, 0)

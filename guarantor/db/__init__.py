@@ -1,0 +1,1 @@
+"""Storage: the engine and session, the declarative base, and the Alembic migrations."""

@@ -1,0 +1,8 @@
+"""Every table, gathered so Alembic and the tests see the whole schema."""
+
+from guarantor.analysis.models import AnalysisPersonRecord, AnalysisRecord
+from guarantor.db.base import Base
+
+metadata = Base.metadata
+
+__all__ = ["AnalysisPersonRecord", "AnalysisRecord", "metadata"]

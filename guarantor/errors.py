@@ -1,0 +1,108 @@
+"""The one error tree and the exit-code table.
+
+Every failure a person can cause or meet is a ``GuarantorError`` with an exit code from
+``ExitCode``; the CLI maps them to a message and that code in one place (``cli.main``), so a
+script can rely on the number meaning the same thing in every command and every release.
+Third-party exceptions are translated where they are caught (``raise X from exc``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes of every ``guarantor`` command. Numbers never change meaning."""
+
+    OK = 0
+    """The command did what was asked."""
+    INTERNAL = 1
+    """A bug in Guarantor: please report it with the message."""
+    USAGE = 2
+    """The command line itself is wrong (unknown option, missing argument)."""
+    INPUT = 3
+    """An input file is malformed: the message names file, line and field."""
+    NOT_FOUND = 4
+    """Something named does not exist (a role, a file, an analysis)."""
+    AMBIGUOUS = 5
+    """A query matched several things; the message lists the candidates."""
+    DATA_MISSING = 6
+    """The O*NET data is not where Guarantor looks; the message says how to get it."""
+    NETWORK = 7
+    """A download or remote call failed."""
+    DATABASE = 8
+    """The database could not be reached or migrated."""
+    MODEL = 9
+    """The exposure model could not be built or loaded."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C; nothing half-written is kept."""
+
+
+class GuarantorError(Exception):
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class InputError(GuarantorError):
+    exit_code = ExitCode.INPUT
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in an input file, with where it is."""
+
+    file: str
+    line: int | None
+    column: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.message}"
+
+
+class ValidationFailed(InputError):
+    """Several problems found at once, so a person can fix them all in one pass."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class NotFound(GuarantorError):
+    exit_code = ExitCode.NOT_FOUND
+
+
+class Ambiguous(GuarantorError):
+    exit_code = ExitCode.AMBIGUOUS
+
+    def __init__(self, message: str, candidates: list[str]) -> None:
+        super().__init__(message, hint="Candidates:\n" + "\n".join(f"  {c}" for c in candidates))
+        self.candidates = candidates
+
+
+class DataMissing(GuarantorError):
+    exit_code = ExitCode.DATA_MISSING
+
+
+class NetworkError(GuarantorError):
+    exit_code = ExitCode.NETWORK
+
+
+class DatabaseError(GuarantorError):
+    exit_code = ExitCode.DATABASE
+
+
+class ModelError(GuarantorError):
+    exit_code = ExitCode.MODEL

@@ -1,0 +1,67 @@
+"""Render an analysis (a plain dict, as saved) to one self-contained HTML file."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from guarantor.data.files import ATTRIBUTION
+from guarantor.report import charts
+
+_env = Environment(
+    loader=PackageLoader("guarantor.report", "templates"),
+    autoescape=select_autoescape(),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
+    """``history``: (date, hours freed) of this workspace's saved analyses, oldest first."""
+    tasks = analysis["tasks"]
+    people_rows = [
+        (
+            p["name"],
+            [("freed by AI", p["hours_freed"]), ("kept", max(p["hours_week"] - p["hours_freed"], 0.0))],
+        )
+        for p in analysis["people"]
+    ]
+    by_level: dict[str, float] = defaultdict(float)
+    by_auto: dict[str, float] = defaultdict(float)
+    for t in tasks:
+        by_level[t["assessment"]["exposure"]] += t["assessment"]["hours"]
+        by_auto[t["assessment"]["automation"]] += t["assessment"]["hours"]
+    total = sum(by_level.values()) or 1.0
+    exposed_share = (by_level["E1"] + by_level["E2"]) / total
+    outcome_rows = [
+        (
+            o["title"],
+            [("human-led", o["hours_human_led"]), ("exposed", o["hours_week"] - o["hours_human_led"])],
+        )
+        for o in analysis["outcomes"]
+    ]
+    names = {p["id"]: p["name"] for p in analysis["people"]}
+    titles = {o["id"]: o["title"] for o in analysis["outcomes"]}
+    task_by_id = {t["id"]: t for t in tasks}
+    orphans = sorted((task_by_id[i] for i in analysis["orphan_tasks"]), key=lambda t: -t["assessment"]["hours"])
+    return _env.get_template("report.html.j2").render(
+        a=analysis,
+        names=names,
+        titles=titles,
+        orphans=orphans,
+        attribution=ATTRIBUTION.split("\n"),
+        exposed_share=exposed_share,
+        people_chart=charts.stacked_bars(people_rows) if people_rows else "",
+        exposure_chart=charts.donut(
+            [(k + _LEVEL_NAMES[k], by_level[k]) for k in ("E0", "E1", "E2")],
+            f"{100 * exposed_share:.0f}% exposed",
+        ),
+        automation_chart=charts.stacked_bars([(k, [(k, by_auto[k])]) for k in ("T0", "T1", "T2", "T3", "T4")]),
+        outcome_chart=charts.stacked_bars(outcome_rows) if outcome_rows else "",
+        trend_chart=charts.trend(history),
+    )
+
+
+_LEVEL_NAMES = {"E0": " not exposed", "E1": " LLM alone", "E2": " LLM + tools"}

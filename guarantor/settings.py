@@ -1,0 +1,55 @@
+"""One typed settings object, read from ``GUARANTOR_*`` environment variables.
+
+Every module takes its configuration from here so that a person can see, in one place,
+every knob the product has and what it defaults to.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GUARANTOR_", extra="ignore")
+
+    data_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder with the O*NET files (tasks.tsv, exposure_labels.tsv, ...). "
+            "Unset: GUARANTOR_HOME/data, where `guarantor data download` writes them."
+        ),
+    )
+    home: Path = Field(
+        default=Path.home() / ".guarantor",
+        description="Where Guarantor keeps its database, downloaded data and built models.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database. Unset: SQLite at GUARANTOR_HOME/guarantor.db.",
+    )
+    download_base_url: str = Field(
+        default="https://raw.githubusercontent.com/openai/GPTs-are-GPTs/main/data/",
+        description="Where `guarantor data download` fetches the upstream label files from.",
+    )
+    download_timeout_s: float = Field(default=30.0, description="Timeout of one download, in seconds.")
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir if self.data_dir is not None else self.home / "data"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'guarantor.db'}"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.home / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Task intelligence: the occupation catalogue, the exposure model, and role profiles."""

@@ -1,0 +1,139 @@
+"""The O*NET occupation catalogue: tasks, labels, occupation scores and work contexts."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from guarantor.data import files
+from guarantor.errors import InputError
+
+EXPOSURE_LEVELS = ("E0", "E1", "E2")
+AUTOMATION_LEVELS = ("T0", "T1", "T2", "T3", "T4")
+
+
+@dataclass(frozen=True)
+class Task:
+    onet_soc_code: str
+    occupation: str
+    task_id: int
+    text: str
+    task_type: str
+
+
+@dataclass(frozen=True)
+class LabelledTask:
+    task: Task
+    human_exposure: str
+    gpt4_exposure: str
+    gpt4_automation: str
+
+
+@dataclass(frozen=True)
+class Occupation:
+    code: str
+    title: str
+    tasks: list[Task] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OccupationScores:
+    """Occupation-level exposure from the paper: alpha = E1 share, beta = E1 + E2/2, gamma = E1 + E2."""
+
+    human: tuple[float, float, float]
+    gpt4: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class WorkContext:
+    degree_of_automation: float
+    repeating_same_tasks: float
+    structured_work: float
+    being_exact: float
+
+
+def read_tasks(folder: Path) -> list[Task]:
+    path = folder / files.TASKS.name
+    out = []
+    for line, row in files.read_rows(path, files.TASKS):
+        try:
+            task_id = int(row["task_id"])
+        except ValueError as exc:
+            raise InputError(f"{path}:{line}: task_id: not a whole number: {row['task_id']!r}.") from exc
+        out.append(Task(row["onet_soc_code"], row["occupation"], task_id, row["task"], row["task_type"]))
+    return out
+
+
+def read_labelled(folder: Path) -> list[LabelledTask]:
+    """Every labelled task joined to its statement; a label without a task is an error."""
+    by_key = {(t.onet_soc_code, t.task_id): t for t in read_tasks(folder)}
+    path = folder / files.LABELS.name
+    out = []
+    for line, row in files.read_rows(path, files.LABELS):
+        for name, allowed in (
+            ("human_exposure", EXPOSURE_LEVELS),
+            ("gpt4_exposure", EXPOSURE_LEVELS),
+            ("gpt4_automation", AUTOMATION_LEVELS),
+        ):
+            if row[name] not in allowed:
+                raise InputError(f"{path}:{line}: {name}: {row[name]!r} is not one of {', '.join(allowed)}.")
+        try:
+            key = (row["onet_soc_code"], int(row["task_id"]))
+        except ValueError as exc:
+            raise InputError(f"{path}:{line}: task_id: not a whole number: {row['task_id']!r}.") from exc
+        task = by_key.get(key)
+        if task is None:
+            raise InputError(f"{path}:{line}: task_id: no task {key[1]} of {key[0]} in {files.TASKS.name}.")
+        out.append(LabelledTask(task, row["human_exposure"], row["gpt4_exposure"], row["gpt4_automation"]))
+    return out
+
+
+def read_occupations(folder: Path) -> dict[str, Occupation]:
+    occupations: dict[str, Occupation] = {}
+    for task in read_tasks(folder):
+        occupation = occupations.setdefault(task.onet_soc_code, Occupation(task.onet_soc_code, task.occupation))
+        occupation.tasks.append(task)
+    return occupations
+
+
+def read_scores(folder: Path) -> dict[str, OccupationScores]:
+    path = folder / files.OCCUPATION_EXPOSURE.name
+    if not path.is_file():
+        return {}
+    out = {}
+    for line, row in files.read_rows(path, files.OCCUPATION_EXPOSURE):
+        try:
+            human = tuple(float(row[f"human_rating_{k}"]) for k in ("alpha", "beta", "gamma"))
+            gpt4 = tuple(float(row[f"dv_rating_{k}"]) for k in ("alpha", "beta", "gamma"))
+        except ValueError as exc:
+            raise InputError(f"{path}:{line}: a rating is not a number: {exc}") from exc
+        out[row["O*NET-SOC Code"]] = OccupationScores(human, gpt4)  # type: ignore[arg-type]
+    return out
+
+
+def read_work_contexts(folder: Path) -> dict[str, WorkContext]:
+    """Work contexts keyed by lower-cased occupation title (the file has no codes)."""
+    path = folder / files.WORK_CONTEXTS.name
+    if not path.is_file():
+        return {}
+    out = {}
+    for line, row in files.read_rows(path, files.WORK_CONTEXTS):
+        try:
+            out[row["occupation"].strip().lower()] = WorkContext(
+                float(row["degree_of_automation_context"]),
+                float(row["importance_of_repeating_same_tasks_context"]),
+                float(row["structured_versus_unstructured_work_context"]),
+                float(row["importance_of_being_exact_or_accurate_context"]),
+            )
+        except ValueError as exc:
+            raise InputError(f"{path}:{line}: a score is not a number: {exc}") from exc
+    return out
+
+
+def data_hash(folder: Path) -> str:
+    """Hash of the files the model learns from: a change in either rebuilds the model."""
+    digest = hashlib.sha256()
+    for spec in (files.TASKS, files.LABELS):
+        digest.update((folder / spec.name).read_bytes())
+    return digest.hexdigest()

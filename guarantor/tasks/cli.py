@@ -1,0 +1,178 @@
+"""`guarantor model`, `guarantor classify` and `guarantor role`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from guarantor.console import err, out, progress
+from guarantor.data.files import data_dir
+from guarantor.settings import get_settings
+from guarantor.tasks import catalogue, evaluation
+from guarantor.tasks import service as svc
+from guarantor.tasks.catalogue import EXPOSURE_LEVELS
+from guarantor.tasks.classify import InputFormat, OutputFormat, classify_stream, read_records
+from guarantor.tasks.model import ExposureModel
+
+model_app = typer.Typer(help="Build and evaluate the exposure model.", no_args_is_help=True)
+
+
+def load_model() -> ExposureModel:
+    def building() -> None:
+        err.print("[dim]Building the exposure model for this data (once; about 20 s)…[/]")
+
+    return svc.load_or_build(get_settings(), on_build=building)
+
+
+@model_app.command()
+def build(
+    folds: int = typer.Option(5, help="Folds of the grouped cross-validation whose metrics are stored."),
+    skip_eval: bool = typer.Option(False, "--skip-eval", help="Do not cross-validate."),
+) -> None:
+    """Train the model on the labelled tasks and cache it with its version, data hash and metrics."""
+    settings = get_settings()
+    folder = data_dir(settings)
+    digest = catalogue.data_hash(folder)
+    metrics = None
+    if not skip_eval:
+        metrics = _evaluate(folder, folds).as_dict()
+    with progress("Training on all labelled tasks"):
+        model = svc.build(settings, folder, digest, metrics)
+    out.print(
+        f"Model {model.meta['version']} built on {model.meta['rows']:,} tasks; data {digest[:12]}; "
+        f"saved to {svc.model_path(settings, digest)}"
+    )
+
+
+def _evaluate(folder: Path, folds: int) -> evaluation.Evaluation:
+    rows = catalogue.read_labelled(folder)
+    with progress(f"Cross-validating ({folds} folds grouped by occupation)", total=folds) as (bar, task):
+        return evaluation.cross_validate(rows, folds, progress=lambda k: bar.update(task, completed=k))
+
+
+@model_app.command("eval")
+def eval_(
+    folds: int = typer.Option(5, min=2, help="Number of folds."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Cross-validate grouped by occupation, next to GPT-4's labels on the same rows."""
+    result = _evaluate(data_dir(get_settings()), folds)
+    if as_json:
+        out.print_json(json.dumps(result.as_dict()))
+        return
+    table = Table(
+        title=f"Human E0/E1/E2 labels, {result.folds}-fold CV grouped by occupation "
+        f"({result.rows:,} tasks, {result.occupations} occupations)"
+    )
+    for col in ("", "accuracy", "Cohen's kappa", "macro-F1"):
+        table.add_column(col, justify="right" if col else "left")
+    for name, s in (("this model", result.model), ("GPT-4's labels", result.gpt4)):
+        table.add_row(name, f"{s.accuracy:.3f}", f"{s.kappa:.3f}", f"{s.macro_f1:.3f}")
+    out.print(table)
+    for name, s, levels in (
+        ("this model", result.model, EXPOSURE_LEVELS),
+        ("GPT-4", result.gpt4, EXPOSURE_LEVELS),
+    ):
+        _confusion(f"Confusion matrix, {name} (rows: human label)", s.confusion, levels)
+    a = result.automation_vs_gpt4
+    out.print(
+        f"Automation T0-T4 against GPT-4's labels (no human T labels exist): accuracy {a.accuracy:.3f}, "
+        f"kappa {a.kappa:.3f}, macro-F1 {a.macro_f1:.3f}"
+    )
+
+
+def _confusion(title: str, matrix: list[list[int]], levels: tuple[str, ...]) -> None:
+    table = Table(title=title)
+    table.add_column("")
+    for level in levels:
+        table.add_column(level, justify="right")
+    for level, row in zip(levels, matrix, strict=True):
+        table.add_row(level, *(f"{v:,}" for v in row))
+    out.print(table)
+
+
+def classify(
+    file: str = typer.Argument(..., help="CSV, TSV, JSONL or plain text (one task a line); - for stdin."),
+    text_column: str | None = typer.Option(None, help="Column (or JSON key) with the task text."),
+    id_column: str | None = typer.Option(None, help="Column (or JSON key) with the id."),
+    input_format: InputFormat = typer.Option(InputFormat.auto, help="Input format (auto: by extension)."),
+    fmt: OutputFormat = typer.Option(OutputFormat.csv, "--format", help="Output format."),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
+) -> None:
+    """Predict exposure, automation level and evidence for every task statement in a file."""
+    model = load_model()
+    records = read_records(file, input_format, text_column, id_column)
+    if output is None:
+        count = classify_stream(model, records, sys.stdout, fmt)
+    else:
+        tmp = output.with_name(output.name + ".partial")
+        with tmp.open("w", newline="", encoding="utf-8") as handle:
+            count = classify_stream(model, records, handle, fmt)
+        tmp.replace(output)
+    err.print(f"[dim]{count:,} tasks classified.[/]")
+
+
+def role(
+    query: str = typer.Argument(..., help="An occupation title (any wording) or an O*NET-SOC code."),
+    hours: float = typer.Option(40.0, help="Hours in the person's week."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show an occupation's tasks with predicted exposure, and the hours a week AI frees."""
+    p = svc.profile(get_settings(), load_model(), query, hours)
+    if as_json:
+        out.print_json(json.dumps(asdict(p)))
+        return
+    out.print(f"[bold]{p.title}[/] ({p.code}) — {len(p.tasks)} tasks")
+    table = Table(show_lines=False)
+    for col, justify in (
+        ("type", "left"),
+        ("task", "left"),
+        ("exp.", "left"),
+        ("auto.", "left"),
+        ("conf.", "right"),
+        ("h/wk", "right"),
+        ("freed", "right"),
+        ("nearest labelled task", "left"),
+    ):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    colors = {"E0": "green", "E1": "yellow", "E2": "red"}
+    for t in sorted(p.tasks, key=lambda t: -t.hours_freed):
+        ev = t.evidence[0] if t.evidence else None
+        table.add_row(
+            t.task_type or "—",
+            t.text,
+            f"[{colors[t.exposure]}]{t.exposure}[/]",
+            t.automation,
+            f"{t.confidence:.0%}",
+            f"{t.hours:.1f}",
+            f"{t.hours_freed:.1f}",
+            f"{ev.label} {ev.text[:60]}" if ev else "—",
+        )
+    out.print(table)
+    out.print(
+        f"Predicted exposure: alpha (E1 share) {p.alpha:.2f}, beta (E1+E2/2) {p.beta:.2f}, gamma (E1+E2) {p.gamma:.2f}"
+    )
+    if p.published:
+        h, g = p.published.human, p.published.gpt4
+        out.print(
+            f"Published (paper): human alpha/beta/gamma {h[0]:.2f}/{h[1]:.2f}/{h[2]:.2f}; "
+            f"GPT-4 {g[0]:.2f}/{g[1]:.2f}/{g[2]:.2f}"
+        )
+    if p.work_context:
+        w = p.work_context
+        out.print(
+            f"Work context (O*NET, 0-1): degree of automation {w.degree_of_automation:.2f}, repeating the same "
+            f"tasks {w.repeating_same_tasks:.2f}, structured work {w.structured_work:.2f}, being exact "
+            f"{w.being_exact:.2f}"
+        )
+    out.print(
+        f"[bold]AI frees about {p.hours_freed:.1f} h of a {p.hours_week:g}-hour week[/] "
+        "(core tasks weigh 2, supplemental 1; an exposed task's time is cut by at least half, E2 counts half)."
+    )
+    for note in p.notes:
+        out.print(f"[dim]{note}[/]")

@@ -1,0 +1,202 @@
+"""The exposure model: learns the human E0/E1/E2 label and GPT-4's T0-T4 automation level.
+
+Built from the data in the configured folder, deterministically, and cached under
+GUARANTOR_HOME/models keyed on the model version and a hash of the data, so a change to either
+rebuilds it. Prediction needs numpy and scipy only; scikit-learn is imported to train.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from guarantor.errors import ModelError
+from guarantor.tasks.catalogue import AUTOMATION_LEVELS, EXPOSURE_LEVELS, LabelledTask
+from guarantor.tasks.features import Featurizer
+
+VERSION = "tfidf-lr-1"
+"""Bump when training changes, so cached models built by older code are rebuilt."""
+
+EVIDENCE_K = 3
+CANDIDATE_MAX_DF = 100
+"""Terms in more labelled tasks than this do not propose evidence (see _candidate_index)."""
+_C = 4.0
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Predictions:
+    exposure: np.ndarray  # (n, 3) probabilities of E0, E1, E2
+    automation: np.ndarray  # (n, 5) probabilities of T0..T4
+    evidence: np.ndarray  # (n, k) indices into the model's labelled tasks
+    similarity: np.ndarray  # (n, k) cosine similarity of each piece of evidence
+
+    def exposure_label(self, i: int) -> str:
+        return EXPOSURE_LEVELS[int(self.exposure[i].argmax())]
+
+    def automation_label(self, i: int) -> str:
+        return AUTOMATION_LEVELS[int(self.automation[i].argmax())]
+
+
+@dataclass
+class Evidence:
+    """The labelled O*NET tasks a prediction can be checked against."""
+
+    codes: list[str]
+    texts: list[str]
+    labels: list[str]
+    matrix: sparse.csr_matrix
+
+
+class ExposureModel:
+    def __init__(
+        self,
+        featurizer: Featurizer,
+        exposure: tuple[np.ndarray, np.ndarray],
+        automation: tuple[np.ndarray, np.ndarray],
+        evidence: Evidence,
+        meta: dict[str, Any],
+    ) -> None:
+        self.featurizer = featurizer
+        self.exposure_w, self.exposure_b = exposure
+        self.automation_w, self.automation_b = automation
+        self.evidence = evidence
+        self.meta = meta
+        self._index = _candidate_index(evidence.matrix)
+
+    @classmethod
+    def train(cls, rows: Sequence[LabelledTask], meta: dict[str, Any]) -> ExposureModel:
+        texts = [r.task.text for r in rows]
+        featurizer = Featurizer.fit(texts)
+        x = featurizer.transform(texts)
+        exposure = _fit(x, [EXPOSURE_LEVELS.index(r.human_exposure) for r in rows], len(EXPOSURE_LEVELS))
+        automation = _fit(x, [AUTOMATION_LEVELS.index(r.gpt4_automation) for r in rows], len(AUTOMATION_LEVELS))
+        evidence = Evidence([r.task.onet_soc_code for r in rows], texts, [r.human_exposure for r in rows], x)
+        return cls(featurizer, exposure, automation, evidence, {"version": VERSION, **meta})
+
+    def predict(self, texts: Sequence[str], with_evidence: bool = True) -> Predictions:
+        x = self.featurizer.transform(texts)
+        exposure = _softmax(np.asarray(x @ self.exposure_w) + self.exposure_b)
+        automation = _softmax(np.asarray(x @ self.automation_w) + self.automation_b)
+        if with_evidence:
+            evidence, similarity = _nearest(x, self.evidence.matrix, self._index, EVIDENCE_K)
+        else:
+            evidence = similarity = np.zeros((len(texts), 0))
+        return Predictions(exposure, automation, evidence, similarity)
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        ev = self.evidence.matrix
+        np.savez(
+            tmp,
+            vocabulary=np.array("\n".join(self.featurizer.vocabulary)),
+            idf=self.featurizer.idf,
+            exposure_w=self.exposure_w,
+            exposure_b=self.exposure_b,
+            automation_w=self.automation_w,
+            automation_b=self.automation_b,
+            ev_data=ev.data,
+            ev_indices=ev.indices,
+            ev_indptr=ev.indptr,
+            ev_shape=np.array(ev.shape),
+            ev_codes=np.array("\n".join(self.evidence.codes)),
+            ev_texts=np.array("\n".join(self.evidence.texts)),
+            ev_labels=np.array("".join(label[1] for label in self.evidence.labels)),
+            meta=np.array(json.dumps(self.meta)),
+        )
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> ExposureModel:
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                featurizer = Featurizer(str(z["vocabulary"]).split("\n"), z["idf"])
+                matrix = sparse.csr_matrix((z["ev_data"], z["ev_indices"], z["ev_indptr"]), shape=tuple(z["ev_shape"]))
+                evidence = Evidence(
+                    str(z["ev_codes"]).split("\n"),
+                    str(z["ev_texts"]).split("\n"),
+                    [f"E{c}" for c in str(z["ev_labels"])],
+                    matrix,
+                )
+                return cls(
+                    featurizer,
+                    (z["exposure_w"], z["exposure_b"]),
+                    (z["automation_w"], z["automation_b"]),
+                    evidence,
+                    json.loads(str(z["meta"])),
+                )
+        except (OSError, KeyError, ValueError) as exc:
+            raise ModelError(
+                f"Could not load the model at {path}: {exc}", hint="Rebuild it with `guarantor model build`."
+            ) from exc
+
+
+def _fit(x: sparse.csr_matrix, y: list[int], n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression; returns dense (features x classes) weights and biases."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=_C, max_iter=3000)
+    model.fit(x, y)
+    w = np.zeros((x.shape[1], n_classes), dtype=np.float32)
+    b = np.full(n_classes, -1e4, dtype=np.float32)  # a class never seen stays impossible
+    for j, cls in enumerate(model.classes_):
+        w[:, cls] = model.coef_[j]
+        b[cls] = model.intercept_[j]
+    return w, b
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    out: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return out
+
+
+def _candidate_index(corpus: sparse.csr_matrix) -> sparse.csr_matrix:
+    """The corpus transposed, keeping only terms rare enough to say which tasks are alike.
+
+    A common word ("and", "prepare") links every task to thousands of others: kept in, the
+    similarity product is nearly dense and costs seconds per thousand rows.
+    """
+    df = np.bincount(corpus.indices, minlength=corpus.shape[1])
+    rare = sparse.diags((df <= CANDIDATE_MAX_DF).astype(np.float32))
+    index = sparse.csr_matrix(corpus @ rare)
+    index.eliminate_zeros()
+    return sparse.csr_matrix(index.T)
+
+
+def _nearest(
+    x: sparse.csr_matrix, corpus: sparse.csr_matrix, index: sparse.csr_matrix, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The k corpus rows most similar to each row of x, by exact cosine (both are unit length).
+
+    Candidates come from rare shared terms, those within half of a row's best candidate score
+    are ranked exactly; a row sharing no rare term gets no evidence (index -1, similarity 0).
+    """
+    s = sparse.csr_matrix(x @ index)
+    n = s.shape[0]
+    counts = np.diff(s.indptr)
+    rows = np.repeat(np.arange(n), counts)
+    best = np.zeros(n, dtype=np.float32)
+    has = counts > 0
+    best[has] = np.maximum.reduceat(s.data, s.indptr[:-1][has])
+    keep = s.data >= 0.5 * best[rows]
+    r, c = rows[keep], s.indices[keep]
+    exact = np.asarray(x[r].multiply(corpus[c]).sum(axis=1)).ravel()
+    order = np.lexsort((-exact, r))
+    r, c, exact = r[order], c[order], exact[order]
+    rank = np.arange(len(r)) - np.searchsorted(r, np.arange(n))[r]
+    top = rank < k
+    nearest = np.full((n, k), -1, dtype=np.int64)
+    similarity = np.zeros((n, k), dtype=np.float32)
+    nearest[r[top], rank[top]] = c[top]
+    similarity[r[top], rank[top]] = exact[top]
+    return nearest, similarity

@@ -1,0 +1,217 @@
+"""Role profiles: an occupation's tasks with predicted exposure, and the hours AI frees.
+
+Hours freed are a lower bound that follows the paper's rubric: an exposed task takes at least
+half less time. E2 tasks need software built on top of an LLM that a person may not have yet,
+so they count half, as in the paper's beta (E1 + E2/2).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import numpy as np
+
+from guarantor.data.files import data_dir
+from guarantor.errors import Ambiguous, NotFound
+from guarantor.settings import Settings
+from guarantor.tasks import catalogue
+from guarantor.tasks.catalogue import EXPOSURE_LEVELS, Occupation, OccupationScores, WorkContext
+from guarantor.tasks.model import VERSION, ExposureModel, Predictions
+
+WEEK_HOURS = 40.0
+TIME_CUT = 0.5
+"""The rubric's threshold: an exposed task's time is cut by at least half."""
+
+_CODE = re.compile(r"^\d{2}-\d{4}(\.\d{2})?$")
+_SYNONYMS = {
+    "engineer": ("developer",),
+    "programmer": ("developer",),
+    "coder": ("developer",),
+    "doctor": ("physician",),
+    "lawyer": ("attorney", "lawyers"),
+    "dev": ("developer",),
+}
+
+
+def model_path(settings: Settings, digest: str) -> Path:
+    return settings.model_dir / f"exposure-{VERSION}-{digest[:16]}.npz"
+
+
+def load_or_build(settings: Settings, on_build: Callable[[], None] | None = None) -> ExposureModel:
+    """The cached model for the current data, built (and cached) first if there is none."""
+    folder = data_dir(settings)
+    digest = catalogue.data_hash(folder)
+    path = model_path(settings, digest)
+    if path.is_file():
+        return ExposureModel.load(path)
+    if on_build:
+        on_build()
+    return build(settings, folder, digest, metrics=None)
+
+
+def build(settings: Settings, folder: Path, digest: str, metrics: dict[str, object] | None) -> ExposureModel:
+    rows = catalogue.read_labelled(folder)
+    model = ExposureModel.train(rows, {"data_hash": digest, "rows": len(rows), "metrics": metrics})
+    model.save(model_path(settings, digest))
+    return model
+
+
+def freed_share(exposure: np.ndarray) -> np.ndarray:
+    """Expected share of a task's time AI frees, from its E0/E1/E2 probabilities."""
+    share: np.ndarray = TIME_CUT * (exposure[..., 1] + 0.5 * exposure[..., 2])
+    return share
+
+
+def _stem(word: str) -> str:
+    word = word.lower()
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def _words(text: str) -> list[str]:
+    return [_stem(w) for w in re.findall(r"[A-Za-z0-9]+", text) if w.lower() not in {"and", "or", "of", "the", "a"}]
+
+
+def _match(query: list[str], title: list[str]) -> float:
+    score = 0.0
+    for q in query:
+        if q in title or any(t.startswith(q) and len(q) >= 4 for t in title):
+            score += 1.0
+        elif any(s in title for s in _SYNONYMS.get(q, ())):
+            score += 0.8
+    return score / max(len(query), 1)
+
+
+def find_occupation(occupations: dict[str, Occupation], query: str) -> Occupation:
+    """The occupation a person means by a title or code; several close matches are ambiguous."""
+    q = query.strip()
+    if _CODE.match(q):
+        hits = [o for code, o in occupations.items() if code == q or code.startswith(q + ".")]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            raise Ambiguous(f"Several occupations have code {q}.", [f"{o.code}  {o.title}" for o in hits])
+        raise NotFound(f"No occupation has code {q}.")
+    for o in occupations.values():
+        if o.title.lower() == q.lower():
+            return o
+    words = _words(q)
+    ranked = sorted(
+        (
+            (
+                _match(words, _words(o.title)) + 0.1 * SequenceMatcher(None, q.lower(), o.title.lower()).ratio(),
+                o,
+            )
+            for o in occupations.values()
+        ),
+        key=lambda pair: (-pair[0], pair[1].code),
+    )
+    best_score, best = ranked[0]
+    second = ranked[1][0] if len(ranked) > 1 else 0.0
+    if best_score >= 0.75 and best_score - second >= 0.12:
+        return best
+    candidates = [f"{o.code}  {o.title}" for s, o in ranked[:8] if s >= 0.3] or [
+        f"{o.code}  {o.title}" for _, o in ranked[:5]
+    ]
+    if best_score >= 0.3:
+        raise Ambiguous(f"{query!r} matches several occupations; name one by title or code.", candidates)
+    raise NotFound(
+        f"No occupation matches {query!r}.",
+        hint="Closest titles:\n" + "\n".join(f"  {c}" for c in candidates),
+    )
+
+
+@dataclass
+class EvidenceItem:
+    text: str
+    label: str
+    occupation_code: str
+    similarity: float
+
+
+@dataclass
+class TaskAssessment:
+    text: str
+    hours: float
+    exposure: str
+    p: tuple[float, float, float]
+    automation: str
+    confidence: float
+    hours_freed: float
+    evidence: list[EvidenceItem]
+    task_type: str = ""
+    task_id: int | None = None
+
+
+@dataclass
+class RoleProfile:
+    code: str
+    title: str
+    tasks: list[TaskAssessment]
+    alpha: float
+    beta: float
+    gamma: float
+    published: OccupationScores | None
+    work_context: WorkContext | None
+    hours_week: float
+    hours_freed: float
+    notes: list[str] = field(default_factory=list)
+
+
+def assess(model: ExposureModel, texts: Sequence[str], hours: Sequence[float]) -> list[TaskAssessment]:
+    p = model.predict(texts)
+    return [_assessment(model, p, i, text, h) for i, (text, h) in enumerate(zip(texts, hours, strict=True))]
+
+
+def _assessment(model: ExposureModel, p: Predictions, i: int, text: str, hours: float) -> TaskAssessment:
+    ev = model.evidence
+    evidence = [
+        EvidenceItem(ev.texts[j], ev.labels[j], ev.codes[j], round(float(s), 3))
+        for j, s in zip(p.evidence[i], p.similarity[i], strict=True)
+        if j >= 0
+    ]
+    probs = tuple(round(float(v), 4) for v in p.exposure[i])
+    return TaskAssessment(
+        text=text,
+        hours=round(hours, 2),
+        exposure=p.exposure_label(i),
+        p=probs,  # type: ignore[arg-type]
+        automation=p.automation_label(i),
+        confidence=round(float(p.exposure[i].max()), 3),
+        hours_freed=round(float(hours * freed_share(p.exposure[i])), 2),
+        evidence=evidence,
+    )
+
+
+def default_hours(task_types: Sequence[str], week: float = WEEK_HOURS) -> list[float]:
+    """Spread a week over tasks: core tasks weigh 2, supplemental (and untyped) 1."""
+    weights = [2.0 if t == "Core" else 1.0 for t in task_types]
+    total = sum(weights) or 1.0
+    return [week * w / total for w in weights]
+
+
+def profile(settings: Settings, model: ExposureModel, query: str, week: float = WEEK_HOURS) -> RoleProfile:
+    folder = data_dir(settings)
+    occupation = find_occupation(catalogue.read_occupations(folder), query)
+    tasks = occupation.tasks
+    assessed = assess(model, [t.text for t in tasks], default_hours([t.task_type for t in tasks], week))
+    for a, t in zip(assessed, tasks, strict=True):
+        a.task_type, a.task_id = t.task_type, t.task_id
+    shares = np.array([[a.exposure == level for level in EXPOSURE_LEVELS] for a in assessed], dtype=float).mean(0)
+    notes = ["Automation levels (T0-T4) are learned from GPT-4's labels: no human T labels exist."]
+    return RoleProfile(
+        code=occupation.code,
+        title=occupation.title,
+        tasks=assessed,
+        alpha=round(float(shares[1]), 3),
+        beta=round(float(shares[1] + 0.5 * shares[2]), 3),
+        gamma=round(float(shares[1] + shares[2]), 3),
+        published=catalogue.read_scores(folder).get(occupation.code),
+        work_context=catalogue.read_work_contexts(folder).get(occupation.title.lower()),
+        hours_week=week,
+        hours_freed=round(sum(a.hours_freed for a in assessed), 2),
+        notes=notes,
+    )

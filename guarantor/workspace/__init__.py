@@ -1,0 +1,1 @@
+"""The workspace file (guarantor.yaml): people, tasks, outcomes and value propositions as code."""

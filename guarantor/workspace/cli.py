@@ -1,0 +1,67 @@
+"""`guarantor init`, `guarantor validate` and `guarantor schema`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from guarantor.console import err, out
+from guarantor.data.files import data_dir
+from guarantor.errors import GuarantorError
+from guarantor.settings import get_settings
+from guarantor.tasks.catalogue import read_occupations
+from guarantor.tasks.service import find_occupation
+from guarantor.workspace import loader
+from guarantor.workspace.scaffold import scaffold
+from guarantor.workspace.schema import json_schema
+
+
+def init(
+    path: Path = typer.Argument(Path(loader.DEFAULT_NAME), help="File to create."),
+    from_role: str | None = typer.Option(None, help="Seed tasks from this O*NET occupation (title or code)."),
+    name: str | None = typer.Option(None, help="Workspace name."),
+    person: str | None = typer.Option(None, help="Your name."),
+    hours: float = typer.Option(40.0, help="Hours in your week."),
+    force: bool = typer.Option(False, help="Overwrite an existing file."),
+) -> None:
+    """Create a guarantor.yaml (asks a few questions on a terminal)."""
+    if path.exists() and not force:
+        raise GuarantorError(f"{path} exists; pass --force to overwrite it.")
+    interactive = sys.stdin.isatty()
+    if interactive:
+        name = name or typer.prompt("Workspace name", default="My work")
+        person = person or typer.prompt("Your name", default="Me")
+        from_role = from_role or typer.prompt("Your role (an occupation title or O*NET code)", default="") or None
+        hours = typer.prompt("Hours in your week", default=hours, type=float)
+    occupation = None
+    if from_role:
+        occupation = find_occupation(read_occupations(data_dir(get_settings())), from_role)
+    text = scaffold(name or "My work", person or "Me", from_role or "Describe your role", hours, occupation)
+    path.write_text(text, encoding="utf-8")
+    loader.parse(text, str(path))  # what init writes must validate
+    out.print(
+        f"Wrote {path}"
+        + (f" with the {len(occupation.tasks)} tasks of {occupation.title}" if occupation else "")
+        + ". Edit it, then run `guarantor validate` and `guarantor analyze`."
+    )
+
+
+def validate(workspace: Path | None = typer.Argument(None, help="guarantor.yaml or its folder.")) -> None:
+    """Check a workspace against the schema and resolve its references (owners, serves)."""
+    path = loader.resolve(workspace)
+    ws = loader.load(path)
+    out.print(f"{path}: valid — {len(ws.people)} people, {len(ws.tasks)} tasks, {len(ws.outcomes)} outcomes.")
+
+
+def schema(
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
+) -> None:
+    """Print the published JSON Schema of guarantor.yaml."""
+    text = json_schema()
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"Wrote {output}")
+    else:
+        sys.stdout.write(text)

@@ -1,0 +1,75 @@
+"""The workspace file's schema. The published JSON Schema is generated from these models.
+
+Unknown keys are errors (``extra="forbid"``): a misspelt key silently ignored is a guarantee
+silently missing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ValueProposition(Strict):
+    """A person's answers to the three questions of the value proposition."""
+
+    outcomes_delivered: str | None = Field(
+        None, description="What outcomes do I consistently deliver that matter to others?"
+    )
+    problems_obsessed_with: str | None = Field(None, description="What problems am I obsessed with solving?")
+    perspective: str | None = Field(None, description="What perspective do I bring that AI can't replicate?")
+
+
+class Person(Strict):
+    id: Id
+    name: Text
+    role: Text = Field(description="An O*NET occupation (title or code such as 15-1252.00) or free text.")
+    hours_week: float = Field(40.0, gt=0, le=168)
+    value_proposition: ValueProposition | None = None
+
+
+class Task(Strict):
+    id: Id | None = Field(None, description="Optional; tasks are numbered when it is absent.")
+    text: Text
+    hours_week: float | None = Field(
+        None,
+        ge=0,
+        le=168,
+        description="Hours a week; absent: the owner's remaining hours are spread over such tasks.",
+    )
+    owner: Id | None = Field(None, description="The id of the person who does it.")
+    serves: list[Id] = Field(default_factory=list, description="Ids of the outcomes this task serves.")
+
+
+class Outcome(Strict):
+    id: Id
+    title: Text
+    for_whom: Text = Field(description="The beneficiary: who gets the value.")
+    need: Text | None = Field(None, description="The need of theirs it meets.")
+    indicator: Text | None = Field(None, description="What shows whether they got it.")
+    target: Text | None = Field(None, description="The level of the indicator that counts as delivered.")
+    owner: Id | None = None
+
+
+class Workspace(Strict):
+    version: int = Field(1, ge=1, le=1)
+    name: Text
+    people: list[Person] = Field(default_factory=list)
+    tasks: list[Task] = Field(default_factory=list)
+    outcomes: list[Outcome] = Field(default_factory=list)
+
+
+def json_schema() -> str:
+    schema = Workspace.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://guarantor.dev/schema/guarantor.schema.json"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
