@@ -31,6 +31,7 @@ def analyze(
     """Assess every task, find orphan work and outcome gaps, and write the value plan."""
     from guarantor.analysis import repository
     from guarantor.analysis import service as svc
+    from guarantor.atomic import write_text
     from guarantor.clock import utcnow
     from guarantor.data.files import data_dir
     from guarantor.db.session import open_session
@@ -54,9 +55,7 @@ def analyze(
         ]
         result = record.result
     if output:
-        tmp = output.with_name(output.name + ".partial")
-        tmp.write_text(render(result, trend), encoding="utf-8")
-        tmp.replace(output)
+        write_text(output, render(result, trend))
         err.print(f"Report written to {output}")
     if as_json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")

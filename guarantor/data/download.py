@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from guarantor.atomic import atomic_writer
 from guarantor.data import files
 from guarantor.errors import InputError, NetworkError
 from guarantor.settings import Settings
@@ -104,12 +105,10 @@ def _select(source: Path, target: Path, columns: tuple[str, ...]) -> None:
 
 
 def _write(target: Path, delimiter: str, header: tuple[str, ...], rows: list[list[str]]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+    with atomic_writer(target) as handle:
         writer = csv.writer(handle, delimiter=delimiter, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
-    os.replace(tmp, target)
 
 
 def download(settings: Settings, target: Path, progress: Progress) -> dict[str, str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from guarantor.atomic import atomic_writer
 from guarantor.console import err, out, progress
 from guarantor.data.files import data_dir
 from guarantor.settings import get_settings
@@ -110,10 +111,8 @@ def classify(
     if output is None:
         count = classify_stream(model, records, sys.stdout, fmt)
     else:
-        tmp = output.with_name(output.name + ".partial")
-        with tmp.open("w", newline="", encoding="utf-8") as handle:
+        with atomic_writer(output) as handle:
             count = classify_stream(model, records, handle, fmt)
-        tmp.replace(output)
     err.print(f"[dim]{count:,} tasks classified.[/]")
 
 

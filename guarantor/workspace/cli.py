@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from guarantor.atomic import write_text
 from guarantor.console import err, out
 from guarantor.data.files import data_dir
 from guarantor.errors import GuarantorError
@@ -39,8 +40,8 @@ def init(
     if from_role:
         occupation = find_occupation(read_occupations(data_dir(get_settings())), from_role)
     text = scaffold(name or "My work", person or "Me", from_role or "Describe your role", hours, occupation)
-    path.write_text(text, encoding="utf-8")
     loader.parse(text, str(path))  # what init writes must validate
+    write_text(path, text)
     out.print(
         f"Wrote {path}"
         + (f" with the {len(occupation.tasks)} tasks of {occupation.title}" if occupation else "")
@@ -61,7 +62,7 @@ def schema(
     """Print the published JSON Schema of guarantor.yaml."""
     text = json_schema()
     if output:
-        output.write_text(text, encoding="utf-8")
+        write_text(output, text)
         err.print(f"Wrote {output}")
     else:
         sys.stdout.write(text)

@@ -36,8 +36,7 @@ def _to_python(node: yaml.Node, path: Path_, marks: Marks, problems: list[Proble
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node))
-            key = str(key)
+            key = str(_scalar(key_node))
             if key in out:
                 problems.append(
                     Problem(
@@ -49,10 +48,17 @@ def _to_python(node: yaml.Node, path: Path_, marks: Marks, problems: list[Proble
                     )
                 )
             out[key] = _to_python(value_node, (*path, key), marks, problems, name)
+            # A field's problem is reported where its key is written, not where its value starts.
+            marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_to_python(v, (*path, i), marks, problems, name) for i, v in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    """A scalar's value with YAML's safe typing (ints, floats, booleans, dates, null)."""
+    return yaml.SafeLoader("").construct_object(node)
 
 
 def _dotted(path: Path_) -> str:
@@ -80,6 +86,7 @@ def parse(text: str, name: str) -> tuple[Workspace, Marks]:
     data = _to_python(node, (), marks, problems, name)
     if not isinstance(data, dict):
         raise ValidationFailed([Problem(name, 1, 1, "", "expected a mapping at the top level")])
+    problems.extend(_references(data, marks, name))
     try:
         workspace = Workspace.model_validate(data)
     except ValidationError as exc:
@@ -87,43 +94,45 @@ def parse(text: str, name: str) -> tuple[Workspace, Marks]:
             loc = tuple(error["loc"])
             line, col = _where(marks, loc)
             problems.append(Problem(name, line, col, _dotted(loc), error["msg"]))
-        raise ValidationFailed(problems) from exc
-    problems.extend(_references(workspace, marks, name))
     if problems:
+        problems.sort(key=lambda p: (p.line or 0, p.column or 0))
         raise ValidationFailed(problems)
     return workspace, marks
 
 
-def _references(ws: Workspace, marks: Marks, name: str) -> list[Problem]:
+def _items(data: dict[str, Any], kind: str) -> list[tuple[int, dict[str, Any]]]:
+    value = data.get(kind)
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _references(data: dict[str, Any], marks: Marks, name: str) -> list[Problem]:
+    """Duplicate ids and dangling references, checked on the raw data so they are reported in the
+    same pass as schema errors, even when the schema check fails."""
     problems = []
 
     def problem(loc: Path_, message: str) -> None:
         line, col = _where(marks, loc)
         problems.append(Problem(name, line, col, _dotted(loc), message))
 
-    people = {p.id for p in ws.people}
-    outcomes = {o.id for o in ws.outcomes}
-    ids: tuple[tuple[str, list[str | None]], ...] = (
-        ("people", [p.id for p in ws.people]),
-        ("outcomes", [o.id for o in ws.outcomes]),
-        ("tasks", [t.id for t in ws.tasks]),
-    )
-    for kind, item_ids in ids:
-        seen: set[str] = set()
-        for i, item_id in enumerate(item_ids):
-            if item_id is not None and item_id in seen:
+    ids: dict[str, set[str]] = {}
+    for kind in ("people", "outcomes", "tasks"):
+        seen = ids[kind] = set()
+        for i, item in _items(data, kind):
+            item_id = item.get("id")
+            if isinstance(item_id, str) and item_id in seen:
                 problem((kind, i, "id"), f"duplicate id {item_id!r}")
-            if item_id is not None:
+            if isinstance(item_id, str):
                 seen.add(item_id)
-    for i, task in enumerate(ws.tasks):
-        if task.owner is not None and task.owner not in people:
-            problem(("tasks", i, "owner"), f"no person with id {task.owner!r}")
-        for j, outcome in enumerate(task.serves):
-            if outcome not in outcomes:
+    for kind in ("tasks", "outcomes"):
+        for i, item in _items(data, kind):
+            owner = item.get("owner")
+            if isinstance(owner, str) and owner not in ids["people"]:
+                problem((kind, i, "owner"), f"no person with id {owner!r}")
+    for i, task in _items(data, "tasks"):
+        serves = task.get("serves")
+        for j, outcome in enumerate(serves if isinstance(serves, list) else []):
+            if isinstance(outcome, str) and outcome not in ids["outcomes"]:
                 problem(("tasks", i, "serves", j), f"no outcome with id {outcome!r}")
-    for i, o in enumerate(ws.outcomes):
-        if o.owner is not None and o.owner not in people:
-            problem(("outcomes", i, "owner"), f"no person with id {o.owner!r}")
     return problems
 
 

@@ -1,0 +1,80 @@
+"""`guarantor classify` end to end, in a fresh process each time: tasks/s and peak memory."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import DATA_DIR, ROOT, report
+
+GUARANTOR = [sys.executable, "-m", "guarantor"]
+
+
+def run(path: Path, env: dict[str, str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes) of one classify process, measured for that process alone."""
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [*GUARANTOR, "classify", str(path), "-o", os.devnull], env=env, stdout=subprocess.DEVNULL, stderr=errors
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            errors.seek(0)
+            raise SystemExit(errors.read().decode())
+    return seconds, usage.ru_maxrss * 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the large file (0: skip)")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    env = {**os.environ, "GUARANTOR_DATA_DIR": str(DATA_DIR), "PYTHONPATH": str(ROOT)}
+    env.setdefault("GUARANTOR_HOME", str(ROOT / ".guarantor"))
+    tasks = DATA_DIR / "tasks.tsv"
+    run(tasks, env)  # warm-up, untimed: builds and caches the model if there is none yet
+    n = sum(1 for _ in tasks.open()) - 1
+    times = []
+    peak = 0
+    for _ in range(args.repeat):
+        seconds, peak = run(tasks, env)
+        times.append(seconds)
+    best = min(times)
+    figures: dict[str, object] = {
+        "tasks": n,
+        "best_seconds": best,
+        "median_seconds": sorted(times)[len(times) // 2],
+        "tasks_per_second": n / best,
+        "peak_rss_mib": peak / 2**20,
+    }
+    if args.rows:
+        with tempfile.TemporaryDirectory() as tmp:
+            big = Path(tmp) / "big.csv"
+            texts = [r[3] for r in csv.reader(tasks.open(), delimiter="\t")][1:]
+            with big.open("w", newline="") as out:
+                w = csv.writer(out)
+                w.writerow(["id", "text"])
+                for i in range(args.rows):
+                    w.writerow([i, texts[i % len(texts)]])
+            seconds, peak_big = run(big, env)
+        figures.update(
+            {
+                "large_rows": args.rows,
+                "large_seconds": seconds,
+                "large_tasks_per_second": args.rows / seconds,
+                "large_peak_rss_mib": peak_big / 2**20,
+            }
+        )
+    report("classify_throughput", figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""Write output files whole or not at all.
+
+A report or a prediction file is written to a temporary file beside it and renamed into place, so
+a killed run never leaves half a file that looks finished. A target that is not a regular file (a
+device such as /dev/null, a pipe) is written directly: renaming over it would replace it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+
+@contextmanager
+def atomic_writer(target: Path) -> Iterator[IO[str]]:
+    if target.exists() and not target.is_file():
+        with target.open("w", newline="", encoding="utf-8") as handle:
+            yield handle
+        return
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+            yield handle
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text(target: Path, text: str) -> None:
+    with atomic_writer(target) as handle:
+        handle.write(text)

@@ -1,0 +1,89 @@
+"""Fixtures on real things: the shared O*NET files, a real SQLite file or PostgreSQL database.
+
+Set GUARANTOR_TEST_DATABASE_URL to a PostgreSQL server URL to run every database test there; each
+test gets a database of its own, created and dropped around it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from guarantor.cli import run
+from guarantor.settings import Settings, get_settings
+from guarantor.tasks import service
+from guarantor.tasks.model import ExposureModel
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = Path(os.environ.get("GUARANTOR_TEST_DATA_DIR", ROOT.parent / "shared" / "data" / "onet"))
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="session")
+def model_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A GUARANTOR_HOME whose model is built once for the whole session."""
+    home = tmp_path_factory.mktemp("home")
+    service.load_or_build(Settings(data_dir=DATA_DIR, home=home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def model(model_home: Path) -> ExposureModel:
+    return service.load_or_build(Settings(data_dir=DATA_DIR, home=model_home))
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    server = os.environ.get("GUARANTOR_TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite:///{tmp_path / 'guarantor.db'}"
+        return
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server)
+    name = f"guarantor_test_{uuid.uuid4().hex[:12]}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, model_home: Path, database_url: str) -> Iterator[Settings]:
+    """The environment a person would set: data dir, home (with the built model), database."""
+    monkeypatch.setenv("GUARANTOR_DATA_DIR", str(DATA_DIR))
+    monkeypatch.setenv("GUARANTOR_HOME", str(model_home))
+    monkeypatch.setenv("GUARANTOR_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(env: Settings, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Run `guarantor ARGS...` in-process; returns its exit code and what it printed."""
+
+    def invoke(*args: str) -> Result:
+        capsys.readouterr()
+        code = run(list(args))
+        captured = capsys.readouterr()
+        return Result(int(code), captured.out, captured.err)
+
+    return invoke

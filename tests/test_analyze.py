@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tests.conftest import EXAMPLES
+
+
+def test_analyze_writes_a_self_contained_report(cli, tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    r = cli("analyze", str(EXAMPLES / "software-engineer"), "-o", str(report))
+    assert r.code == 0, r.err
+    html = report.read_text()
+    assert "<svg" in html and "Maya Okafor" in html and "The value plan" in html
+    assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["']?https?:""", html), "nothing loaded from the net"
+    assert "CC BY 4.0" in html and "OpenAI" in html
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_analyze_json_finds_orphans_gaps_and_plans(cli) -> None:
+    r = cli("analyze", str(EXAMPLES / "software-engineer"), "--json")
+    assert r.code == 0, r.err
+    a = json.loads(r.out)
+    texts = {t["id"]: t["assessment"]["text"] for t in a["tasks"]}
+    orphans = {texts[i] for i in a["orphan_tasks"]}
+    assert "Attend sprint planning, stand-ups and status meetings" in orphans
+    assert a["outcomes_without_indicator"] == ["onboarding-engineers"]
+    assert 0 < a["hours_freed"] < a["hours_week"] == 40
+    assert abs(sum(g["hours"] for g in a["plan"]["freed_hours_go_to"]) - a["hours_freed"]) < 0.05
+    assert len(a["plan"]["skills"]) >= 2 and a["plan"]["ai_takes_over"]
+    assert all(t["assessment"]["evidence"] for t in a["tasks"])
+
+
+def test_each_analysis_is_saved_and_compared_with_the_last(cli) -> None:
+    first = json.loads(cli("analyze", str(EXAMPLES / "product-team"), "--json").out)
+    assert all(p["previous_hours_freed"] is None for p in first["people"])
+    second = json.loads(cli("analyze", str(EXAMPLES / "product-team"), "--json").out)
+    assert [p["previous_hours_freed"] for p in second["people"]] == [p["hours_freed"] for p in first["people"]]
+    r = cli("analyses", "--json")
+    saved = json.loads(r.out)
+    assert len(saved) == 2 and saved[0]["id"] > saved[1]["id"]
+    assert len(saved[0]["people"]) == 4
+
+
+def test_role_without_tasks_uses_the_occupations_tasks(cli, tmp_path: Path) -> None:
+    (tmp_path / "guarantor.yaml").write_text(
+        "version: 1\nname: Solo\npeople:\n  - {id: lee, name: Lee, role: registered nurse, hours_week: 36}\n"
+    )
+    a = json.loads(cli("analyze", str(tmp_path), "--json").out)
+    assert a["people"][0]["occupation"].startswith("29-1141.00")
+    assert abs(sum(t["assessment"]["hours"] for t in a["tasks"]) - 36) < 0.05
+    assert any("lists no tasks" in n for n in a["notes"])
+
+
+def test_missing_workspace_and_bad_workspace(cli, tmp_path: Path) -> None:
+    r = cli("analyze", str(tmp_path))
+    assert r.code == 4 and "guarantor init" in r.err
+    (tmp_path / "guarantor.yaml").write_text("name: x\npeople:\n  - {id: A B}\n")
+    r = cli("analyze", str(tmp_path))
+    assert r.code == 3 and "guarantor.yaml:3:" in r.err

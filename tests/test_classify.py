@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from guarantor.tasks.classify import OutputFormat, Record, classify_stream
+
+COLUMNS = ["id", "text", "exposure", "p_E0", "p_E1", "p_E2", "automation", "confidence", "evidence"]
+
+
+def _rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_csv_in_csv_out_with_named_columns(cli, tmp_path: Path) -> None:
+    src = tmp_path / "tasks.csv"
+    src.write_text('key,description\nA-1,"Prepare tax returns, for clients"\nA-2,Drive a forklift in a warehouse\n')
+    r = cli("classify", str(src), "--text-column", "description", "--id-column", "key")
+    assert r.code == 0, r.err
+    rows = _rows(r.out)
+    assert list(rows[0]) == COLUMNS
+    assert [x["id"] for x in rows] == ["A-1", "A-2"]
+    assert rows[1]["exposure"] == "E0"
+    assert all(abs(sum(float(x[k]) for k in ("p_E0", "p_E1", "p_E2")) - 1) < 1e-3 for x in rows)
+    assert rows[0]["evidence"].startswith(("E0 (", "E1 (", "E2 ("))
+
+
+def test_tsv_jsonl_and_plain_lines(cli, tmp_path: Path) -> None:
+    (tmp_path / "t.tsv").write_text("task_id\ttask\n7\tAnalyze sales data\n")
+    (tmp_path / "t.jsonl").write_text('{"id": "x", "text": "Analyze sales data"}\n\n{"id": 2, "text": "Mop floors"}\n')
+    (tmp_path / "t.txt").write_text("Analyze sales data\n\nMop floors\n")
+    assert _rows(cli("classify", str(tmp_path / "t.tsv")).out)[0]["id"] == "7"
+    assert [x["id"] for x in _rows(cli("classify", str(tmp_path / "t.jsonl")).out)] == ["x", "2"]
+    assert [x["id"] for x in _rows(cli("classify", str(tmp_path / "t.txt")).out)] == ["1", "3"]
+
+
+def test_jsonl_output_to_a_file(cli, tmp_path: Path) -> None:
+    (tmp_path / "t.txt").write_text("Schedule appointments for patients\n")
+    out = tmp_path / "out.jsonl"
+    r = cli("classify", str(tmp_path / "t.txt"), "--format", "jsonl", "-o", str(out))
+    assert r.code == 0 and r.out == ""
+    obj = json.loads(out.read_text())
+    assert set(COLUMNS) <= set(obj) and isinstance(obj["evidence"], list)
+    assert obj["automation"] in ("T0", "T1", "T2", "T3", "T4")
+
+
+def test_stdin(cli, monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("Answer customer questions by e-mail\n"))
+    rows = _rows(cli("classify", "-").out)
+    assert rows[0]["text"] == "Answer customer questions by e-mail"
+
+
+def test_bad_input_names_file_line_and_field(cli, tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("id,name\n1,x\n")
+    r = cli("classify", str(tmp_path / "a.csv"))
+    assert r.code == 3 and "a.csv:1:" in r.err and "--text-column" in r.err
+    (tmp_path / "b.csv").write_text('id,text\n1,"ok"\n2,\n')
+    r = cli("classify", str(tmp_path / "b.csv"))
+    assert r.code == 3 and "b.csv:3: text: empty" in r.err
+    (tmp_path / "c.jsonl").write_text('{"text": "ok"}\n{"text": "broken\n')
+    r = cli("classify", str(tmp_path / "c.jsonl"))
+    assert r.code == 3 and "c.jsonl:2:" in r.err and "invalid JSON" in r.err
+    (tmp_path / "d.jsonl").write_text('{"title": "no text key"}\n')
+    r = cli("classify", str(tmp_path / "d.jsonl"))
+    assert r.code == 3 and "d.jsonl:1: text: missing" in r.err
+    r = cli("classify", str(tmp_path / "missing.csv"))
+    assert r.code == 4 and "Traceback" not in r.err
+
+
+def test_output_is_written_in_chunks_while_input_is_read(model) -> None:
+    """Streaming: the first chunk is written before the reader is past the second chunk."""
+    pulled = 0
+    seen_when_first_written: list[int] = []
+
+    def records() -> Iterator[Record]:
+        nonlocal pulled
+        for i in range(5000):
+            pulled += 1
+            yield Record(str(i), "Prepare reports on sales")
+
+    class Sink(io.StringIO):
+        def write(self, s: str) -> int:
+            if not seen_when_first_written and s.startswith("0,"):
+                seen_when_first_written.append(pulled)
+            return super().write(s)
+
+    count = classify_stream(model, records(), Sink(), OutputFormat.csv)
+    assert count == 5000
+    assert seen_when_first_written and seen_when_first_written[0] <= 2048
+
+
+def test_output_to_a_device_is_written_not_replaced(cli, tmp_path: Path) -> None:
+    (tmp_path / "t.txt").write_text("Mop floors\n")
+    r = cli("classify", str(tmp_path / "t.txt"), "-o", "/dev/null")
+    assert r.code == 0
+    assert Path("/dev/null").is_char_device(), "/dev/null is still the device"

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from guarantor.settings import Settings
+from guarantor.tasks import catalogue, service
+from guarantor.tasks.evaluation import cross_validate, fold_of, scores
+from guarantor.tasks.model import ExposureModel
+from tests.conftest import DATA_DIR
+
+
+@pytest.fixture(scope="module")
+def labelled() -> list[catalogue.LabelledTask]:
+    return catalogue.read_labelled(DATA_DIR)
+
+
+def test_training_is_deterministic(labelled) -> None:
+    rows = labelled[:3000]
+    a, b = ExposureModel.train(rows, {}), ExposureModel.train(rows, {})
+    assert np.array_equal(a.exposure_w, b.exposure_w) and np.array_equal(a.automation_w, b.automation_w)
+
+
+def test_save_and_load_round_trip(model: ExposureModel, tmp_path: Path) -> None:
+    path = tmp_path / "m.npz"
+    model.save(path)
+    again = ExposureModel.load(path)
+    texts = ["Prepare financial statements and reports.", "Repair leaking pipes in residential buildings."]
+    p, q = model.predict(texts), again.predict(texts)
+    assert np.allclose(p.exposure, q.exposure) and np.array_equal(p.evidence, q.evidence)
+    assert again.meta["data_hash"] == model.meta["data_hash"]
+
+
+def test_predictions_follow_the_rubric(model: ExposureModel) -> None:
+    p = model.predict(
+        [
+            "Lift heavy boxes and load them onto delivery trucks.",
+            "Write summaries of meeting notes and draft routine correspondence.",
+        ]
+    )
+    assert p.exposure_label(0) == "E0"
+    assert p.exposure_label(1) in ("E1", "E2")
+    assert np.allclose(p.exposure.sum(1), 1) and np.allclose(p.automation.sum(1), 1)
+
+
+def test_evidence_of_a_labelled_task_is_itself(model: ExposureModel, labelled) -> None:
+    row = labelled[123]
+    p = model.predict([row.task.text])
+    first = p.evidence[0, 0]
+    assert model.evidence.texts[first] == row.task.text
+    assert model.evidence.labels[first] == row.human_exposure
+    assert p.similarity[0, 0] == pytest.approx(1.0, abs=1e-4)
+    assert list(p.similarity[0]) == sorted(p.similarity[0], reverse=True)
+
+
+def test_model_is_rebuilt_when_the_data_changes(tmp_path: Path, model_home: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    settings = Settings(data_dir=data, home=model_home)
+    before = service.model_path(settings, catalogue.data_hash(data))
+    assert before.is_file(), "the session's model is the cached one for unchanged data"
+    lines = (data / "exposure_labels.tsv").read_text().splitlines(keepends=True)
+    (data / "exposure_labels.tsv").write_text("".join(lines[:-1]))
+    after = service.model_path(settings, catalogue.data_hash(data))
+    assert after != before and not after.is_file()
+    rebuilt = service.load_or_build(settings)
+    assert after.is_file() and rebuilt.meta["rows"] == len(lines) - 2
+
+
+def test_folds_never_split_an_occupation(labelled) -> None:
+    folds: dict[str, set[int]] = {}
+    for r in labelled:
+        folds.setdefault(r.task.onet_soc_code, set()).add(fold_of(r.task.onet_soc_code, 5))
+    assert all(len(f) == 1 for f in folds.values())
+    sizes = np.bincount([fold_of(c, 5) for c in folds], minlength=5)
+    assert sizes.min() > len(folds) / 5 * 0.7
+
+
+def test_scores_match_textbook_definitions() -> None:
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(0)
+    y, p = rng.integers(0, 3, 500), rng.integers(0, 3, 500)
+    p[:200] = y[:200]
+    s = scores(y, p, 3)
+    assert s.accuracy == pytest.approx(sklearn_metrics.accuracy_score(y, p))
+    assert s.kappa == pytest.approx(sklearn_metrics.cohen_kappa_score(y, p))
+    assert s.macro_f1 == pytest.approx(sklearn_metrics.f1_score(y, p, average="macro"))
+    assert s.confusion == sklearn_metrics.confusion_matrix(y, p).tolist()
+
+
+def test_cross_validation_reports_model_and_gpt4_on_the_same_rows(labelled) -> None:
+    codes = sorted({r.task.onet_soc_code for r in labelled})[:120]
+    rows = [r for r in labelled if r.task.onet_soc_code in set(codes)]
+    result = cross_validate(rows, folds=3)
+    assert result.rows == len(rows) and result.occupations == 120
+    assert sum(map(sum, result.model.confusion)) == len(rows)
+    agree = sum(r.human_exposure == r.gpt4_exposure for r in rows) / len(rows)
+    assert result.gpt4.accuracy == pytest.approx(agree)
+    assert 0.55 < result.model.accuracy < 0.95

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from guarantor.errors import Ambiguous, NotFound
+from guarantor.tasks.catalogue import read_occupations
+from guarantor.tasks.service import default_hours, find_occupation
+from tests.conftest import DATA_DIR
+
+
+@pytest.fixture(scope="module")
+def occupations():
+    return read_occupations(DATA_DIR)
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("accountant", "13-2011.00"),
+        ("software engineer", "15-1252.00"),
+        ("Software Developers", "15-1252.00"),
+        ("registered nurse", "29-1141.00"),
+        ("15-1252.00", "15-1252.00"),
+        ("15-1252", "15-1252.00"),
+        ("  REGISTERED NURSES ", "29-1141.00"),
+    ],
+)
+def test_wording_tolerant_lookup(occupations, query: str, code: str) -> None:
+    assert find_occupation(occupations, query).code == code
+
+
+def test_ambiguous_query_lists_candidates(occupations) -> None:
+    with pytest.raises(Ambiguous) as info:
+        find_occupation(occupations, "manager")
+    assert len(info.value.candidates) >= 3
+    assert all("Manager" in c for c in info.value.candidates)
+
+
+def test_unknown_code_and_title(occupations) -> None:
+    with pytest.raises(NotFound):
+        find_occupation(occupations, "99-9999.00")
+    with pytest.raises(NotFound) as info:
+        find_occupation(occupations, "qwxz")
+    assert info.value.hint and "Closest titles" in info.value.hint
+
+
+def test_core_tasks_weigh_twice_supplemental() -> None:
+    assert default_hours(["Core", "Supplemental", "Core"], 40) == [16.0, 8.0, 16.0]
+
+
+def test_role_json(cli) -> None:
+    r = cli("role", "accountant", "--json")
+    assert r.code == 0, r.err
+    data = json.loads(r.out)
+    assert data["code"] == "13-2011.00"
+    assert sum(t["hours"] for t in data["tasks"]) == pytest.approx(40, abs=0.05)
+    assert 0 < data["hours_freed"] < 20
+    assert data["hours_freed"] == pytest.approx(sum(t["hours_freed"] for t in data["tasks"]), abs=0.05)
+    assert 0 <= data["alpha"] <= data["beta"] <= data["gamma"] <= 1
+    assert data["published"] is None, "accountants are among the occupations held out of the labels"
+    assert data["work_context"]["repeating_same_tasks"] == pytest.approx(0.71)
+    assert all(t["evidence"] for t in data["tasks"])
+    assert any("GPT-4" in n for n in data["notes"])
+
+
+def test_role_cli_errors(cli) -> None:
+    r = cli("role", "manager")
+    assert r.code == 5 and "Candidates" in r.err
+    r = cli("role", "qwxz")
+    assert r.code == 4 and "Closest titles" in r.err
+
+
+def test_role_table(cli) -> None:
+    r = cli("role", "registered nurse")
+    assert r.code == 0 and "Registered Nurses" in r.out and "AI frees about" in r.out
+    assert "Published (paper): human alpha/beta/gamma 0.19/0.38/0.57; GPT-4 0.05/0.33/0.62" in r.out
