@@ -22,6 +22,9 @@ def atomic_writer(target: Path) -> Iterator[IO[str]]:
             yield handle
         return
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; the result is an ordinary file
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
             yield handle

@@ -59,3 +59,14 @@ def test_missing_workspace_and_bad_workspace(cli, tmp_path: Path) -> None:
     (tmp_path / "guarantor.yaml").write_text("name: x\npeople:\n  - {id: A B}\n")
     r = cli("analyze", str(tmp_path))
     assert r.code == 3 and "guarantor.yaml:3:" in r.err
+
+
+def test_report_file_follows_the_umask(cli, tmp_path: Path) -> None:
+    import os
+
+    old = os.umask(0o022)
+    try:
+        assert cli("analyze", str(EXAMPLES / "accountant"), "-o", str(tmp_path / "r.html")).code == 0
+    finally:
+        os.umask(old)
+    assert (tmp_path / "r.html").stat().st_mode & 0o777 == 0o644
