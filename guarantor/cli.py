@@ -17,6 +17,7 @@ from guarantor.analysis.cli import analyses, analyze
 from guarantor.console import err
 from guarantor.data.cli import app as data_app
 from guarantor.errors import ExitCode, GuarantorError
+from guarantor.guarantees.cli import check, history, watch
 from guarantor.tasks.cli import classify, model_app, role
 from guarantor.workspace.cli import init, schema, validate
 
@@ -30,7 +31,7 @@ app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.add_typer(model_app, name="model")
-for command in (analyze, analyses, classify, role, init, validate, schema):
+for command in (analyze, analyses, classify, role, init, validate, schema, check, watch, history):
     app.command()(command)
 
 

@@ -35,6 +35,14 @@ class ExitCode(IntEnum):
     """The database could not be reached or migrated."""
     MODEL = 9
     """The exposure model could not be built or loaded."""
+    AT_RISK = 10
+    """`check`: every outcome is met, but at least one is at risk (a warning level or a fast burn)."""
+    BROKEN = 11
+    """`check`: at least one outcome misses its target or has spent its error budget."""
+    NO_DATA = 12
+    """`check`: at least one outcome has no data (empty result, missing value); none is broken."""
+    SOURCE_ERROR = 13
+    """`check`: at least one source failed (refused, timed out, not a number); none is broken."""
     INTERRUPTED = 130
     """Stopped by Ctrl-C; nothing half-written is kept."""
 

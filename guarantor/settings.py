@@ -36,6 +36,8 @@ class Settings(BaseSettings):
         description="Where `guarantor data download` fetches the upstream label files from.",
     )
     download_timeout_s: float = Field(default=30.0, description="Timeout of one download, in seconds.")
+    check_workers: int = Field(default=8, ge=1, le=256, description="Indicators `check` evaluates at once.")
+    check_retries: int = Field(default=1, ge=0, le=10, description="Retries of a source that fails, per check.")
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -2,7 +2,8 @@
 
 from guarantor.analysis.models import AnalysisPersonRecord, AnalysisRecord
 from guarantor.db.base import Base
+from guarantor.guarantees.models import Claim, Measurement
 
 metadata = Base.metadata
 
-__all__ = ["AnalysisPersonRecord", "AnalysisRecord", "metadata"]
+__all__ = ["AnalysisPersonRecord", "AnalysisRecord", "Claim", "Measurement", "metadata"]

@@ -40,6 +40,7 @@ def make_engine(url: str) -> Engine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=10000")  # a second runner waits instead of failing
             cursor.close()
 
     return engine
@@ -57,25 +58,46 @@ def migrate(engine: Engine) -> None:
         ) from exc
 
 
+class Database:
+    """One engine for the configured database, migrated once; ``transaction()`` per unit of work.
+
+    A long-running command (``watch``) keeps one; a short one uses ``open_session``.
+    """
+
+    def __init__(self, url: str) -> None:
+        try:
+            self.engine = make_engine(url)
+            migrate(self.engine)
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"Could not open the database: {exc}") from exc
+        self._factory = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session that commits when the block ends cleanly and rolls back otherwise."""
+        session = self._factory()
+        try:
+            yield session
+            session.commit()
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise DatabaseError(f"Database error: {getattr(exc, 'orig', None) or exc}") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
 @contextmanager
 def open_session(settings: Settings) -> Iterator[Session]:
-    """A migrated session that commits when the block ends cleanly and rolls back otherwise."""
+    """One transaction on the configured database, for a command that needs only one."""
+    db = Database(settings.resolved_database_url)
     try:
-        engine = make_engine(settings.resolved_database_url)
-        migrate(engine)
-    except SQLAlchemyError as exc:
-        raise DatabaseError(f"Could not open the database: {exc}") from exc
-    factory = sessionmaker(engine, expire_on_commit=False)
-    session = factory()
-    try:
-        yield session
-        session.commit()
-    except SQLAlchemyError as exc:
-        session.rollback()
-        raise DatabaseError(f"Database error: {exc}") from exc
-    except BaseException:
-        session.rollback()
-        raise
+        with db.transaction() as session:
+            yield session
     finally:
-        session.close()
-        engine.dispose()
+        db.close()

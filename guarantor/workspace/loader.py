@@ -72,7 +72,8 @@ def _where(marks: Marks, loc: Path_) -> tuple[int | None, int | None]:
     return None, None
 
 
-def parse(text: str, name: str) -> tuple[Workspace, Marks]:
+def parse(text: str, name: str, allow_command: bool = True) -> tuple[Workspace, Marks]:
+    """Parse and check a workspace. ``allow_command`` is False for anything a web request wrote."""
     problems: list[Problem] = []
     marks: Marks = {}
     try:
@@ -92,12 +93,69 @@ def parse(text: str, name: str) -> tuple[Workspace, Marks]:
     except ValidationError as exc:
         for error in exc.errors():
             loc = tuple(error["loc"])
+            if error["type"] == "union_tag_invalid":  # an unknown `type:` is the type field's problem
+                loc = (*loc, "type")
             line, col = _where(marks, loc)
             problems.append(Problem(name, line, col, _dotted(loc), error["msg"]))
+    else:
+        problems.extend(_guarantee_problems(workspace, marks, name, allow_command))
     if problems:
         problems.sort(key=lambda p: (p.line or 0, p.column or 0))
         raise ValidationFailed(problems)
     return workspace, marks
+
+
+def problem_at(marks: Marks, name: str, loc: Path_, message: str) -> Problem:
+    line, col = _where(marks, loc)
+    return Problem(name, line, col, _dotted(loc), message)
+
+
+def _guarantee_problems(ws: Workspace, marks: Marks, name: str, allow_command: bool) -> list[Problem]:
+    """What the schema alone cannot see: unique indicator ids, known sources, paths that compile."""
+    from guarantor.guarantees.sources.http import compile_path
+
+    problems = []
+    seen: set[str] = set()
+    for s_name, spec in ws.sources.items():
+        if spec.type == "command" and not allow_command:
+            problems.append(
+                problem_at(
+                    marks,
+                    name,
+                    ("sources", s_name, "type"),
+                    "command sources are allowed only in workspace files on disk",
+                )
+            )
+    for i, outcome in enumerate(ws.outcomes):
+        if outcome.guarantee is None:
+            continue
+        for j, ind in enumerate(outcome.guarantee.indicators):
+            loc: Path_ = ("outcomes", i, "guarantee", "indicators", j)
+            if ind.id in seen:
+                problems.append(problem_at(marks, name, (*loc, "id"), f"duplicate indicator id {ind.id!r}"))
+            seen.add(ind.id)
+            source = ws.sources.get(ind.source)
+            if source is None:
+                known = ", ".join(ws.sources) or "none defined"
+                problems.append(
+                    problem_at(
+                        marks, name, (*loc, "source"), f"no source named {ind.source!r} under sources: ({known})"
+                    )
+                )
+                continue
+            if source.type == "http":
+                if (ind.jsonpath is None) == (ind.jmespath is None):
+                    problems.append(problem_at(marks, name, loc, "an http indicator needs one of jsonpath or jmespath"))
+                    continue
+                try:
+                    compile_path(ind)
+                except ValueError as exc:
+                    field = "jsonpath" if ind.jsonpath is not None else "jmespath"
+                    problems.append(problem_at(marks, name, (*loc, field), str(exc)))
+            elif ind.jsonpath is not None or ind.jmespath is not None:
+                field = "jsonpath" if ind.jsonpath is not None else "jmespath"
+                problems.append(problem_at(marks, name, (*loc, field), f"only http indicators take {field}"))
+    return problems
 
 
 def _items(data: dict[str, Any], kind: str) -> list[tuple[int, dict[str, Any]]]:
@@ -111,8 +169,7 @@ def _references(data: dict[str, Any], marks: Marks, name: str) -> list[Problem]:
     problems = []
 
     def problem(loc: Path_, message: str) -> None:
-        line, col = _where(marks, loc)
-        problems.append(Problem(name, line, col, _dotted(loc), message))
+        problems.append(problem_at(marks, name, loc, message))
 
     ids: dict[str, set[str]] = {}
     for kind in ("people", "outcomes", "tasks"):

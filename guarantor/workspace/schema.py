@@ -11,6 +11,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from guarantor.guarantees.sources import SourceSpec
+from guarantor.guarantees.spec import Guarantee
+
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -58,6 +61,9 @@ class Outcome(Strict):
     indicator: Text | None = Field(None, description="What shows whether they got it.")
     target: Text | None = Field(None, description="The level of the indicator that counts as delivered.")
     owner: Id | None = None
+    guarantee: Guarantee | None = Field(
+        None, description="How the outcome is measured: indicators from sources, on a schedule, against targets."
+    )
 
 
 class Workspace(Strict):
@@ -66,6 +72,9 @@ class Workspace(Strict):
     people: list[Person] = Field(default_factory=list)
     tasks: list[Task] = Field(default_factory=list)
     outcomes: list[Outcome] = Field(default_factory=list)
+    sources: dict[Id, SourceSpec] = Field(
+        default_factory=dict, description="Named data sources the guarantees read; secrets as {env: NAME}."
+    )
 
 
 def json_schema() -> str:

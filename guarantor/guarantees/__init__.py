@@ -1,0 +1,1 @@
+"""Guarantees: outcome indicators measured from real data sources, with history and statuses."""

@@ -1,0 +1,130 @@
+"""Outcome status over a window: the objective, the error budget, and multi-window burn rates.
+
+An evaluation counts as good when it is MET or AT_RISK and as bad when BROKEN; NO_DATA and ERROR
+say nothing about the outcome and are reported separately instead of being counted. Burn-rate
+alerts follow the multi-window scheme that Sloth and Pyrra derive from the SRE workbook: the
+error ratio over a long and a short window must both exceed the factor, with the windows scaled
+to the objective's window (the classic numbers are for 30 days).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from guarantor.guarantees.models import SEVERITY, Measurement, Status
+from guarantor.guarantees.spec import CalendarWindow, Guarantee, RollingWindow
+
+BURN_RATE_WINDOWS = (  # long, short, factor, severity — for a 30-day window
+    (timedelta(hours=1), timedelta(minutes=5), 14.4, "page"),
+    (timedelta(hours=6), timedelta(minutes=30), 6.0, "page"),
+    (timedelta(days=1), timedelta(hours=2), 3.0, "ticket"),
+    (timedelta(days=3), timedelta(hours=6), 1.0, "ticket"),
+)
+_THIRTY_DAYS = timedelta(days=30)
+
+
+def window_start(window: RollingWindow | CalendarWindow, now: datetime) -> datetime:
+    if isinstance(window, RollingWindow):
+        return now - window.rolling
+    local = now.astimezone(ZoneInfo(window.timezone)).replace(hour=0, minute=0, second=0, microsecond=0)
+    if window.calendar == "week":
+        local -= timedelta(days=local.weekday())
+    elif window.calendar == "month":
+        local = local.replace(day=1)
+    return local.astimezone(now.tzinfo)
+
+
+def window_length(window: RollingWindow | CalendarWindow) -> timedelta:
+    if isinstance(window, RollingWindow):
+        return window.rolling
+    return {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}[window.calendar]
+
+
+@dataclass
+class Budget:
+    objective: Decimal
+    since: datetime
+    good: int
+    bad: int
+    unknown: int
+    achieved: float | None
+    spent: float | None  # share of the error budget used; above 1: exhausted
+    exhausted_at: datetime | None  # at the current rate of bad evaluations
+    burn_alerts: list[str] = field(default_factory=list)
+
+
+def _bad_ratio(ms: Sequence[Measurement], since: datetime) -> float | None:
+    judged = [m for m in ms if m.measured_at >= since and m.status in (Status.MET, Status.AT_RISK, Status.BROKEN)]
+    if not judged:
+        return None
+    return sum(m.status == Status.BROKEN for m in judged) / len(judged)
+
+
+def budget(guarantee: Guarantee, ms: Sequence[Measurement], now: datetime) -> Budget | None:
+    if guarantee.objective is None:
+        return None
+    since = window_start(guarantee.window, now)
+    inside = [m for m in ms if m.measured_at >= since]
+    good = sum(m.status in (Status.MET, Status.AT_RISK) for m in inside)
+    bad = sum(m.status == Status.BROKEN for m in inside)
+    total = good + bad
+    allowed = float(1 - guarantee.objective) * total
+    spent = (bad / allowed if allowed > 0 else (float("inf") if bad else 0.0)) if total else None
+    exhausted_at = None
+    elapsed = (now - since).total_seconds()
+    if total and bad and elapsed > 0 and spent is not None and spent < 1:
+        # Projected over the whole window at the current pace: when will bad reach the allowance?
+        per_second_total, per_second_bad = total / elapsed, bad / elapsed
+        allowed_rate = float(1 - guarantee.objective) * per_second_total
+        if per_second_bad > allowed_rate:
+            seconds_left = (allowed - bad) / (per_second_bad - allowed_rate) if allowed > bad else 0.0
+            exhausted_at = now + timedelta(seconds=max(seconds_left, 0.0))
+    scale = window_length(guarantee.window) / _THIRTY_DAYS
+    alerts = []
+    error_budget = float(1 - guarantee.objective)
+    for long, short, factor, severity in BURN_RATE_WINDOWS:
+        long_ratio, short_ratio = _bad_ratio(inside, now - long * scale), _bad_ratio(inside, now - short * scale)
+        if long_ratio is not None and short_ratio is not None and min(long_ratio, short_ratio) / error_budget >= factor:
+            alerts.append(f"{severity}: burning the budget {factor:g}x too fast over {_short(long * scale)}")
+    return Budget(
+        guarantee.objective,
+        since,
+        good,
+        bad,
+        len(inside) - total,
+        good / total if total else None,
+        spent,
+        exhausted_at,
+        alerts,
+    )
+
+
+def _short(d: timedelta) -> str:
+    minutes = d.total_seconds() / 60
+    return f"{minutes / 60:g}h" if minutes >= 60 else f"{minutes:g}m"
+
+
+def outcome_status(latest: Sequence[Measurement | None], b: Budget | None) -> tuple[Status, str]:
+    """The outcome's status from its indicators' latest measurements and its budget."""
+    known = [m for m in latest if m is not None]
+    if not known:
+        return Status.NO_DATA, "never measured: run `guarantor check`"
+    worst = max(known, key=lambda m: SEVERITY[Status(m.status)])
+    status, reason = Status(worst.status), f"{worst.indicator_id}: {worst.reason}"
+    if len(known) < len(latest) and SEVERITY[status] < SEVERITY[Status.NO_DATA]:
+        status, reason = Status.NO_DATA, "some indicators were never measured"
+    if b is None or b.achieved is None:
+        return status, reason
+    achieved = f"met in {b.achieved:.1%} of {b.good + b.bad} evaluations, objective {float(b.objective):.1%}"
+    if b.achieved < float(b.objective):
+        return Status.BROKEN, f"{achieved}: the error budget is spent"
+    if status == Status.BROKEN:
+        left = max(0.0, 1 - (b.spent or 0.0))
+        return Status.AT_RISK, f"{reason}; {achieved}, {left:.0%} of the error budget left"
+    if b.burn_alerts and status == Status.MET:
+        return Status.AT_RISK, f"{b.burn_alerts[0]}; {achieved}"
+    return status, f"{reason}; {achieved}" if status == Status.MET else reason

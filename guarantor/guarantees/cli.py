@@ -1,0 +1,252 @@
+"""`guarantor check`, `guarantor watch` and `guarantor history`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.table import Table
+
+from guarantor.console import err, out
+from guarantor.errors import ExitCode, NotFound
+from guarantor.settings import get_settings
+from guarantor.workspace import loader
+
+if TYPE_CHECKING:
+    from guarantor.guarantees.runner import RunReport
+    from guarantor.guarantees.service import OutcomeState
+
+_STYLE = {"MET": "green", "AT_RISK": "yellow", "BROKEN": "red", "NO_DATA": "magenta", "ERROR": "red"}
+_EXIT = {
+    "MET": ExitCode.OK,
+    "AT_RISK": ExitCode.AT_RISK,
+    "BROKEN": ExitCode.BROKEN,
+    "NO_DATA": ExitCode.NO_DATA,
+    "ERROR": ExitCode.SOURCE_ERROR,
+}
+_ORDER = ("MET", "AT_RISK", "NO_DATA", "ERROR", "BROKEN")
+
+
+def _load(workspace: Path | None) -> Any:
+    from guarantor.guarantees.sources.base import Context
+
+    path = loader.resolve(workspace)
+    ws, marks = loader.parse(path.read_text(encoding="utf-8"), str(path))
+    return ws, marks, str(path), Context(base_dir=path.parent.resolve(), allow_command=True)
+
+
+def check(
+    workspace: Path | None = typer.Argument(None, help="guarantor.yaml or its folder (default: here)."),
+    outcome: str | None = typer.Option(None, "--outcome", help="Only this outcome."),
+    all_: bool = typer.Option(False, "--all", help="Measure every indicator now, not only the due ones."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Measure the due indicators and print each outcome's status; exits with the worst status's code."""
+    from guarantor.clock import utcnow
+    from guarantor.db.session import Database
+    from guarantor.guarantees import runner
+
+    settings = get_settings()
+    ws, marks, name, context = _load(workspace)
+    if outcome is not None and not any(o.id == outcome and o.guarantee for o in ws.outcomes):
+        raise NotFound(f"No outcome {outcome!r} with a guarantee in {name}.")
+    db = Database(settings.resolved_database_url)
+    try:
+        report = runner.check(
+            db,
+            ws,
+            marks,
+            name,
+            context,
+            utcnow,
+            force=all_,
+            outcome=outcome,
+            workers=settings.check_workers,
+            retries=settings.check_retries,
+        )
+    finally:
+        db.close()
+    if as_json:
+        sys.stdout.write(json.dumps(_report_json(report), indent=2) + "\n")
+    else:
+        _print_states(report)
+    worst = max((s.status.value for s in report.states), key=_ORDER.index, default="MET")
+    raise typer.Exit(_EXIT[worst])
+
+
+def _measurement_json(m: Any) -> dict[str, Any] | None:
+    if m is None:
+        return None
+    return {
+        "indicator": m.indicator_id,
+        "value": m.value,
+        "unit": m.unit,
+        "status": m.status,
+        "reason": m.reason,
+        "target": m.target,
+        "measured_at": m.measured_at.isoformat(),
+        "scheduled_at": m.scheduled_at.isoformat(),
+        "value_at": m.value_at.isoformat() if m.value_at else None,
+        "source": m.source,
+        "spec_hash": m.spec_hash,
+        "duration_ms": round(m.duration_ms, 2),
+        "trigger": m.trigger,
+    }
+
+
+def state_json(s: OutcomeState) -> dict[str, Any]:
+    b = s.budget
+    return {
+        "outcome": s.id,
+        "title": s.title,
+        "status": s.status.value,
+        "reason": s.reason,
+        "indicators": [
+            {"id": i.id, "target": i.target, "unit": i.unit, "latest": _measurement_json(i.latest)}
+            for i in s.indicators
+        ],
+        "budget": None
+        if b is None
+        else {
+            "objective": float(b.objective),
+            "since": b.since.isoformat(),
+            "good": b.good,
+            "bad": b.bad,
+            "unknown": b.unknown,
+            "achieved": b.achieved,
+            "spent": b.spent,
+            "exhausted_at": b.exhausted_at.isoformat() if b.exhausted_at else None,
+            "burn_alerts": b.burn_alerts,
+        },
+    }
+
+
+def _report_json(r: RunReport) -> dict[str, Any]:
+    return {
+        "planned": r.planned,
+        "evaluated": r.evaluated,
+        "skipped": r.skipped,
+        "outcomes": [state_json(s) for s in r.states],
+    }
+
+
+def _print_states(r: RunReport) -> None:
+    table = Table(title=f"{r.evaluated} measured, {r.skipped} already measured or in progress")
+    for col in ("outcome", "status", "indicator", "value", "target", "reason"):
+        table.add_column(col)
+    for s in r.states:
+        first = True
+        for i in s.indicators:
+            m = i.latest
+            table.add_row(
+                s.id if first else "",
+                f"[{_STYLE[s.status]}]{s.status}[/]" if first else "",
+                i.id,
+                f"{m.value} {i.unit}".strip() if m and m.value is not None else "—",
+                f"{i.target} {i.unit}",
+                m.reason if m else "never measured",
+            )
+            first = False
+    out.print(table)
+    for s in r.states:
+        if s.budget and s.budget.achieved is not None:
+            b = s.budget
+            spent = f"{min(b.spent or 0, 9.99):.0%}" if b.spent is not None else "—"
+            out.print(
+                f"{s.id}: {s.reason}. Error budget spent: {spent}"
+                + (f"; runs out {b.exhausted_at:%Y-%m-%d %H:%M} UTC at this rate" if b.exhausted_at else "")
+            )
+
+
+def watch(workspace: Path | None = typer.Argument(None, help="guarantor.yaml or its folder (default: here).")) -> None:
+    """Evaluate indicators on their schedules until stopped (Ctrl-C or SIGTERM)."""
+    from guarantor.clock import utcnow
+    from guarantor.db.session import Database
+    from guarantor.guarantees import runner
+
+    settings = get_settings()
+    _load(workspace)  # a broken workspace fails now, not in the loop
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    db = Database(settings.resolved_database_url)
+
+    def ran(r: RunReport) -> None:
+        if r.evaluated:
+            summary = ", ".join(f"{s.id} {s.status}" for s in r.states)
+            err.print(f"{utcnow():%Y-%m-%d %H:%M:%S} measured {r.evaluated}: {summary}", highlight=False)
+
+    try:
+        runner.watch(
+            db,
+            lambda: _load(workspace),
+            utcnow,
+            ran,
+            lambda exc: err.print(f"[red]run failed, retrying:[/] {exc}", highlight=False),
+            workers=settings.check_workers,
+            retries=settings.check_retries,
+            stop=lambda: stopping,
+        )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        db.close()
+
+
+_SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float]) -> str:
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    return "".join(_SPARK[int((v - low) / span * (len(_SPARK) - 1))] for v in values)
+
+
+def history(
+    outcome: str = typer.Argument(..., help="The outcome id."),
+    workspace: Path | None = typer.Option(None, "--workspace", "-w", help="guarantor.yaml or its folder."),
+    limit: int = typer.Option(50, help="The newest measurements to show, per indicator."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show an outcome's measurements: a table per indicator and a sparkline of its values."""
+    from guarantor.db.session import open_session
+    from guarantor.guarantees import repository
+
+    ws, *_ = _load(workspace)
+    found = next((o for o in ws.outcomes if o.id == outcome), None)
+    if found is None or found.guarantee is None:
+        raise NotFound(
+            f"No outcome {outcome!r} with a guarantee.",
+            hint="Outcomes with guarantees: " + ", ".join(o.id for o in ws.outcomes if o.guarantee) + ".",
+        )
+    ids = [i.id for i in found.guarantee.indicators]
+    with open_session(get_settings()) as session:
+        per = {i: list(repository.history(session, [i], limit=limit)) for i in ids}
+    if as_json:
+        sys.stdout.write(json.dumps({i: [_measurement_json(m) for m in ms] for i, ms in per.items()}, indent=2) + "\n")
+        return
+    for ind, ms in per.items():
+        values = [float(m.value) for m in ms if m.value is not None]
+        out.print(f"[bold]{ind}[/] {sparkline(values)}")
+        table = Table()
+        for col in ("measured (UTC)", "value", "status", "reason", "spec"):
+            table.add_column(col)
+        for m in ms:
+            table.add_row(
+                f"{m.measured_at:%Y-%m-%d %H:%M:%S}",
+                f"{m.value or '—'} {m.unit}".strip(),
+                f"[{_STYLE[m.status]}]{m.status}[/]",
+                m.reason,
+                m.spec_hash[:8],
+            )
+        out.print(table)

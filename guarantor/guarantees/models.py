@@ -1,0 +1,66 @@
+"""Measurements (append-only history) and claims (who is evaluating which scheduled slot).
+
+A measurement is unique on (indicator, spec hash, scheduled time): a second runner's insert of
+the same slot is ignored, so no slot is ever stored twice. A claim is taken before evaluating,
+so two runners do not both evaluate one slot; a claim whose runner died is taken over.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Float, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from guarantor.db.base import Base, UTCDateTime
+
+
+class Status(StrEnum):
+    """Status of a measurement and of an outcome. Never a silent pass: no number is NO_DATA, a
+    failing source is ERROR."""
+
+    MET = "MET"
+    AT_RISK = "AT_RISK"
+    BROKEN = "BROKEN"
+    NO_DATA = "NO_DATA"
+    ERROR = "ERROR"
+
+
+SEVERITY = {Status.MET: 0, Status.AT_RISK: 1, Status.NO_DATA: 2, Status.ERROR: 3, Status.BROKEN: 4}
+"""Worst first when an outcome has several indicators."""
+
+
+class Measurement(Base):
+    __tablename__ = "measurements"
+    __table_args__ = (
+        UniqueConstraint("indicator_id", "spec_hash", "scheduled_at", name="uq_measurements_slot"),
+        Index("ix_measurements_indicator_time", "indicator_id", "measured_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outcome_id: Mapped[str] = mapped_column(String(64), index=True)
+    indicator_id: Mapped[str] = mapped_column(String(64))
+    spec_hash: Mapped[str] = mapped_column(String(16))
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    measured_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    value: Mapped[str | None] = mapped_column(String(60))  # the exact decimal, as text
+    value_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unit: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(64))
+    trigger: Mapped[str] = mapped_column(String(10))  # schedule | manual
+    duration_ms: Mapped[float] = mapped_column(Float)
+    tool_version: Mapped[str] = mapped_column(String(20))
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+
+    indicator_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    spec_hash: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,132 @@
+"""The only place that queries measurements and claims."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, delete, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from guarantor.guarantees.models import Claim, Measurement
+
+Key = tuple[str, str, datetime]  # indicator id, spec hash, scheduled time
+
+
+def runner_id() -> str:
+    """Unique per run (two runs in one process must not share claims), and naming its process so a
+    claim left by a killed run can be recognised."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _insert(session: Session, model: type[Claim] | type[Measurement]):  # type: ignore[no-untyped-def]
+    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
+
+
+def measured(session: Session, keys: Sequence[Key]) -> set[Key]:
+    found: set[Key] = set()
+    for chunk in _chunks(keys):
+        rows = session.execute(
+            select(Measurement.indicator_id, Measurement.spec_hash, Measurement.scheduled_at).where(
+                tuple_(Measurement.indicator_id, Measurement.spec_hash, Measurement.scheduled_at).in_(chunk)
+            )
+        )
+        found.update((a, b, c) for a, b, c in rows)
+    return found
+
+
+def claim(session: Session, keys: Sequence[Key], owner: str, now: datetime, expires: datetime) -> set[Key]:
+    """Claim slots for ``owner``; returns the ones it holds. Taken over: expired claims, and claims
+    of a runner on this host that is no longer alive (killed mid-run)."""
+    if not keys:
+        return set()
+    for chunk in _chunks(keys):
+        rows = [
+            {"indicator_id": k[0], "spec_hash": k[1], "scheduled_at": k[2], "owner": owner, "expires_at": expires}
+            for k in chunk
+        ]
+        session.execute(_insert(session, Claim).values(rows).on_conflict_do_nothing())
+        stale = [
+            (c.indicator_id, c.spec_hash, c.scheduled_at, c.owner)
+            for c in session.scalars(
+                select(Claim).where(
+                    tuple_(Claim.indicator_id, Claim.spec_hash, Claim.scheduled_at).in_(chunk), Claim.owner != owner
+                )
+            )
+            if c.expires_at < now or _dead(c.owner)
+        ]
+        for ind, spec, at, old in stale:
+            session.execute(
+                update(Claim)
+                .where(
+                    and_(
+                        Claim.indicator_id == ind,
+                        Claim.spec_hash == spec,
+                        Claim.scheduled_at == at,
+                        Claim.owner == old,
+                    )
+                )
+                .values(owner=owner, expires_at=expires)
+            )
+    session.flush()
+    held: set[Key] = set()
+    for chunk in _chunks(keys):
+        mine = session.execute(
+            select(Claim.indicator_id, Claim.spec_hash, Claim.scheduled_at).where(
+                tuple_(Claim.indicator_id, Claim.spec_hash, Claim.scheduled_at).in_(chunk), Claim.owner == owner
+            )
+        )
+        held.update((a, b, c) for a, b, c in mine)
+    return held
+
+
+def _dead(owner: str) -> bool:
+    host, pid, _token = [*owner.rsplit(":", 2), "", ""][:3]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def record(session: Session, measurements: Iterable[Measurement], owner: str) -> int:
+    """Append measurements (a slot already stored is left as it is) and release their claims."""
+    rows = [{c.key: getattr(m, c.key) for c in Measurement.__table__.columns if c.key != "id"} for m in measurements]
+    if not rows:
+        return 0
+    session.execute(_insert(session, Measurement).values(rows).on_conflict_do_nothing())
+    keys = [(r["indicator_id"], r["spec_hash"], r["scheduled_at"]) for r in rows]
+    for chunk in _chunks(keys):
+        session.execute(
+            delete(Claim).where(
+                tuple_(Claim.indicator_id, Claim.spec_hash, Claim.scheduled_at).in_(chunk), Claim.owner == owner
+            )
+        )
+    return len(rows)
+
+
+def history(
+    session: Session, indicator_ids: Sequence[str], since: datetime | None = None, limit: int | None = None
+) -> Sequence[Measurement]:
+    """Measurements of these indicators, oldest first (the newest ``limit`` if given)."""
+    query = select(Measurement).where(Measurement.indicator_id.in_(indicator_ids))
+    if since is not None:
+        query = query.where(Measurement.measured_at >= since)
+    if limit is not None:
+        newest = session.scalars(query.order_by(Measurement.measured_at.desc(), Measurement.id.desc()).limit(limit))
+        return list(reversed(newest.all()))
+    return session.scalars(query.order_by(Measurement.measured_at, Measurement.id)).all()
+
+
+def _chunks(keys: Sequence[Key], size: int = 300) -> Iterable[Sequence[Key]]:
+    for start in range(0, len(keys), size):
+        yield keys[start : start + size]

@@ -1,0 +1,106 @@
+"""One check run, and the watch loop, as transactions that survive being killed at any point.
+
+1. claim the due slots (committed: another runner now skips them);
+2. evaluate concurrently;
+3. record measurements in small committed batches (full, or half a second old), releasing their claims.
+Killed between 1 and 3, a slot stays claimed by a dead process; the next run on this host takes
+it over at once (elsewhere, when the claim expires) and no slot is ever stored twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from guarantor.db.session import Database
+from guarantor.guarantees import repository, service
+from guarantor.guarantees.models import Measurement
+from guarantor.guarantees.scheduler import next_slot
+from guarantor.guarantees.sources.base import Context
+from guarantor.workspace.loader import Marks
+from guarantor.workspace.schema import Workspace
+
+BATCH = 200
+
+
+@dataclass
+class RunReport:
+    planned: int
+    evaluated: int
+    skipped: int  # already measured, or being measured by another runner
+    states: list[service.OutcomeState]
+
+
+def check(
+    db: Database,
+    ws: Workspace,
+    marks: Marks,
+    name: str,
+    context: Context,
+    clock: Callable[[], datetime],
+    *,
+    force: bool = False,
+    outcome: str | None = None,
+    workers: int = 8,
+    retries: int = 1,
+) -> RunReport:
+    now = clock()
+    items = service.plan(ws, now, force=force, outcome=outcome)
+    service.check_secrets(ws, items, marks, name)
+    owner = repository.runner_id()
+    lease = (
+        max((i.indicator.timeout or ws.sources[i.indicator.source].timeout).total_seconds() for i in items)
+        if items
+        else 0.0
+    )
+    with db.transaction() as session:
+        done = repository.measured(session, [i.key for i in items])
+        todo = [i for i in items if i.key not in done]
+        held = repository.claim(
+            session, [i.key for i in todo], owner, now, now + timedelta(seconds=(retries + 1) * lease + 60)
+        )
+    mine = [i for i in todo if i.key in held]
+    evaluator = service.Evaluator(ws, context, clock, retries)
+    evaluated = 0
+    try:
+        for batch in evaluator.evaluate_batches(mine, workers, BATCH):
+            evaluated += _record(db, batch, owner)
+    finally:
+        evaluator.close()
+    with db.transaction() as session:
+        states = service.outcome_states(session, ws, clock(), outcome)
+    return RunReport(len(items), evaluated, len(items) - len(mine), states)
+
+
+def _record(db: Database, batch: list[Measurement], owner: str) -> int:
+    with db.transaction() as session:
+        return repository.record(session, batch, owner)
+
+
+def watch(
+    db: Database,
+    load: Callable[[], tuple[Workspace, Marks, str, Context]],
+    clock: Callable[[], datetime],
+    on_run: Callable[[RunReport], None],
+    on_error: Callable[[Exception], None],
+    *,
+    workers: int = 8,
+    retries: int = 1,
+    stop: Callable[[], bool] = lambda: False,
+) -> None:
+    """Evaluate due indicators at each slot until ``stop()``; a failing run is reported and retried.
+
+    The workspace is reloaded every cycle, so edits take effect without a restart."""
+    while not stop():
+        wake = clock() + timedelta(seconds=30)
+        try:
+            ws, marks, name, context = load()
+            on_run(check(db, ws, marks, name, context, clock, workers=workers, retries=retries))
+            slots = [next_slot(o.guarantee.schedule, clock()) for o in ws.outcomes if o.guarantee is not None]
+            wake = min([*slots, wake])
+        except Exception as exc:  # a broken edit or a database outage must not end the watch
+            on_error(exc)
+        while not stop() and clock() < wake:
+            time.sleep(min(0.5, max((wake - clock()).total_seconds(), 0.01)))

@@ -1,0 +1,206 @@
+"""Plan which indicators are due, evaluate them concurrently, and derive each outcome's status.
+
+Pure logic over a workspace and measurements: nothing here commits. ``runner`` drives the
+transactions (claim, record) that make a run safe to kill and to run twice at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from guarantor import __version__
+from guarantor.errors import Problem, ValidationFailed
+from guarantor.guarantees import budget as budgets
+from guarantor.guarantees import repository
+from guarantor.guarantees.evaluation import judge
+from guarantor.guarantees.models import Measurement, Status
+from guarantor.guarantees.scheduler import current_slot
+from guarantor.guarantees.sources.base import REGISTRY, Context, MissingSecret, Source, SourceError, env_refs
+from guarantor.guarantees.spec import Indicator
+from guarantor.workspace.loader import Marks, problem_at
+from guarantor.workspace.schema import Workspace
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Planned:
+    outcome_id: str
+    indicator: Indicator
+    spec_hash: str
+    scheduled_at: datetime
+    trigger: str
+
+    @property
+    def key(self) -> repository.Key:
+        return (self.indicator.id, self.spec_hash, self.scheduled_at)
+
+
+def plan(ws: Workspace, now: datetime, *, force: bool = False, outcome: str | None = None) -> list[Planned]:
+    """Every indicator of the workspace (or of one outcome) with the slot it would fill now.
+
+    ``force`` measures at this very moment (trigger ``manual``) instead of the scheduled slot."""
+    items = []
+    for o in ws.outcomes:
+        if o.guarantee is None or (outcome is not None and o.id != outcome):
+            continue
+        slot = now if force else current_slot(o.guarantee.schedule, now)
+        for ind in o.guarantee.indicators:
+            items.append(
+                Planned(o.id, ind, ind.spec_hash(ws.sources[ind.source]), slot, "manual" if force else "schedule")
+            )
+    return items
+
+
+def check_secrets(ws: Workspace, items: Sequence[Planned], marks: Marks, name: str) -> None:
+    """Every environment variable the planned sources need is set, or nothing runs."""
+    import os
+
+    problems: list[Problem] = []
+    for source_name in sorted({p.indicator.source for p in items}):
+        for path, variable in env_refs(ws.sources[source_name]):
+            if variable not in os.environ:
+                problems.append(
+                    problem_at(
+                        marks, name, ("sources", source_name, *path), f"environment variable {variable} is not set"
+                    )
+                )
+    if problems:
+        raise ValidationFailed(problems)
+
+
+class Evaluator:
+    """Opens each source once per run and measures indicators through it, with retries."""
+
+    def __init__(self, ws: Workspace, context: Context, clock: Clock, retries: int = 1) -> None:
+        self.ws, self.context, self.clock, self.retries = ws, context, clock, retries
+        self._sources: dict[str, Source | SourceError] = {}
+
+    def _source(self, name: str) -> Source:
+        if name not in self._sources:
+            spec = self.ws.sources[name]
+            try:
+                self._sources[name] = REGISTRY[spec.type][1](spec, self.context)
+            except (SourceError, MissingSecret) as exc:
+                self._sources[name] = SourceError(str(exc))
+        found = self._sources[name]
+        if isinstance(found, SourceError):
+            raise found
+        return found
+
+    def evaluate(self, item: Planned) -> Measurement:
+        ind = item.indicator
+        spec: Any = self.ws.sources[ind.source]
+        timeout = (ind.timeout or spec.timeout).total_seconds()
+        start = time.perf_counter()
+        value = value_at = None
+        for attempt in range(self.retries + 1):
+            try:
+                reading = self._source(ind.source).measure(ind, timeout)
+                status, reason = judge(ind, reading)
+                value, value_at = reading.value, reading.at
+                break
+            except SourceError as exc:
+                status, reason = Status.ERROR, str(exc)
+                if attempt < self.retries:
+                    time.sleep(0.2 * (attempt + 1))
+        return Measurement(
+            outcome_id=item.outcome_id,
+            indicator_id=ind.id,
+            spec_hash=item.spec_hash,
+            scheduled_at=item.scheduled_at,
+            measured_at=self.clock(),
+            value=str(value) if value is not None else None,
+            value_at=value_at,
+            unit=ind.unit,
+            status=status.value,
+            reason=reason[:2000],
+            target=str(ind.target),
+            source=ind.source,
+            trigger=item.trigger,
+            duration_ms=(time.perf_counter() - start) * 1000,
+            tool_version=__version__,
+        )
+
+    def evaluate_batches(
+        self, items: Sequence[Planned], workers: int, size: int = 200, wait_s: float = 0.5
+    ) -> Iterator[list[Measurement]]:
+        """Measurements in batches as they complete: a batch is handed over when it is full or has
+        waited ``wait_s``, so one slow source never holds back what the others measured."""
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            pending = {pool.submit(self.evaluate, item) for item in items}
+            batch: list[Measurement] = []
+            started = time.monotonic()
+            while pending:
+                done, pending = wait(pending, timeout=wait_s, return_when=FIRST_COMPLETED)
+                batch.extend(f.result() for f in done)
+                if batch and (len(batch) >= size or time.monotonic() - started >= wait_s or not pending):
+                    yield batch
+                    batch, started = [], time.monotonic()
+
+    def close(self) -> None:
+        for source in self._sources.values():
+            if not isinstance(source, SourceError):
+                source.close()
+
+
+@dataclass
+class IndicatorState:
+    id: str
+    unit: str
+    target: str
+    latest: Measurement | None
+
+
+@dataclass
+class OutcomeState:
+    id: str
+    title: str
+    status: Status
+    reason: str
+    indicators: list[IndicatorState]
+    budget: budgets.Budget | None = None
+    history: list[Measurement] = field(default_factory=list)
+
+
+def outcome_states(session: Session, ws: Workspace, now: datetime, outcome: str | None = None) -> list[OutcomeState]:
+    states = []
+    for o in ws.outcomes:
+        if o.guarantee is None or (outcome is not None and o.id != outcome):
+            continue
+        hashes = {ind.id: ind.spec_hash(ws.sources[ind.source]) for ind in o.guarantee.indicators}
+        since = budgets.window_start(o.guarantee.window, now)
+        ms = [
+            m for m in repository.history(session, list(hashes), since=since) if hashes[m.indicator_id] == m.spec_hash
+        ]
+        latest: dict[str, Measurement] = {}
+        for m in ms:
+            latest[m.indicator_id] = m
+        for ind_id in hashes.keys() - latest.keys():  # nothing in the window: the last one ever, if any
+            older = repository.history(session, [ind_id], limit=1)
+            if older and older[-1].spec_hash == hashes[ind_id]:
+                latest[ind_id] = older[-1]
+        b = budgets.budget(o.guarantee, ms, now)
+        status, reason = budgets.outcome_status([latest.get(i) for i in hashes], b)
+        states.append(
+            OutcomeState(
+                o.id,
+                o.title,
+                status,
+                reason,
+                [
+                    IndicatorState(ind.id, ind.unit, str(ind.target), latest.get(ind.id))
+                    for ind in o.guarantee.indicators
+                ],
+                b,
+                ms,
+            )
+        )
+    return states

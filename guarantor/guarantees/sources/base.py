@@ -1,0 +1,136 @@
+"""What every source shares: its reading, its errors, secrets from the environment, the registry."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from guarantor.guarantees.spec import Indicator
+
+
+class EnvRef(BaseModel):
+    """A secret named by its environment variable: its value is read at run time, never stored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+Secret = str | EnvRef
+
+
+class MissingSecret(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"environment variable {name} is not set")
+        self.name = name
+
+
+def reveal(secret: Secret) -> str:
+    if isinstance(secret, EnvRef):
+        value = os.environ.get(secret.env)
+        if value is None:
+            raise MissingSecret(secret.env)
+        return value
+    return secret
+
+
+def env_refs(model: BaseModel) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every (path, variable) a spec reads from the environment, to check before anything runs."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+
+    def walk(value: Any, path: tuple[str | int, ...]) -> None:
+        if isinstance(value, EnvRef):
+            out.append((path, value.env))
+        elif isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                walk(getattr(value, name), (*path, name))
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, (*path, k))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, (*path, i))
+
+    walk(model, ())
+    return out
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a source returned: a number (and when it was true), or None with why there is no data."""
+
+    value: Decimal | None
+    at: datetime | None = None
+    no_data: str = ""
+
+
+class SourceError(Exception):
+    """The source failed (did not answer, refused, returned something that is not a number)."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where the workspace file is (relative paths start there) and whether commands may run."""
+
+    base_dir: Path
+    allow_command: bool
+
+
+def to_decimal(raw: Any, what: str) -> Decimal | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        raise SourceError(f"{what} is a boolean, not a number")
+    if isinstance(raw, float) and math.isnan(raw):
+        return None
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise SourceError(f"{what} is not a number: {str(raw)[:80]!r}") from None
+    if value.is_nan():
+        return None
+    if not value.is_finite():
+        raise SourceError(f"{what} is not a finite number: {raw!r}")
+    return value
+
+
+def to_time(raw: Any) -> datetime | None:
+    if raw is None:
+        return None
+    if isinstance(raw, datetime):
+        return raw.replace(tzinfo=UTC) if raw.tzinfo is None else raw.astimezone(UTC)
+    if isinstance(raw, int | float | Decimal):
+        return datetime.fromtimestamp(float(raw), UTC)
+    try:
+        parsed = datetime.fromisoformat(str(raw))
+    except ValueError:
+        raise SourceError(f"the timestamp {raw!r} is not ISO 8601 or epoch seconds") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+class Source(Protocol):
+    def measure(self, indicator: Indicator, timeout: float) -> Reading: ...
+
+    def close(self) -> None: ...
+
+
+SpecT = TypeVar("SpecT", bound=BaseModel)
+Factory = Callable[[Any, Context], Source]
+REGISTRY: dict[str, tuple[type[BaseModel], Factory]] = {}
+
+
+def register(name: str, spec: type[BaseModel]) -> Callable[[Factory], Factory]:
+    """Register a source type: its spec model (``type: name``) and a factory of implementations."""
+
+    def decorate(factory: Factory) -> Factory:
+        REGISTRY[name] = (spec, factory)
+        return factory
+
+    return decorate

@@ -1,0 +1,58 @@
+"""`file`: CSV, Parquet or JSON files queried with DuckDB SQL (``SELECT avg(x) FROM 'orders.csv'``).
+
+Relative file names are looked up beside the workspace file (or under the source's ``path``).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from guarantor.guarantees.sources.base import Context, Reading, SourceError, register, to_decimal, to_time
+from guarantor.guarantees.spec import Duration, Indicator
+
+
+class FileSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["file"]
+    path: str = "."
+    timeout: Duration = timedelta(seconds=30)
+
+
+class FileSource:
+    def __init__(self, spec: FileSpec, context: Context) -> None:
+        folder = Path(spec.path)
+        self.folder = folder if folder.is_absolute() else context.base_dir / folder
+
+    def measure(self, indicator: Indicator, timeout: float) -> Reading:
+        import duckdb
+
+        conn = duckdb.connect(":memory:")
+        timer = threading.Timer(timeout, conn.interrupt)
+        try:
+            conn.execute("SET file_search_path = ?", [str(self.folder)])
+            timer.start()
+            row = conn.execute(indicator.query).fetchone()
+        except duckdb.InterruptException as exc:
+            raise SourceError(f"timed out after {timeout:g} s") from exc
+        except duckdb.Error as exc:
+            raise SourceError(str(exc).strip().splitlines()[0]) from exc
+        finally:
+            timer.cancel()
+            conn.close()
+        if row is None:
+            return Reading(None, no_data="the query returned no rows")
+        value = to_decimal(row[0], "the query's first column")
+        if value is None:
+            return Reading(None, no_data="the query returned NULL")
+        return Reading(value, to_time(row[1]) if len(row) > 1 else None)
+
+    def close(self) -> None:
+        pass
+
+
+register("file", FileSpec)(lambda spec, context: FileSource(spec, context))

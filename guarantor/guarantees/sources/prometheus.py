@@ -1,0 +1,70 @@
+"""`prometheus`: an instant query over the Prometheus HTTP API (``/api/v1/query``)."""
+
+from __future__ import annotations
+
+import urllib.parse
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from guarantor.guarantees.sources.base import (
+    Context,
+    Reading,
+    Secret,
+    SourceError,
+    register,
+    reveal,
+    to_decimal,
+    to_time,
+)
+from guarantor.guarantees.sources.http import get_json
+from guarantor.guarantees.spec import Duration, Indicator
+
+
+class PrometheusSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["prometheus"]
+    url: str
+    headers: dict[str, Secret] = {}
+    timeout: Duration = timedelta(seconds=10)
+    verify_tls: bool = True
+
+
+class PrometheusSource:
+    def __init__(self, spec: PrometheusSpec, context: Context) -> None:
+        self.spec = spec
+        self.headers = {k: reveal(v) for k, v in spec.headers.items()}
+
+    def measure(self, indicator: Indicator, timeout: float) -> Reading:
+        query = urllib.parse.urlencode({"query": indicator.query, "timeout": f"{timeout:g}s"})
+        url = f"{self.spec.url.rstrip('/')}/api/v1/query?{query}"
+        return parse_response(get_json(url, self.headers, timeout, self.spec.verify_tls))
+
+    def close(self) -> None:
+        pass
+
+
+def parse_response(doc: Any) -> Reading:
+    if not isinstance(doc, dict) or doc.get("status") != "success":
+        error = doc.get("error", "unknown error") if isinstance(doc, dict) else "not a Prometheus response"
+        raise SourceError(f"Prometheus answered: {error}")
+    data = doc.get("data") or {}
+    kind, result = data.get("resultType"), data.get("result")
+    if kind in ("scalar", "string"):
+        sample = result
+    elif kind == "vector":
+        if not result:
+            return Reading(None, no_data="the query returned an empty vector")
+        if len(result) > 1:
+            raise SourceError(f"the query returned {len(result)} series; aggregate it to one (sum, avg, max)")
+        sample = result[0].get("value")
+    else:
+        raise SourceError(f"the query returned a {kind}; an instant query must return a scalar or one series")
+    if not isinstance(sample, list) or len(sample) != 2:
+        raise SourceError("the sample is not [timestamp, value]")
+    value = to_decimal(sample[1], "the sample")
+    return Reading(value, to_time(sample[0]), no_data="" if value is not None else "the sample is NaN")
+
+
+register("prometheus", PrometheusSpec)(lambda spec, context: PrometheusSource(spec, context))
