@@ -70,3 +70,24 @@ def test_report_file_follows_the_umask(cli, tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert (tmp_path / "r.html").stat().st_mode & 0o777 == 0o644
+
+
+def test_processes_starting_on_a_fresh_database_migrate_once(env) -> None:
+    import threading
+
+    from guarantor.db.session import Database
+
+    errors: list[Exception] = []
+
+    def start() -> None:
+        try:
+            Database(env.resolved_database_url).close()
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

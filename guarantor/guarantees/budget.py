@@ -75,14 +75,8 @@ def budget(guarantee: Guarantee, ms: Sequence[Measurement], now: datetime) -> Bu
     allowed = float(1 - guarantee.objective) * total
     spent = (bad / allowed if allowed > 0 else (float("inf") if bad else 0.0)) if total else None
     exhausted_at = None
-    elapsed = (now - since).total_seconds()
-    if total and bad and elapsed > 0 and spent is not None and spent < 1:
-        # Projected over the whole window at the current pace: when will bad reach the allowance?
-        per_second_total, per_second_bad = total / elapsed, bad / elapsed
-        allowed_rate = float(1 - guarantee.objective) * per_second_total
-        if per_second_bad > allowed_rate:
-            seconds_left = (allowed - bad) / (per_second_bad - allowed_rate) if allowed > bad else 0.0
-            exhausted_at = now + timedelta(seconds=max(seconds_left, 0.0))
+    if spent is not None and spent < 1:
+        exhausted_at = _exhaustion(guarantee.objective, window_length(guarantee.window), inside, total, bad, since, now)
     scale = window_length(guarantee.window) / _THIRTY_DAYS
     alerts = []
     error_budget = float(1 - guarantee.objective)
@@ -101,6 +95,27 @@ def budget(guarantee: Guarantee, ms: Sequence[Measurement], now: datetime) -> Bu
         exhausted_at,
         alerts,
     )
+
+
+def _exhaustion(
+    objective: Decimal,
+    length: timedelta,
+    inside: Sequence[Measurement],
+    total: int,
+    bad: int,
+    since: datetime,
+    now: datetime,
+) -> datetime | None:
+    """When the budget runs out if bad evaluations keep coming at the recent rate (over the last
+    thirtieth of the window: a day for 30 days), or None if not within a window's length."""
+    elapsed = (now - since).total_seconds()
+    recent = length / 30
+    recent_bad = sum(m.status == Status.BROKEN for m in inside if m.measured_at >= now - recent)
+    if not recent_bad or elapsed <= 0:
+        return None
+    allowed_at_end = float(1 - objective) * total / elapsed * length.total_seconds()
+    seconds_left = max(allowed_at_end - bad, 0.0) / (recent_bad / recent.total_seconds())
+    return now + timedelta(seconds=seconds_left) if seconds_left < length.total_seconds() else None
 
 
 def _short(d: timedelta) -> str:

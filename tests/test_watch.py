@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from guarantor.db.session import Database
+from guarantor.guarantees.models import Claim, Measurement
+
+WORKSPACE = """\
+name: Watched
+sources:
+  files: {{type: file}}
+  local: {{type: command, timeout: 5s}}
+outcomes:
+  - id: fresh
+    title: Numbers stay fresh
+    for_whom: Readers
+    guarantee:
+      schedule: 1s
+      indicators:
+        - {{id: rows, source: files, query: "SELECT count(*) FROM 'data.csv'", target: "> 0"}}
+        - {{id: flaky, source: local, query: "{python} flaky.py", target: "> 0"}}
+"""
+
+
+def _start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "guarantor", *args], env=env, stdout=subprocess.DEVNULL, stderr=err
+        )
+
+
+def test_watchers_and_a_check_beside_them_store_each_slot_once(env, tmp_path: Path) -> None:
+    (tmp_path / "data.csv").write_text("x\n1\n2\n")
+    # fails every other second: the watch must survive a failing source
+    (tmp_path / "flaky.py").write_text("import sys, time\nif int(time.time()) % 2: sys.exit('down')\nprint(1)\n")
+    (tmp_path / "guarantor.yaml").write_text(WORKSPACE.format(python=sys.executable))
+    environ = {**os.environ, "GUARANTOR_DATABASE_URL": env.resolved_database_url, "GUARANTOR_CHECK_RETRIES": "0"}
+    a = _start(["watch", str(tmp_path)], environ, tmp_path / "a.log")
+    b = _start(["watch", str(tmp_path)], environ, tmp_path / "b.log")
+    time.sleep(2.0)
+    subprocess.run(
+        [sys.executable, "-m", "guarantor", "check", str(tmp_path)], env=environ, capture_output=True, timeout=60
+    )
+    time.sleep(2.0)
+    os.kill(a.pid, signal.SIGKILL)  # killed: whatever it was doing is taken over
+    a.wait()
+    time.sleep(1.5)
+    b.send_signal(signal.SIGTERM)  # stops cleanly at the end of its cycle
+    assert b.wait(timeout=30) == 0, (tmp_path / "b.log").read_text()
+    assert "measured" in (tmp_path / "b.log").read_text()
+    c = _start(["watch", str(tmp_path)], environ, tmp_path / "c.log")  # a restart completes the next slots
+    time.sleep(2.5)
+    c.send_signal(signal.SIGTERM)
+    assert c.wait(timeout=30) == 0
+    db = Database(env.resolved_database_url)
+    with db.transaction() as s:
+        rows = s.query(Measurement).all()
+        keys = [(m.indicator_id, m.scheduled_at) for m in rows]
+        assert len(keys) == len(set(keys)), "no slot stored twice"
+        slots = sorted({m.scheduled_at for m in rows if m.indicator_id == "rows"})
+        assert len(slots) >= 5
+        assert {m.status for m in rows if m.indicator_id == "flaky"} >= {"MET", "ERROR"}
+        assert all(m.status == "MET" for m in rows if m.indicator_id == "rows")
+        assert s.query(Claim).count() <= 2, "only slots in flight when the last watcher stopped may be claimed"
+    db.close()
