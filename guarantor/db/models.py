@@ -2,8 +2,16 @@
 
 from guarantor.analysis.models import AnalysisPersonRecord, AnalysisRecord
 from guarantor.db.base import Base
-from guarantor.guarantees.models import Claim, Measurement
+from guarantor.guarantees.models import AlertRecord, Claim, Measurement, OutcomeStateRecord
 
 metadata = Base.metadata
 
-__all__ = ["AnalysisPersonRecord", "AnalysisRecord", "Claim", "Measurement", "metadata"]
+__all__ = [
+    "AlertRecord",
+    "AnalysisPersonRecord",
+    "AnalysisRecord",
+    "Claim",
+    "Measurement",
+    "OutcomeStateRecord",
+    "metadata",
+]

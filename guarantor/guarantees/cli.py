@@ -74,6 +74,7 @@ def check(
         sys.stdout.write(json.dumps(_report_json(report), indent=2) + "\n")
     else:
         _print_states(report)
+    _print_alerts(report)
     worst = max((s.status.value for s in report.states), key=_ORDER.index, default="MET")
     raise typer.Exit(_EXIT[worst])
 
@@ -134,6 +135,12 @@ def _report_json(r: RunReport) -> dict[str, Any]:
     }
 
 
+def _print_alerts(r: RunReport) -> None:
+    for a in r.alerts:
+        outcome = f"{a['event']} of {a['outcome']} to {a['channel']}"
+        err.print(f"alert {outcome}: " + (f"[red]not delivered[/] ({a['error']})" if a["error"] else "sent"))
+
+
 def _print_states(r: RunReport) -> None:
     table = Table(title=f"{r.evaluated} measured, {r.skipped} already measured or in progress")
     for col in ("outcome", "status", "indicator", "value", "target", "reason"):
@@ -180,6 +187,7 @@ def watch(workspace: Path | None = typer.Argument(None, help="guarantor.yaml or 
     db = Database(settings.resolved_database_url)
 
     def ran(r: RunReport) -> None:
+        _print_alerts(r)
         if r.evaluated:
             summary = ", ".join(f"{s.id} {s.status}" for s in r.states)
             err.print(f"{utcnow():%Y-%m-%d %H:%M:%S} measured {r.evaluated}: {summary}", highlight=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Float, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guarantor.db.base import Base, UTCDateTime
@@ -64,3 +64,33 @@ class Claim(Base):
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     owner: Mapped[str] = mapped_column(String(200))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutcomeStateRecord(Base):
+    """Each outcome's last status and since when: a change is an alerting episode."""
+
+    __tablename__ = "outcome_states"
+
+    outcome_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AlertRecord(Base):
+    """What was (or is to be) sent: unique per outcome, channel, event and episode."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("outcome_id", "channel", "event", "episode", name="uq_alerts_episode"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outcome_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(16))
+    episode: Mapped[datetime] = mapped_column(UTCDateTime)
+    detail: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)  # a runner sending it holds it until then
+    error: Mapped[str | None] = mapped_column(Text)

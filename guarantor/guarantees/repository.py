@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, delete, select, tuple_, update
@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from guarantor.db.base import Base
 from guarantor.guarantees.models import Claim, Measurement
 
 Key = tuple[str, str, datetime]  # indicator id, spec hash, scheduled time
@@ -24,8 +25,14 @@ def runner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def _insert(session: Session, model: type[Claim] | type[Measurement]):  # type: ignore[no-untyped-def]
+def _insert(session: Session, model: type[Base]):  # type: ignore[no-untyped-def]
     return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
+
+
+def insert_ignoring_duplicates(session: Session, model: type[Base], values: Mapping[str, object]) -> bool:
+    """Insert one row unless a unique key already has it; True if this call inserted it."""
+    result = session.execute(_insert(session, model).values(values).on_conflict_do_nothing())
+    return bool(getattr(result, "rowcount", 0))
 
 
 def measured(session: Session, keys: Sequence[Key]) -> set[Key]:

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from guarantor.db.session import Database
-from guarantor.guarantees import repository, service
+from guarantor.guarantees import alerts, repository, service
 from guarantor.guarantees.models import Measurement
 from guarantor.guarantees.scheduler import next_slot
-from guarantor.guarantees.sources.base import Context
+from guarantor.guarantees.sources.base import Context, MissingSecret
 from guarantor.workspace.loader import Marks
 from guarantor.workspace.schema import Workspace
 
@@ -31,6 +31,7 @@ class RunReport:
     evaluated: int
     skipped: int  # already measured, or being measured by another runner
     states: list[service.OutcomeState]
+    alerts: list[dict[str, str | None]] = field(default_factory=list)  # what this run tried to send
 
 
 def check(
@@ -71,7 +72,49 @@ def check(
         evaluator.close()
     with db.transaction() as session:
         states = service.outcome_states(session, ws, clock(), outcome)
-    return RunReport(len(items), evaluated, len(items) - len(mine), states)
+    return RunReport(len(items), evaluated, len(items) - len(mine), states, notify(db, ws, states, clock))
+
+
+def notify(
+    db: Database, ws: Workspace, states: list[service.OutcomeState], clock: Callable[[], datetime]
+) -> list[dict[str, str | None]]:
+    """Record the alerts that status changes call for, then deliver every undelivered one."""
+    policies = {o.id: o.guarantee.alert for o in ws.outcomes if o.guarantee is not None}
+    now = clock()
+    with db.transaction() as session:
+        changes = alerts.transitions(session, [(s.id, s.title, s.status, s.reason) for s in states], now)
+        status_of = {s.id: s.status.value for s in states}
+        for outcome_id, title, event, reason, episode in changes:
+            policy = policies.get(outcome_id)
+            if policy is None or event not in policy.on:
+                continue
+            notice = alerts.Notice(
+                workspace=ws.name,
+                outcome=outcome_id,
+                title=title,
+                event=event,
+                status=status_of[outcome_id],
+                reason=reason,
+                since=episode,
+            )
+            for channel in policy.channels:
+                alerts.record(session, outcome_id, channel, event, episode, notice.model_dump_json(), now)
+    with db.transaction() as session:
+        taken = alerts.take(session, now)
+    report = []
+    for alert in taken:
+        error = None
+        try:
+            target = ws.alerts.get(alert.channel)
+            if target is None:
+                raise LookupError(f"no alert channel named {alert.channel!r} in the workspace any more")
+            alerts.send(target, alerts.Notice.model_validate_json(alert.detail))
+        except (OSError, LookupError, MissingSecret) as exc:  # smtplib and urllib errors are OSErrors
+            error = f"{type(exc).__name__}: {exc}"
+        with db.transaction() as session:
+            alerts.delivered(session, alert.id, clock(), error)
+        report.append({"outcome": alert.outcome_id, "channel": alert.channel, "event": alert.event, "error": error})
+    return report
 
 
 def _record(db: Database, batch: list[Measurement], owner: str) -> int:

@@ -199,6 +199,15 @@ def parse_schedule(value: Any) -> Any:
 ScheduleSpec = Annotated[Schedule, BeforeValidator(parse_schedule, json_schema_input_type=str | Schedule)]
 
 
+AlertEvent = Literal["breach", "at_risk", "no_data", "error", "recovery"]
+DEFAULT_ALERT_EVENTS: tuple[AlertEvent, ...] = ("breach", "recovery", "no_data", "error")
+
+
+class AlertPolicy(Strict):
+    channels: list[Id] = Field(min_length=1, description="Names of channels under alerts:.")
+    on: list[AlertEvent] = Field(default_factory=lambda: list(DEFAULT_ALERT_EVENTS))
+
+
 class Indicator(Strict):
     id: Id = Field(description="Explicit and unique: history is kept under it.")
     source: Id = Field(description="The name of a source under sources:.")
@@ -231,3 +240,4 @@ class Guarantee(Strict):
     schedule: ScheduleSpec = Field(default_factory=lambda: Schedule(every=timedelta(hours=1)))
     window: Window = Field(default_factory=lambda: RollingWindow(rolling=timedelta(days=28)))
     objective: Ratio | None = Field(None, description="Share of evaluations in the window that must be met.")
+    alert: AlertPolicy | None = Field(None, description="Who is told when the status changes.")

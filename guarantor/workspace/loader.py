@@ -129,6 +129,18 @@ def _guarantee_problems(ws: Workspace, marks: Marks, name: str, allow_command: b
     for i, outcome in enumerate(ws.outcomes):
         if outcome.guarantee is None:
             continue
+        if outcome.guarantee.alert is not None:
+            for k, channel in enumerate(outcome.guarantee.alert.channels):
+                if channel not in ws.alerts:
+                    known = ", ".join(ws.alerts) or "none defined"
+                    problems.append(
+                        problem_at(
+                            marks,
+                            name,
+                            ("outcomes", i, "guarantee", "alert", "channels", k),
+                            f"no alert channel named {channel!r} under alerts: ({known})",
+                        )
+                    )
         for j, ind in enumerate(outcome.guarantee.indicators):
             loc: Path_ = ("outcomes", i, "guarantee", "indicators", j)
             if ind.id in seen:

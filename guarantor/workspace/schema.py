@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from guarantor.guarantees.alerts import Channel
 from guarantor.guarantees.sources import SourceSpec
 from guarantor.guarantees.spec import Guarantee
 
@@ -74,6 +75,9 @@ class Workspace(Strict):
     outcomes: list[Outcome] = Field(default_factory=list)
     sources: dict[Id, SourceSpec] = Field(
         default_factory=dict, description="Named data sources the guarantees read; secrets as {env: NAME}."
+    )
+    alerts: dict[Id, Channel] = Field(
+        default_factory=dict, description="Named alert channels (webhook, email) that guarantees notify."
     )
 
 
