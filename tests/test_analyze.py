@@ -91,3 +91,46 @@ def test_processes_starting_on_a_fresh_database_migrate_once(env) -> None:
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_report_shows_guarantee_status_trend_and_budget(cli, tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+
+    shutil.copy(EXAMPLES / "guarantees" / "deliveries.csv", tmp_path)
+    with sqlite3.connect(tmp_path / "shop.db") as db:
+        db.execute("CREATE TABLE share (value REAL)")
+        db.execute("INSERT INTO share VALUES (99.2)")
+    (tmp_path / "guarantor.yaml").write_text("""\
+name: Measured
+sources:
+  shop: {type: sql, url: "sqlite:///shop.db"}
+  files: {type: file}
+outcomes:
+  - id: paid
+    title: Merchants are paid on time
+    for_whom: Merchants
+    guarantee:
+      objective: 90%
+      indicators:
+        - {id: on-time, source: shop, query: "SELECT value FROM share", unit: "%", target: ">= 99", warn: ">= 99.5"}
+  - id: quick
+    title: Orders arrive quickly
+    for_whom: Shoppers
+    guarantee:
+      indicators:
+        - {id: days, source: files, query: "SELECT avg(days) FROM 'deliveries.csv'", target: "between 1 and 5"}
+people: [{id: ana, name: Ana, role: Software Developers}]
+tasks: [{text: Fix failed payouts, hours_week: 10, owner: ana, serves: [paid]}]
+""")
+    for _ in range(3):
+        cli("check", str(tmp_path), "--all")
+    report = tmp_path / "report.html"
+    r = cli("analyze", str(tmp_path), "-o", str(report), "--json")
+    a = json.loads(r.out)
+    paid = next(o for o in a["outcomes"] if o["id"] == "paid")
+    assert paid["guarantee"]["status"] == "AT_RISK" and len(paid["guarantee"]["series"][0]["points"]) == 3
+    assert paid["guarantee"]["budget"]["good"] == 3 and "paid" not in a["outcomes_without_indicator"]
+    html = report.read_text()
+    assert 'class="tag st-AT_RISK"' in html and "error budget: met in 100.0% of 3 evaluations" in html
+    assert html.count('stroke-dasharray="6 4"') == 3, "one target line for >= 99, two for between 1 and 5"

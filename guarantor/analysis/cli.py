@@ -35,6 +35,7 @@ def analyze(
     from guarantor.clock import utcnow
     from guarantor.data.files import data_dir
     from guarantor.db.session import open_session
+    from guarantor.guarantees.service import outcome_states, series, state_dict
     from guarantor.report.html import render
     from guarantor.tasks.catalogue import read_occupations
     from guarantor.tasks.cli import load_model
@@ -47,7 +48,8 @@ def analyze(
     occupations = read_occupations(data_dir(settings))
     with open_session(settings) as session:
         previous = repository.latest(session, ws.name)
-        analysis = svc.analyze(ws, str(path), text, model, occupations, utcnow(), previous)
+        facts = {s.id: {**state_dict(s), "series": series(s)} for s in outcome_states(session, ws, utcnow())}
+        analysis = svc.analyze(ws, str(path), text, model, occupations, utcnow(), previous, facts)
         record = repository.add(session, svc.to_record(analysis))
         trend = [
             (r.created_at.strftime("%m-%d %H:%M"), r.hours_freed)

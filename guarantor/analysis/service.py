@@ -57,6 +57,7 @@ class OutcomeResult:
     served_by: list[str]
     hours_week: float
     hours_human_led: float
+    guarantee: dict[str, Any] | None = None  # status, reason, budget and series, from the guarantees domain
 
 
 @dataclass
@@ -130,7 +131,10 @@ def analyze(
     occupations: dict[str, Occupation],
     now: datetime,
     previous: AnalysisRecord | None,
+    guarantees: dict[str, dict[str, Any]] | None = None,
 ) -> Analysis:
+    """``guarantees``: each guaranteed outcome's state as ``guarantees.service.state_dict`` gives it,
+    with its series; the analysis shows them and does not measure anything itself."""
     notes: list[str] = []
     specs: list[tuple[str, str, str | None, list[str], str, float]] = []  # id, text, owner, serves, source, h
     for i, (task, h) in enumerate(zip(ws.tasks, _task_hours(ws, notes), strict=True)):
@@ -183,6 +187,7 @@ def analyze(
                 served_by=[t.id for t in serving],
                 hours_week=round(sum(t.assessment.hours for t in serving), 2),
                 hours_human_led=round(sum(t.assessment.hours for t in serving if t.assessment.exposure == "E0"), 2),
+                guarantee=(guarantees or {}).get(o.id),
             )
         )
     analysis = Analysis(
@@ -197,7 +202,7 @@ def analyze(
         outcomes=outcomes,
         orphan_tasks=[t.id for t in tasks if not t.serves],
         unserved_outcomes=[o.id for o in outcomes if not o.served_by],
-        outcomes_without_indicator=[o.id for o in outcomes if not o.indicator or not o.target],
+        outcomes_without_indicator=[o.id for o in outcomes if not o.guarantee and (not o.indicator or not o.target)],
         plan=ValuePlan([], [], [], []),
         notes=notes,
     )

@@ -16,43 +16,18 @@ import urllib.request
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from guarantor.guarantees.models import AlertRecord, OutcomeStateRecord, Status
-from guarantor.guarantees.sources.base import Secret, reveal
-from guarantor.guarantees.spec import Duration
+from guarantor.guarantees.sources.base import reveal
+from guarantor.guarantees.spec import EmailChannel, WebhookChannel
 
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
 EVENT_OF = {Status.BROKEN: "breach", Status.AT_RISK: "at_risk", Status.NO_DATA: "no_data", Status.ERROR: "error"}
-
-
-class WebhookChannel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    type: Literal["webhook"]
-    url: Secret
-    format: Literal["json", "slack"] = "json"
-    timeout: Duration = timedelta(seconds=10)
-
-
-class EmailChannel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    type: Literal["email"]
-    host: str
-    port: int = 25
-    starttls: bool = False
-    username: Secret | None = None
-    password: Secret | None = None
-    sender: str
-    to: list[str] = Field(min_length=1)
-    timeout: Duration = timedelta(seconds=10)
-
-
-Channel = Annotated[WebhookChannel | EmailChannel, Field(discriminator="type")]
 
 
 class Notice(BaseModel):

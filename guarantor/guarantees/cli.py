@@ -18,7 +18,6 @@ from guarantor.workspace import loader
 
 if TYPE_CHECKING:
     from guarantor.guarantees.runner import RunReport
-    from guarantor.guarantees.service import OutcomeState
 
 _STYLE = {"MET": "green", "AT_RISK": "yellow", "BROKEN": "red", "NO_DATA": "magenta", "ERROR": "red"}
 _EXIT = {
@@ -79,59 +78,14 @@ def check(
     raise typer.Exit(_EXIT[worst])
 
 
-def _measurement_json(m: Any) -> dict[str, Any] | None:
-    if m is None:
-        return None
-    return {
-        "indicator": m.indicator_id,
-        "value": m.value,
-        "unit": m.unit,
-        "status": m.status,
-        "reason": m.reason,
-        "target": m.target,
-        "measured_at": m.measured_at.isoformat(),
-        "scheduled_at": m.scheduled_at.isoformat(),
-        "value_at": m.value_at.isoformat() if m.value_at else None,
-        "source": m.source,
-        "spec_hash": m.spec_hash,
-        "duration_ms": round(m.duration_ms, 2),
-        "trigger": m.trigger,
-    }
-
-
-def state_json(s: OutcomeState) -> dict[str, Any]:
-    b = s.budget
-    return {
-        "outcome": s.id,
-        "title": s.title,
-        "status": s.status.value,
-        "reason": s.reason,
-        "indicators": [
-            {"id": i.id, "target": i.target, "unit": i.unit, "latest": _measurement_json(i.latest)}
-            for i in s.indicators
-        ],
-        "budget": None
-        if b is None
-        else {
-            "objective": float(b.objective),
-            "since": b.since.isoformat(),
-            "good": b.good,
-            "bad": b.bad,
-            "unknown": b.unknown,
-            "achieved": b.achieved,
-            "spent": b.spent,
-            "exhausted_at": b.exhausted_at.isoformat() if b.exhausted_at else None,
-            "burn_alerts": b.burn_alerts,
-        },
-    }
-
-
 def _report_json(r: RunReport) -> dict[str, Any]:
+    from guarantor.guarantees.service import state_dict
+
     return {
         "planned": r.planned,
         "evaluated": r.evaluated,
         "skipped": r.skipped,
-        "outcomes": [state_json(s) for s in r.states],
+        "outcomes": [state_dict(s) for s in r.states],
     }
 
 
@@ -229,6 +183,7 @@ def history(
     """Show an outcome's measurements: a table per indicator and a sparkline of its values."""
     from guarantor.db.session import open_session
     from guarantor.guarantees import repository
+    from guarantor.guarantees.service import measurement_dict
 
     ws, *_ = _load(workspace)
     found = next((o for o in ws.outcomes if o.id == outcome), None)
@@ -241,7 +196,7 @@ def history(
     with open_session(get_settings()) as session:
         per = {i: list(repository.history(session, [i], limit=limit)) for i in ids}
     if as_json:
-        sys.stdout.write(json.dumps({i: [_measurement_json(m) for m in ms] for i, ms in per.items()}, indent=2) + "\n")
+        sys.stdout.write(json.dumps({i: [measurement_dict(m) for m in ms] for i, ms in per.items()}, indent=2) + "\n")
         return
     for ind, ms in per.items():
         values = [float(m.value) for m in ms if m.value is not None]

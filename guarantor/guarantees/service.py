@@ -204,3 +204,63 @@ def outcome_states(session: Session, ws: Workspace, now: datetime, outcome: str 
             )
         )
     return states
+
+
+def measurement_dict(m: Measurement | None) -> dict[str, Any] | None:
+    if m is None:
+        return None
+    return {
+        "indicator": m.indicator_id,
+        "value": m.value,
+        "unit": m.unit,
+        "status": m.status,
+        "reason": m.reason,
+        "target": m.target,
+        "measured_at": m.measured_at.isoformat(),
+        "scheduled_at": m.scheduled_at.isoformat(),
+        "value_at": m.value_at.isoformat() if m.value_at else None,
+        "source": m.source,
+        "spec_hash": m.spec_hash,
+        "duration_ms": round(m.duration_ms, 2),
+        "trigger": m.trigger,
+    }
+
+
+def series(s: OutcomeState) -> list[dict[str, Any]]:
+    """Each indicator's values in the window, oldest first, for a chart."""
+    out = []
+    for ind in s.indicators:
+        points = [
+            [m.measured_at.isoformat(), float(m.value)]
+            for m in s.history
+            if m.indicator_id == ind.id and m.value is not None
+        ]
+        out.append({"indicator": ind.id, "unit": ind.unit, "target": ind.target, "points": points})
+    return out
+
+
+def state_dict(s: OutcomeState) -> dict[str, Any]:
+    """The state as JSON-ready data: what `check --json` prints and what an analysis keeps."""
+    b = s.budget
+    return {
+        "outcome": s.id,
+        "title": s.title,
+        "status": s.status.value,
+        "reason": s.reason,
+        "indicators": [
+            {"id": i.id, "target": i.target, "unit": i.unit, "latest": measurement_dict(i.latest)} for i in s.indicators
+        ],
+        "budget": None
+        if b is None
+        else {
+            "objective": float(b.objective),
+            "since": b.since.isoformat(),
+            "good": b.good,
+            "bad": b.bad,
+            "unknown": b.unknown,
+            "achieved": b.achieved,
+            "spent": b.spent,
+            "exhausted_at": b.exhausted_at.isoformat() if b.exhausted_at else None,
+            "burn_alerts": b.burn_alerts,
+        },
+    }

@@ -199,6 +199,40 @@ def parse_schedule(value: Any) -> Any:
 ScheduleSpec = Annotated[Schedule, BeforeValidator(parse_schedule, json_schema_input_type=str | Schedule)]
 
 
+class EnvRef(BaseModel):
+    """A secret named by its environment variable: its value is read at run time, never stored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+Secret = str | EnvRef
+
+
+class WebhookChannel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["webhook"]
+    url: Secret
+    format: Literal["json", "slack"] = "json"
+    timeout: Duration = timedelta(seconds=10)
+
+
+class EmailChannel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: Literal["email"]
+    host: str
+    port: int = 25
+    starttls: bool = False
+    username: Secret | None = None
+    password: Secret | None = None
+    sender: str
+    to: list[str] = Field(min_length=1)
+    timeout: Duration = timedelta(seconds=10)
+
+
+Channel = Annotated[WebhookChannel | EmailChannel, Field(discriminator="type")]
+
+
 AlertEvent = Literal["breach", "at_risk", "no_data", "error", "recovery"]
 DEFAULT_ALERT_EVENTS: tuple[AlertEvent, ...] = ("breach", "recovery", "no_data", "error")
 

@@ -109,6 +109,45 @@ def trend(points: Sequence[tuple[str, float]], unit: str = "h", width: int = 900
     return "".join(out)
 
 
+def indicator(
+    points: Sequence[tuple[str, float]], lines: Sequence[float], unit: str = "", width: int = 900, height: int = 170
+) -> str:
+    """An indicator's values over time with its target drawn as dashed lines (``lines``)."""
+    if not points:
+        return ""
+    values = [v for _, v in points]
+    low, high = min([*values, *lines]), max([*values, *lines])
+    pad = (high - low) * 0.1 or abs(high) * 0.1 or 1.0
+    low, high = low - pad, high + pad
+    left, right, top, bottom = 60, width - 20, 12, height - 26
+
+    def y(v: float) -> float:
+        return bottom - (v - low) / (high - low) * (bottom - top)
+
+    step = (right - left) / max(len(points) - 1, 1)
+    xy = [(left + i * step, y(v)) for i, (_, v) in enumerate(points)]
+    out = [_open(width, height)]
+    for value in lines:
+        out.append(
+            f'<line x1="{left}" x2="{right}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#c23b22" '
+            f'stroke-dasharray="6 4"/><text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" '
+            f'class="lbl">{value:g}</text>'
+        )
+    path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{yy:.1f}" for i, (x, yy) in enumerate(xy))
+    out.append(f'<path d="{path}" fill="none" stroke="#2f6f4f" stroke-width="2"/>')
+    for (x, yy), (label, v) in zip(xy, points, strict=True):
+        out.append(
+            f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="3" fill="#2f6f4f"><title>{escape(label[:16])}: '
+            f"{v:g} {escape(unit)}</title></circle>"
+        )
+    out.append(
+        f'<text x="{left}" y="{height - 8}" class="lbl">{escape(points[0][0][:16].replace("T", " "))}</text>'
+        f'<text x="{right}" y="{height - 8}" text-anchor="end" class="lbl">'
+        f"{escape(points[-1][0][:16].replace('T', ' '))}</text></svg>"
+    )
+    return "".join(out)
+
+
 def _open(width: int, height: float) -> str:
     """An SVG that shrinks with the page but never grows past its drawn size (text stays small)."""
     return (

@@ -8,6 +8,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from guarantor.data.files import ATTRIBUTION
+from guarantor.guarantees.spec import parse_target
 from guarantor.report import charts
 
 _env = Environment(
@@ -46,7 +47,14 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
     titles = {o["id"]: o["title"] for o in analysis["outcomes"]}
     task_by_id = {t["id"]: t for t in tasks}
     orphans = sorted((task_by_id[i] for i in analysis["orphan_tasks"]), key=lambda t: -t["assessment"]["hours"])
+    guarantee_charts = {}
+    for o in analysis["outcomes"]:
+        for s in (o.get("guarantee") or {}).get("series", []):
+            guarantee_charts[(o["id"], s["indicator"])] = charts.indicator(
+                [(p[0], p[1]) for p in s["points"]], _target_lines(s["target"]), s["unit"]
+            )
     return _env.get_template("report.html.j2").render(
+        guarantee_charts=guarantee_charts,
         a=analysis,
         names=names,
         titles=titles,
@@ -62,6 +70,12 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
         outcome_chart=charts.stacked_bars(outcome_rows) if outcome_rows else "",
         trend_chart=charts.trend(history),
     )
+
+
+def _target_lines(target: str) -> list[float]:
+    parsed = parse_target(target)
+    bounds = [parsed.low, parsed.high] if parsed.comparator == "between" else [parsed.threshold]
+    return [float(b) for b in bounds if b is not None]
 
 
 _LEVEL_NAMES = {"E0": " not exposed", "E1": " LLM alone", "E2": " LLM + tools"}

@@ -11,9 +11,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from guarantor.guarantees.alerts import Channel
 from guarantor.guarantees.sources import SourceSpec
-from guarantor.guarantees.spec import Guarantee
+from guarantor.guarantees.spec import Channel, Guarantee
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]

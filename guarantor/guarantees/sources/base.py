@@ -11,19 +11,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
-from guarantor.guarantees.spec import Indicator
-
-
-class EnvRef(BaseModel):
-    """A secret named by its environment variable: its value is read at run time, never stored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-Secret = str | EnvRef
+from guarantor.guarantees.spec import EnvRef, Indicator, Secret
 
 
 class MissingSecret(Exception):

@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from guarantor.guarantees.sources.base import Context, Reading, Secret, SourceError, register, reveal, to_decimal
-from guarantor.guarantees.spec import Duration, Indicator
+from guarantor.guarantees.sources.base import Context, Reading, SourceError, register, reveal, to_decimal
+from guarantor.guarantees.spec import Duration, Indicator, Secret
 
 
 class HttpSpec(BaseModel):

@@ -11,7 +11,6 @@ from pydantic import BaseModel, ConfigDict
 from guarantor.guarantees.sources.base import (
     Context,
     Reading,
-    Secret,
     SourceError,
     register,
     reveal,
@@ -19,7 +18,7 @@ from guarantor.guarantees.sources.base import (
     to_time,
 )
 from guarantor.guarantees.sources.http import get_json
-from guarantor.guarantees.spec import Duration, Indicator
+from guarantor.guarantees.spec import Duration, Indicator, Secret
 
 
 class PrometheusSpec(BaseModel):

@@ -9,21 +9,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from guarantor.guarantees.sources.base import (
     Context,
     Reading,
-    Secret,
     SourceError,
     register,
     reveal,
     to_decimal,
     to_time,
 )
-from guarantor.guarantees.spec import Duration, Indicator
+from guarantor.guarantees.spec import Duration, Indicator, Secret
 
 
 class SqlSpec(BaseModel):
@@ -35,6 +31,11 @@ class SqlSpec(BaseModel):
 
 class SqlSource:
     def __init__(self, spec: SqlSpec, context: Context) -> None:
+        # Imported here: the spec above is part of every workspace, the engine only of a check.
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import SQLAlchemyError
+
         url = make_url(reveal(spec.url))
         self.dialect = url.get_backend_name()
         if self.dialect == "sqlite" and url.database and url.database != ":memory:":
@@ -50,13 +51,16 @@ class SqlSource:
             connect_args["options"] = f"-c default_transaction_read_only=on -c statement_timeout={ms}"
             connect_args["connect_timeout"] = max(1, int(spec.timeout.total_seconds()))
         try:
-            self.engine: Engine = create_engine(url, connect_args=connect_args, pool_pre_ping=False)
+            self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=False)
         except (SQLAlchemyError, ImportError) as exc:
             raise SourceError(f"cannot use {url.render_as_string(hide_password=True)}: {exc}") from exc
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_busy_timeout)
 
     def measure(self, indicator: Indicator, timeout: float) -> Reading:
+        from sqlalchemy import text
+        from sqlalchemy.exc import SQLAlchemyError
+
         try:
             with self.engine.connect() as conn:
                 raw = conn.connection.driver_connection
