@@ -7,8 +7,9 @@ import socket
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import and_, delete, select, tuple_, update
+from sqlalchemy import Table, and_, delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,7 +27,9 @@ def runner_id() -> str:
 
 
 def _insert(session: Session, model: type[Base]):  # type: ignore[no-untyped-def]
-    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
+    """INSERT into the model's table in the dialect that knows ON CONFLICT DO NOTHING."""
+    table = cast(Table, model.__table__)
+    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 def insert_ignoring_duplicates(session: Session, model: type[Base], values: Mapping[str, object]) -> bool:
@@ -57,7 +60,7 @@ def claim(session: Session, keys: Sequence[Key], owner: str, now: datetime, expi
             {"indicator_id": k[0], "spec_hash": k[1], "scheduled_at": k[2], "owner": owner, "expires_at": expires}
             for k in chunk
         ]
-        session.execute(_insert(session, Claim).values(rows).on_conflict_do_nothing())
+        session.connection().execute(_insert(session, Claim).on_conflict_do_nothing(), rows)
         stale = [
             (c.indicator_id, c.spec_hash, c.scheduled_at, c.owner)
             for c in session.scalars(
@@ -107,10 +110,12 @@ def _dead(owner: str) -> bool:
 
 def record(session: Session, measurements: Iterable[Measurement], owner: str) -> int:
     """Append measurements (a slot already stored is left as it is) and release their claims."""
-    rows = [{c.key: getattr(m, c.key) for c in Measurement.__table__.columns if c.key != "id"} for m in measurements]
+    columns = [c.key for c in Measurement.__table__.columns if c.key != "id"]
+    rows = [{c: getattr(m, c) for c in columns} for m in measurements]
     if not rows:
         return 0
-    session.execute(_insert(session, Measurement).values(rows).on_conflict_do_nothing())
+    # One statement executed for many rows: compiled once, not once per row's parameters.
+    session.connection().execute(_insert(session, Measurement).on_conflict_do_nothing(), rows)
     keys = [(r["indicator_id"], r["spec_hash"], r["scheduled_at"]) for r in rows]
     for chunk in _chunks(keys):
         session.execute(

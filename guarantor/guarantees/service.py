@@ -6,9 +6,10 @@ transactions (claim, record) that make a run safe to kill and to run twice at on
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -134,16 +135,27 @@ class Evaluator:
     ) -> Iterator[list[Measurement]]:
         """Measurements in batches as they complete: a batch is handed over when it is full or has
         waited ``wait_s``, so one slow source never holds back what the others measured."""
+        done: queue.SimpleQueue[Future[Measurement]] = queue.SimpleQueue()
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            pending = {pool.submit(self.evaluate, item) for item in items}
+            for item in items:
+                pool.submit(self.evaluate, item).add_done_callback(done.put)
             batch: list[Measurement] = []
-            started = time.monotonic()
-            while pending:
-                done, pending = wait(pending, timeout=wait_s, return_when=FIRST_COMPLETED)
-                batch.extend(f.result() for f in done)
-                if batch and (len(batch) >= size or time.monotonic() - started >= wait_s or not pending):
+            deadline = time.monotonic() + wait_s
+            for _ in items:
+                while True:
+                    try:
+                        batch.append(done.get(timeout=max(deadline - time.monotonic(), 0.001)).result())
+                        break
+                    except queue.Empty:  # a slow source: hand over what the others measured meanwhile
+                        if batch:
+                            yield batch
+                            batch = []
+                        deadline = time.monotonic() + wait_s
+                if len(batch) >= size or time.monotonic() >= deadline:
                     yield batch
-                    batch, started = [], time.monotonic()
+                    batch, deadline = [], time.monotonic() + wait_s
+            if batch:
+                yield batch
 
     def close(self) -> None:
         for source in self._sources.values():
