@@ -1,20 +1,29 @@
-"""`guarantor check` on 1,000 indicators (100 outcomes of 10) against SQLite, and PostgreSQL when
-GUARANTOR_BENCH_PG_URL is set: evaluations per second, p95 latency per evaluation, and the overhead
-against running the same SQL directly (sequentially, on one connection) in the same run."""
+"""`guarantor check` on 1,000 indicators (100 outcomes of 10) against SQLite, DuckDB (the `file`
+source over Parquet) and PostgreSQL when GUARANTOR_BENCH_PG_URL is set: evaluations per second, p95
+latency per evaluation, and the overhead against running the same SQL directly in the same run.
+
+The peer is Soda Core 4 (soda-duckdb, soda-postgres), the same queries as `metric` checks, run in
+its own venv (``--soda-python``, or one made in bench/.soda-venv on first use). Soda has no SQLite
+data source: the SQLite figures are compared with Soda on DuckDB over the same rows."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import os
 import random
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from _common import report
+from sqlalchemy.engine import make_url
 
 from guarantor.db.session import Database
 from guarantor.guarantees import runner
@@ -81,8 +90,8 @@ def raw_seconds(url: str, qs: list[str]) -> float:
         return time.perf_counter() - start
 
 
-def workspace(url: str, qs: list[str]) -> str:
-    lines = ["name: Bench", "sources:", f"  db: {{type: sql, url: '{url}'}}", "outcomes:"]
+def workspace(source: str, qs: list[str]) -> str:
+    lines = ["name: Bench", "sources:", f"  db: {source}", "outcomes:"]
     for o in range(len(qs) // 10):
         lines += [
             f"  - id: o{o}",
@@ -98,13 +107,41 @@ def workspace(url: str, qs: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def bench(name: str, url: str, store_url: str, n: int) -> dict[str, object]:
-    qs = queries(n)
-    raw = min(raw_seconds(url, qs) for _ in range(3))
-    with tempfile.TemporaryDirectory() as tmp:
-        ws, marks = parse(workspace(url, qs), "bench.yaml")
+def bench_file(folder: Path, n: int) -> dict[str, object]:
+    """The file source: the same queries over events.parquet through DuckDB."""
+    import duckdb
+
+    qs = [q.replace("FROM events", "FROM 'events.parquet'") for q in queries(n)]
+    conn = duckdb.connect()
+    conn.execute("SET file_search_path = ?", [str(folder)])
+    start = time.perf_counter()
+    for q in qs:
+        conn.execute(q).fetchone()
+    raw = time.perf_counter() - start
+    conn.close()
+    return bench("file", "{type: file}", f"sqlite:///{folder / 'store-file.db'}", n, qs, raw, folder)
+
+
+def bench(
+    name: str,
+    url: str,
+    store_url: str,
+    n: int,
+    qs: list[str] | None = None,
+    raw: float | None = None,
+    folder: Path | None = None,
+) -> dict[str, object]:
+    if qs is None:
+        qs = queries(n)
+    if raw is None:
+        raw = min(raw_seconds(url, qs) for _ in range(3))
+    source = url if url.startswith("{") else f"{{type: sql, url: '{url}'}}"
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = str(folder or scratch)
+        ws, marks = parse(workspace(source, qs), "bench.yaml")
         db = Database(store_url)
-        t = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1)  # slots never used
+        # Slots no earlier run used, so every indicator is due (PostgreSQL keeps the previous run's history).
+        t = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=random.randrange(1, 10**5))
         walls = []
         for k in range(3):  # each run fills a new hourly slot: a full evaluation of all indicators
             start = time.perf_counter()
@@ -136,19 +173,110 @@ def bench(name: str, url: str, store_url: str, n: int) -> dict[str, object]:
     }
 
 
+def soda_python(asked: str | None) -> str | None:
+    if asked:
+        return asked
+    venv = Path(__file__).parent / ".soda-venv"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        done = subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "soda-duckdb==4.28.0", "soda-postgres==4.28.0"],
+            capture_output=True,
+        )
+        if done.returncode != 0:
+            print("Soda Core could not be installed; no peer figures.", file=sys.stderr)
+            return None
+    return str(python)
+
+
+def soda(python: str, folder: Path, data_source: str, dataset: str, qs: list[str]) -> float:
+    """Seconds Soda Core takes to verify the same queries as one contract of metric checks."""
+    (folder / "ds.yml").write_text(data_source)
+    lines = [f"dataset: {dataset}", "columns:", "  - name: value", "checks:"]
+    for i, q in enumerate(qs):
+        lines += [
+            "  - metric:",
+            f"      qualifier: q{i}",
+            f'      query: "{q}"',
+            "      threshold:",
+            "        must_be_greater_than_or_equal: 0",
+        ]
+    (folder / "contract.yml").write_text("\n".join(lines) + "\n")
+    runs = []
+    for _ in range(3):
+        out = subprocess.run(
+            [python, str(Path(__file__).parent / "soda_peer.py"), str(folder / "ds.yml"), str(folder / "contract.yml")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        if result["passed"] != len(qs):
+            raise SystemExit(f"Soda did not pass every check: {result}")
+        runs.append(float(result["seconds"]))
+    return min(runs)
+
+
+def make_duckdb(sqlite_file: Path, folder: Path) -> None:
+    """The same rows as a Parquet file (for Guarantor's file source) and a DuckDB database (for Soda)."""
+    import duckdb
+
+    with (folder / "events.csv").open("w", newline="") as out:
+        csv.writer(out).writerows(
+            [
+                ("id", "kind", "day", "value"),
+                *sqlite3.connect(sqlite_file).execute("SELECT id, kind, day, value FROM events"),
+            ]
+        )
+    with duckdb.connect(str(folder / "events.duckdb")) as conn:
+        conn.execute(f"CREATE TABLE events AS SELECT * FROM read_csv('{folder / 'events.csv'}')")
+        conn.execute(f"COPY events TO '{folder / 'events.parquet'}' (FORMAT parquet)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=1000)
+    parser.add_argument("--soda-python", help="Python of a venv with soda-duckdb and soda-postgres 4.x")
+    parser.add_argument("--no-soda", action="store_true")
     args = parser.parse_args()
     figures: dict[str, object] = {}
+    peer = None if args.no_soda else soda_python(args.soda_python)
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "events.db"
+        folder = Path(tmp)
+        data = folder / "events.db"
         make_sqlite(data)
-        figures.update(bench("sqlite", f"sqlite:///{data}", f"sqlite:///{Path(tmp) / 'store.db'}", args.n))
+        figures.update(bench("sqlite", f"sqlite:///{data}", f"sqlite:///{folder / 'store.db'}", args.n))
+        make_duckdb(data, folder)
+        figures.update(bench_file(folder, args.n))
+        if peer:
+            ds = f"type: duckdb\nname: benchduck\nconnection:\n  database: '{folder / 'events.duckdb'}'\n"
+            seconds = soda(peer, folder, ds, "benchduck/events.duckdb/main/events", queries(args.n))
+            figures.update(
+                {
+                    "soda_duckdb_seconds": seconds,
+                    "sqlite_speedup_over_soda_duckdb": seconds / float(figures["sqlite_wall_seconds"]),
+                    "file_speedup_over_soda_duckdb": seconds / float(figures["file_wall_seconds"]),
+                }
+            )
         pg = os.environ.get("GUARANTOR_BENCH_PG_URL")
         if pg:
             make_postgres(pg)
             figures.update(bench("postgres", pg, pg, args.n))
+            if peer:
+                u = make_url(pg)
+                ds = (
+                    f"type: postgres\nname: benchpg\nconnection:\n  host: {u.host}\n  port: {u.port or 5432}\n"
+                    f"  database: {u.database}\n  user: {u.username}\n  password: '{u.password or 'unused'}'\n"
+                    "  sslmode: disable\n"
+                )
+                seconds = soda(peer, folder, ds, f"benchpg/{u.database}/public/events", queries(args.n))
+                figures.update(
+                    {
+                        "soda_postgres_seconds": seconds,
+                        "postgres_speedup_over_soda": seconds / float(figures["postgres_wall_seconds"]),
+                    }
+                )
     report("guarantees_check", figures)
 
 

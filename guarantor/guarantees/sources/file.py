@@ -25,16 +25,21 @@ class FileSpec(BaseModel):
 
 class FileSource:
     def __init__(self, spec: FileSpec, context: Context) -> None:
+        import duckdb
+
         folder = Path(spec.path)
-        self.folder = folder if folder.is_absolute() else context.base_dir / folder
+        folder = folder if folder.is_absolute() else context.base_dir / folder
+        # One in-memory database per run; each measurement gets its own cursor (DuckDB's way to
+        # share a connection between threads) so files are opened once, not once per query.
+        self.conn = duckdb.connect(":memory:")
+        self.conn.execute("SET GLOBAL file_search_path = ?", [str(folder)])
 
     def measure(self, indicator: Indicator, timeout: float) -> Reading:
         import duckdb
 
-        conn = duckdb.connect(":memory:")
+        conn = self.conn.cursor()
         timer = threading.Timer(timeout, conn.interrupt)
         try:
-            conn.execute("SET file_search_path = ?", [str(self.folder)])
             timer.start()
             row = conn.execute(indicator.query).fetchone()
         except duckdb.InterruptException as exc:
@@ -52,7 +57,7 @@ class FileSource:
         return Reading(value, to_time(row[1]) if len(row) > 1 else None)
 
     def close(self) -> None:
-        pass
+        self.conn.close()
 
 
 register("file", FileSpec)(lambda spec, context: FileSource(spec, context))
