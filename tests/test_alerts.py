@@ -180,3 +180,25 @@ def test_unknown_channel_is_a_spec_error(tmp_path: Path) -> None:
     assert any(
         "no alert channel named 'pager'" in str(p) and str(p).startswith("a.yaml:15:45:") for p in info.value.problems
     )
+
+
+def test_a_fast_burn_alerts_as_at_risk(env, tmp_path: Path, hook, smtp) -> None:
+    ws, marks, name = _setup(tmp_path, hook[0], smtp[0])
+    text = Path(name).read_text().replace("      schedule: 1m\n", "      schedule: 1m\n      objective: 90%\n")
+    Path(name).write_text(text)
+    ws, marks = parse(text, name)
+    db = Database(env.resolved_database_url)
+    ctx = Context(tmp_path, allow_command=False)
+    t0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+    with sqlite3.connect(tmp_path / "shop.db") as sdb:
+        sdb.execute("UPDATE share SET value = 99.9")
+    for k in range(30):  # a good day and more
+        runner.check(db, ws, marks, name, ctx, lambda k=k: t0 + timedelta(hours=k))
+    hook[1].clear()
+    with sqlite3.connect(tmp_path / "shop.db") as sdb:
+        sdb.execute("UPDATE share SET value = 97")
+    report = runner.check(db, ws, marks, name, ctx, lambda: t0 + timedelta(hours=30))
+    state = report.states[0]
+    assert state.status == "AT_RISK" and "error budget left" in state.reason
+    assert {(a["channel"], a["event"]) for a in report.alerts} >= {("hook", "at_risk")}
+    db.close()

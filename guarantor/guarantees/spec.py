@@ -234,7 +234,8 @@ Channel = Annotated[WebhookChannel | EmailChannel, Field(discriminator="type")]
 
 
 AlertEvent = Literal["breach", "at_risk", "no_data", "error", "recovery"]
-DEFAULT_ALERT_EVENTS: tuple[AlertEvent, ...] = ("breach", "recovery", "no_data", "error")
+DEFAULT_ALERT_EVENTS: tuple[AlertEvent, ...] = ("breach", "at_risk", "recovery", "no_data", "error")
+"""At risk is in: a fast burn of the error budget (a burn-rate alert) shows as AT_RISK."""
 
 
 class AlertPolicy(Strict):
