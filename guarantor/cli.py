@@ -19,6 +19,7 @@ from guarantor.data.cli import app as data_app
 from guarantor.errors import ExitCode, GuarantorError
 from guarantor.guarantees.cli import check, history, watch
 from guarantor.tasks.cli import classify, model_app, role
+from guarantor.work.cli import balance, import_, link_app, systems
 from guarantor.workspace.cli import init, schema, validate
 
 app = typer.Typer(
@@ -31,7 +32,9 @@ app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 app.add_typer(model_app, name="model")
-for command in (analyze, analyses, classify, role, init, validate, schema, check, watch, history):
+app.add_typer(link_app, name="link")
+app.command("import")(import_)
+for command in (analyze, analyses, classify, role, init, validate, schema, check, watch, history, balance, systems):
     app.command()(command)
 
 

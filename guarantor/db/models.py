@@ -3,6 +3,7 @@
 from guarantor.analysis.models import AnalysisPersonRecord, AnalysisRecord
 from guarantor.db.base import Base
 from guarantor.guarantees.models import AlertRecord, Claim, Measurement, OutcomeStateRecord
+from guarantor.work.models import LinkDecision, WorkItem
 
 metadata = Base.metadata
 
@@ -11,7 +12,9 @@ __all__ = [
     "AnalysisPersonRecord",
     "AnalysisRecord",
     "Claim",
+    "LinkDecision",
     "Measurement",
     "OutcomeStateRecord",
+    "WorkItem",
     "metadata",
 ]

@@ -256,6 +256,7 @@ class Indicator(Strict):
     target: TargetSpec
     warn: TargetSpec | None = Field(None, description="Met, but at risk, when this does not hold.")
     timeout: Duration | None = Field(None, description="Overrides the source's timeout.")
+    system: Id | None = Field(None, description="The system (under systems:) through which the outcome is delivered.")
 
     def spec_hash(self, source: BaseModel) -> str:
         """What determines the measured value; target and warn are left out, so tightening a target

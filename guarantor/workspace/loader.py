@@ -146,6 +146,8 @@ def _guarantee_problems(ws: Workspace, marks: Marks, name: str, allow_command: b
             if ind.id in seen:
                 problems.append(problem_at(marks, name, (*loc, "id"), f"duplicate indicator id {ind.id!r}"))
             seen.add(ind.id)
+            if ind.system is not None and ind.system not in {s.id for s in ws.systems}:
+                problems.append(problem_at(marks, name, (*loc, "system"), f"no system with id {ind.system!r}"))
             source = ws.sources.get(ind.source)
             if source is None:
                 known = ", ".join(ws.sources) or "none defined"
@@ -184,7 +186,7 @@ def _references(data: dict[str, Any], marks: Marks, name: str) -> list[Problem]:
         problems.append(problem_at(marks, name, loc, message))
 
     ids: dict[str, set[str]] = {}
-    for kind in ("people", "outcomes", "tasks"):
+    for kind in ("people", "outcomes", "tasks", "systems"):
         seen = ids[kind] = set()
         for i, item in _items(data, kind):
             item_id = item.get("id")
@@ -197,6 +199,22 @@ def _references(data: dict[str, Any], marks: Marks, name: str) -> list[Problem]:
             owner = item.get("owner")
             if isinstance(owner, str) and owner not in ids["people"]:
                 problem((kind, i, "owner"), f"no person with id {owner!r}")
+    for i, system in _items(data, "systems"):
+        serves = system.get("serves")
+        for j, outcome in enumerate(serves if isinstance(serves, list) else []):
+            if isinstance(outcome, str) and outcome not in ids["outcomes"]:
+                problem(("systems", i, "serves", j), f"no outcome with id {outcome!r}")
+    work = data.get("work")
+    work = work if isinstance(work, dict) else {}
+    for kind in ("epics", "components", "labels"):
+        mapping = work.get(kind)
+        for key, outcome in (mapping if isinstance(mapping, dict) else {}).items():
+            if isinstance(outcome, str) and outcome not in ids["outcomes"]:
+                problem(("work", kind, key), f"no outcome with id {outcome!r}")
+    links = work.get("links")
+    for i, link in enumerate(links if isinstance(links, list) else []):
+        if isinstance(link, dict) and isinstance(link.get("outcome"), str) and link["outcome"] not in ids["outcomes"]:
+            problem(("work", "links", i, "outcome"), f"no outcome with id {link['outcome']!r}")
     for i, task in _items(data, "tasks"):
         serves = task.get("serves")
         for j, outcome in enumerate(serves if isinstance(serves, list) else []):

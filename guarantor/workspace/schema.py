@@ -66,12 +66,41 @@ class Outcome(Strict):
     )
 
 
+class WorkLink(Strict):
+    item: Text = Field(description="source:external id, such as jira:PAY-12 or github:acme/shop#42.")
+    outcome: Id
+
+
+class WorkMapping(Strict):
+    """How imported work maps to outcomes, besides labels written ``outcome:ID`` on the items."""
+
+    links: list[WorkLink] = Field(default_factory=list)
+    epics: dict[str, Id] = Field(default_factory=dict, description="Epic, milestone or project name -> outcome.")
+    components: dict[str, Id] = Field(default_factory=dict, description="Jira component -> outcome.")
+    labels: dict[str, Id] = Field(default_factory=dict, description="Label -> outcome.")
+
+
+class System(Strict):
+    """A running system: what it does, for whom, and which outcomes it delivers today."""
+
+    id: Id
+    name: Text
+    does: Text = Field(description="What it does, in a sentence.")
+    for_whom: Text
+    users: int | None = Field(None, ge=0, description="How many people use it.")
+    serves: list[Id] = Field(default_factory=list, description="Ids of the outcomes it delivers.")
+    owner: Id | None = None
+    replacement: Text | None = Field(None, description="The planned replacement, if any.")
+
+
 class Workspace(Strict):
     version: int = Field(1, ge=1, le=1)
     name: Text
     people: list[Person] = Field(default_factory=list)
     tasks: list[Task] = Field(default_factory=list)
     outcomes: list[Outcome] = Field(default_factory=list)
+    work: WorkMapping = Field(default_factory=WorkMapping)
+    systems: list[System] = Field(default_factory=list)
     sources: dict[Id, SourceSpec] = Field(
         default_factory=dict, description="Named data sources the guarantees read; secrets as {env: NAME}."
     )

@@ -1,0 +1,1 @@
+"""Legacy systems: the running systems that deliver today's value, and when one may be retired."""

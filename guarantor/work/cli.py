@@ -1,0 +1,202 @@
+"""`guarantor import`, `guarantor link`, `guarantor balance` and `guarantor systems`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from guarantor.console import err, out, progress
+from guarantor.errors import InputError, NotFound
+from guarantor.settings import get_settings
+from guarantor.workspace import loader
+
+link_app = typer.Typer(help="Link work items to the outcomes they serve.", no_args_is_help=True)
+
+
+def import_(
+    fmt: str = typer.Argument(..., metavar="FORMAT", help="github, jira, linear or csv."),
+    file: Path = typer.Argument(..., help="The export: gh api --paginate JSON, or a CSV."),
+    mapping: list[str] = typer.Option([], "--map", help="csv: FIELD=COLUMN, such as id=Key or title=Name."),
+    no_exposure: bool = typer.Option(False, "--no-exposure", help="Do not classify item texts by AI exposure."),
+) -> None:
+    """Import work items; re-importing an export changes only what changed (by source and id)."""
+    from guarantor.clock import utcnow
+    from guarantor.db.session import open_session
+    from guarantor.errors import DataMissing
+    from guarantor.work import service
+
+    pairs = dict(m.split("=", 1) for m in mapping if "=" in m)
+    if len(pairs) != len(mapping):
+        raise InputError("--map takes FIELD=COLUMN, such as --map id=Key")
+    exposure = None
+    if not no_exposure:
+        try:
+            from guarantor.tasks.cli import load_model
+
+            model = load_model()
+            levels = ("E0", "E1", "E2")
+            exposure = lambda texts: [levels[i] for i in model.predict(texts, with_evidence=False).exposure.argmax(1)]  # noqa: E731
+        except DataMissing:
+            err.print("[yellow]No O*NET data: items are imported without their AI exposure.[/]")
+    items = service.read(fmt, file, pairs)
+    with open_session(get_settings()) as session, progress(f"Importing {file.name}") as (bar, task):
+        counts = service.import_items(
+            session,
+            items,
+            utcnow(),
+            exposure,
+            lambda n: bar.update(task, description=f"Importing {file.name}: {n:,} items"),
+        )
+    out.print(f"{file}: {counts.inserted:,} new, {counts.updated:,} updated, {counts.unchanged:,} unchanged.")
+
+
+def _workspace(workspace: Path | None) -> Any:
+    path = loader.resolve(workspace)
+    return loader.parse(path.read_text(encoding="utf-8"), str(path))[0]
+
+
+@link_app.command("suggest")
+def suggest(
+    workspace: Path | None = typer.Argument(None, help="guarantor.yaml or its folder."),
+    limit: int = typer.Option(20, help="Items to show."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Suggest outcomes for items that serve none yet, with the words that matched."""
+    from guarantor.db.session import open_session
+    from guarantor.work import repository, service
+
+    ws = _workspace(workspace)
+    suggester = service.Suggester(ws.outcomes)
+    rows = []
+    with open_session(get_settings()) as session:
+        linker = service.Linker(ws, repository.decisions(session))
+        decided = linker.decisions
+        for source, ext, title, body, labels, epic, components in repository.iterate(
+            session, ("source", "external_id", "title", "body", "labels", "epic", "components")
+        ):
+            if linker.outcomes_of(source, ext, json.loads(labels), epic, json.loads(components)):
+                continue
+            rejected = {o for o, d in decided.get((source, ext), {}).items() if d == "rejected"}
+            found = [s for s in suggester.suggest(f"{title} {body[:500]}") if s.outcome not in rejected]
+            if found:
+                rows.append({"item": f"{source}:{ext}", "title": title, "suggestions": [asdict(s) for s in found]})
+            if len(rows) >= limit:
+                break
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table(title="Suggested links (accept with `guarantor link accept ITEM OUTCOME`)")
+    for col in ("item", "title", "outcome", "score", "matched words"):
+        table.add_column(col)
+    for r in rows:
+        best = r["suggestions"][0]
+        table.add_row(r["item"], r["title"], best["outcome"], f"{best['score']:.2f}", ", ".join(best["matched"]))
+    out.print(table)
+
+
+def _decide(decision: str, item: str, outcome: str, workspace: Path | None) -> None:
+    from guarantor.clock import utcnow
+    from guarantor.db.session import open_session
+    from guarantor.work import repository, service
+
+    ws = _workspace(workspace)
+    if outcome not in {o.id for o in ws.outcomes}:
+        raise NotFound(f"No outcome {outcome!r} in the workspace.")
+    source, ext = service.item_key(item)
+    with open_session(get_settings()) as session:
+        if repository.find(session, source, ext) is None:
+            raise NotFound(f"No imported item {item}.", hint="Import it first with `guarantor import`.")
+        repository.decide(session, source, ext, outcome, decision, utcnow())
+    out.print(f"{item} → {outcome}: {decision}.")
+
+
+@link_app.command("accept")
+def accept(
+    item: str = typer.Argument(..., help="SOURCE:ID, such as jira:PAY-12."),
+    outcome: str = typer.Argument(..., help="The outcome id."),
+    workspace: Path | None = typer.Option(None, "--workspace", "-w"),
+) -> None:
+    """Record that an item serves an outcome (kept across re-imports)."""
+    _decide("accepted", item, outcome, workspace)
+
+
+@link_app.command("reject")
+def reject(
+    item: str = typer.Argument(..., help="SOURCE:ID, such as jira:PAY-12."),
+    outcome: str = typer.Argument(..., help="The outcome id."),
+    workspace: Path | None = typer.Option(None, "--workspace", "-w"),
+) -> None:
+    """Record that an item does not serve an outcome: never suggested or linked again."""
+    _decide("rejected", item, outcome, workspace)
+
+
+def balance(
+    workspace: Path | None = typer.Argument(None, help="guarantor.yaml or its folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Where the effort goes: per outcome, per AI-exposure level, over time, and the orphan work."""
+    from guarantor.db.session import open_session
+    from guarantor.work import service
+
+    ws = _workspace(workspace)
+    with open_session(get_settings()) as session:
+        b = service.balance(session, ws)
+    if as_json:
+        data = asdict(b)
+        data.pop("closed_by_outcome")
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+        return
+    titles = {o.id: o.title for o in ws.outcomes}
+    table = Table(title=f"Investment balance over {b.items:,} work items")
+    for col in ("outcome", "items", "share", "points", "days", "task h/week"):
+        table.add_column(col, justify="left" if col == "outcome" else "right")
+    total = sum(x.count for x in b.by_outcome.values()) or 1
+    for oid, bucket in sorted(b.by_outcome.items(), key=lambda kv: -kv[1].count):
+        table.add_row(
+            titles.get(oid, oid),
+            f"{bucket.count:,}",
+            f"{bucket.count / total:.0%}",
+            f"{bucket.points:g}",
+            f"{bucket.days:.0f}",
+            f"{b.task_hours.get(oid, 0):g}",
+        )
+    out.print(table)
+    levels = ", ".join(f"{k} {v.count:,}" for k, v in sorted(b.by_exposure.items()))
+    out.print(f"By AI exposure of the item text: {levels}")
+    if b.unserved:
+        out.print(f"[yellow]No work serves:[/] {', '.join(titles[o] for o in b.unserved)}")
+    for o in b.orphans[:10]:
+        out.print(f"  orphan: {o['item']} {o['title']}" + (f" ({o['points']:g} points)" if o["points"] else ""))
+
+
+def systems(
+    workspace: Path | None = typer.Argument(None, help="guarantor.yaml or its folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The legacy systems, who they serve, and whether each may be retired (and what blocks it)."""
+    from guarantor.clock import utcnow
+    from guarantor.db.session import open_session
+    from guarantor.guarantees.service import outcome_states
+    from guarantor.systems.service import readiness
+
+    ws = _workspace(workspace)
+    with open_session(get_settings()) as session:
+        rows = readiness(ws, outcome_states(session, ws, utcnow()))
+    if as_json:
+        sys.stdout.write(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
+        return
+    for r in rows:
+        verdict = "[green]ready to retire[/]" if r.ready else "[red]not ready[/]"
+        out.print(
+            f"[bold]{r.name}[/] ({r.id}) — {r.does}; for {r.for_whom}"
+            + (f", {r.users:,} users" if r.users else "")
+            + f": {verdict}"
+        )
+        for outcome, why in r.blocking.items():
+            out.print(f"  blocked by {outcome}: {why}")

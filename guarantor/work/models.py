@@ -1,0 +1,54 @@
+"""Work items imported from trackers, and a person's decisions on which outcome each serves.
+
+Decisions are a table of their own, keyed on the item's source and external id, so no re-import
+(which rewrites items) can touch them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from guarantor.db.base import Base, UTCDateTime
+
+
+class WorkItem(Base):
+    __tablename__ = "work_items"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_work_items_source"),
+        Index("ix_work_items_closed_at", "closed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(60))
+    closed: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    labels: Mapped[str] = mapped_column(Text)  # JSON list
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    estimate: Mapped[float | None] = mapped_column(Float)
+    epic: Mapped[str | None] = mapped_column(String(300))
+    components: Mapped[str] = mapped_column(Text)  # JSON list
+    url: Mapped[str | None] = mapped_column(String(1000))
+    links: Mapped[str] = mapped_column(Text)  # JSON list of external ids
+    exposure: Mapped[str | None] = mapped_column(String(2))  # E0/E1/E2 of the title, when the model ran
+    content_hash: Mapped[str] = mapped_column(String(32))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LinkDecision(Base):
+    __tablename__ = "link_decisions"
+
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    outcome_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    decision: Mapped[str] = mapped_column(String(8))  # accepted | rejected
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)

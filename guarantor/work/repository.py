@@ -1,0 +1,148 @@
+"""The only place that queries work items and link decisions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy.orm import Session
+
+from guarantor.work.importers.base import Item
+from guarantor.work.models import LinkDecision, WorkItem
+
+ITEMS = cast(Table, WorkItem.__table__)
+_STORED = (
+    "kind",
+    "title",
+    "body",
+    "state",
+    "closed",
+    "created_at",
+    "started_at",
+    "closed_at",
+    "assignee",
+    "estimate",
+    "epic",
+    "url",
+    "exposure",
+    "content_hash",
+    "imported_at",
+)
+
+
+@dataclass
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _row(item: Item, exposure: str | None, now: datetime) -> dict[str, Any]:
+    return {
+        "source": item.source,
+        "external_id": item.external_id,
+        "kind": item.kind[:40],
+        "title": item.title,
+        "body": item.body[:8000],
+        "state": item.state[:60],
+        "closed": item.closed,
+        "created_at": item.created_at,
+        "started_at": item.started_at,
+        "closed_at": item.closed_at,
+        "labels": json.dumps(item.labels),
+        "assignee": item.assignee,
+        "estimate": item.estimate,
+        "epic": item.epic,
+        "components": json.dumps(item.components),
+        "url": item.url,
+        "links": json.dumps(item.links),
+        "exposure": exposure,
+        "content_hash": item.content_hash(),
+        "imported_at": now,
+    }
+
+
+def upsert(
+    session: Session, items: Sequence[Item], exposures: Sequence[str | None], now: datetime, counts: UpsertCounts
+) -> None:
+    """Insert new items, update changed ones, leave unchanged ones alone (by content hash)."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for item, exposure in zip(items, exposures, strict=True):  # a duplicate row in one batch: the last wins
+        latest[(item.source, item.external_id)] = _row(item, exposure, now)
+    by_source: dict[str, list[str]] = {}
+    for source, ext in latest:
+        by_source.setdefault(source, []).append(ext)
+    known: dict[tuple[str, str], str] = {}
+    for source, ids in by_source.items():
+        for s, e, h in session.execute(
+            select(ITEMS.c.source, ITEMS.c.external_id, ITEMS.c.content_hash).where(
+                ITEMS.c.source == source, ITEMS.c.external_id.in_(ids)
+            )
+        ):
+            known[(s, e)] = h
+    new = [r for k, r in latest.items() if k not in known]
+    changed = [
+        {**r, "b_source": r["source"], "b_external_id": r["external_id"]}
+        for k, r in latest.items()
+        if k in known and known[k] != r["content_hash"]
+    ]
+    conn = session.connection()
+    if new:
+        conn.execute(ITEMS.insert(), new)
+    if changed:
+        conn.execute(
+            update(ITEMS)
+            .where(and_(ITEMS.c.source == bindparam("b_source"), ITEMS.c.external_id == bindparam("b_external_id")))
+            .values({c: bindparam(c) for c in (*_STORED, "labels", "components", "links")}),
+            changed,
+        )
+    counts.inserted += len(new)
+    counts.updated += len(changed)
+    counts.unchanged += len(latest) - len(new) - len(changed) + (len(items) - len(latest))
+
+
+def iterate(session: Session, columns: Sequence[str], batch: int = 10_000) -> Iterator[Sequence[Any]]:
+    """Rows of the given columns of every work item, streamed in batches: memory stays bounded."""
+    result = (
+        session.connection()
+        .execution_options(yield_per=batch)
+        .execute(select(*(ITEMS.c[c] for c in columns)).order_by(ITEMS.c.id))
+    )
+    yield from result
+
+
+def count(session: Session) -> int:
+    from sqlalchemy import func
+
+    return int(session.scalar(select(func.count()).select_from(ITEMS)) or 0)
+
+
+def find(session: Session, source: str, external_id: str) -> WorkItem | None:
+    return session.scalars(
+        select(WorkItem).where(WorkItem.source == source, WorkItem.external_id == external_id)
+    ).first()
+
+
+def decide(session: Session, source: str, external_id: str, outcome_id: str, decision: str, now: datetime) -> None:
+    row = session.get(LinkDecision, (source, external_id, outcome_id))
+    if row is None:
+        session.add(
+            LinkDecision(
+                source=source, external_id=external_id, outcome_id=outcome_id, decision=decision, decided_at=now
+            )
+        )
+    else:
+        row.decision, row.decided_at = decision, now
+    session.flush()
+
+
+def decisions(session: Session) -> dict[tuple[str, str], dict[str, str]]:
+    """(source, external id) -> {outcome id: accepted|rejected}."""
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for d in session.scalars(select(LinkDecision)):
+        out.setdefault((d.source, d.external_id), {})[d.outcome_id] = d.decision
+    return out

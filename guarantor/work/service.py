@@ -1,0 +1,322 @@
+"""Import work items, link them to outcomes, and say where the effort goes.
+
+Links come from four places, strongest first: a person's decision (accepted or rejected, kept
+across re-imports), the workspace's ``work.links``, labels ``outcome:ID`` and the workspace's label,
+epic and component maps; suggestions from text similarity come last and are never counted until
+a person accepts them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from guarantor.errors import InputError
+from guarantor.work import repository
+from guarantor.work.importers import generic, github, jira, linear
+from guarantor.work.importers.base import Item
+from guarantor.workspace.schema import Outcome, Workspace
+
+FORMATS = ("github", "jira", "linear", "csv")
+BATCH = 5000
+Exposure = Callable[[Sequence[str]], list[str]]
+
+
+def read(fmt: str, path: Path, mapping: dict[str, str] | None = None) -> Iterator[Item]:
+    if fmt == "github":
+        return github.read(path)
+    if fmt == "jira":
+        return jira.read(path)
+    if fmt == "linear":
+        return linear.read(path)
+    if fmt == "csv":
+        return generic.read(path, mapping or {})
+    raise InputError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+
+
+def import_items(
+    session: Session,
+    items: Iterable[Item],
+    now: datetime,
+    exposure: Exposure | None,
+    progress: Callable[[int], None] | None = None,
+) -> repository.UpsertCounts:
+    """Stream items into the database in batches. The caller's transaction makes the import whole
+    or nothing: a malformed row stops it before anything is committed."""
+    counts = repository.UpsertCounts()
+    batch: list[Item] = []
+    seen = 0
+
+    def flush() -> None:
+        levels = exposure([f"{i.title}. {i.body[:300]}" for i in batch]) if exposure else [None] * len(batch)
+        repository.upsert(session, batch, levels, now, counts)
+
+    for item in items:
+        batch.append(item)
+        if len(batch) >= BATCH:
+            flush()
+            seen += len(batch)
+            batch = []
+            if progress:
+                progress(seen)
+    if batch:
+        flush()
+        if progress:
+            progress(seen + len(batch))
+    return counts
+
+
+def item_key(text: str) -> tuple[str, str]:
+    """'jira:PAY-12' -> ('jira', 'PAY-12')."""
+    source, sep, ext = text.partition(":")
+    if not sep or source not in FORMATS or not ext:
+        raise InputError(f"{text!r} is not an item: write SOURCE:ID, such as jira:PAY-12 or github:acme/shop#42")
+    return source, ext
+
+
+class Linker:
+    """The outcomes an item serves, from decisions, the workspace's maps and its labels."""
+
+    def __init__(self, ws: Workspace, decisions: dict[tuple[str, str], dict[str, str]]) -> None:
+        self.outcomes = {o.id for o in ws.outcomes}
+        self.decisions = decisions
+        self.explicit: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for link in ws.work.links:
+            self.explicit[item_key(link.item)].add(link.outcome)
+        self.epics, self.components, self.labels = ws.work.epics, ws.work.components, ws.work.labels
+
+    def outcomes_of(
+        self, source: str, external_id: str, labels: list[str], epic: str | None, components: list[str]
+    ) -> set[str]:
+        found = set(self.explicit.get((source, external_id), ()))
+        for label in labels:
+            if label.lower().startswith("outcome:") and label[8:].strip() in self.outcomes:
+                found.add(label[8:].strip())
+            elif label in self.labels:
+                found.add(self.labels[label])
+        if epic and epic in self.epics:
+            found.add(self.epics[epic])
+        found.update(self.components[c] for c in components if c in self.components)
+        for outcome, decision in self.decisions.get((source, external_id), {}).items():
+            if decision == "accepted":
+                found.add(outcome)
+            else:
+                found.discard(outcome)
+        return found & self.outcomes
+
+
+_WORD = re.compile(r"[a-z][a-z0-9]+")
+_STOP = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "our",
+        "so",
+        "that",
+        "the",
+        "their",
+        "them",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "when",
+        "with",
+        "will",
+        "without",
+        "within",
+        "who",
+        "what",
+        "where",
+        "which",
+        "while",
+        "not",
+        "no",
+        "your",
+        "you",
+        "new",
+        "get",
+        "got",
+        "make",
+        "made",
+        "use",
+        "used",
+        "using",
+        "add",
+        "added",
+        "fix",
+        "fixed",
+        "update",
+    }
+)
+
+
+def _terms(text: str) -> list[str]:
+    return [w[:-1] if w.endswith("s") and len(w) > 4 else w for w in _WORD.findall(text.lower()) if w not in _STOP]
+
+
+@dataclass
+class Suggestion:
+    outcome: str
+    score: float
+    matched: list[str]
+
+
+class Suggester:
+    """Similarity between an item's text and each outcome's title, need and beneficiary (TF-IDF
+    cosine over words), with the words that matched, so a person can see why."""
+
+    def __init__(self, outcomes: Sequence[Outcome]) -> None:
+        docs = {
+            o.id: _terms(" ".join(filter(None, (o.title, o.title, o.need, o.for_whom, o.indicator)))) for o in outcomes
+        }
+        df = Counter(t for terms in docs.values() for t in set(terms))
+        n = len(docs) or 1
+        self.idf = {t: math.log((1 + n) / (1 + c)) + 1 for t, c in df.items()}
+        self.vectors = {oid: self._vector(terms) for oid, terms in docs.items()}
+
+    def _vector(self, terms: list[str]) -> dict[str, float]:
+        counts = Counter(t for t in terms if t in self.idf)
+        vec = {t: (1 + math.log(c)) * self.idf[t] for t, c in counts.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        return {t: v / norm for t, v in vec.items()}
+
+    def suggest(self, text: str, k: int = 3) -> list[Suggestion]:
+        vec = self._vector(_terms(text))
+        scored = []
+        for oid, ov in self.vectors.items():
+            shared = vec.keys() & ov.keys()
+            score = sum(vec[t] * ov[t] for t in shared)
+            if score > 0:
+                matched = sorted(shared, key=lambda t: -vec[t] * ov[t])[:5]
+                scored.append(Suggestion(oid, round(score, 3), matched))
+        return sorted(scored, key=lambda s: (-s.score, s.outcome))[:k]
+
+
+@dataclass
+class Bucket:
+    count: int = 0
+    points: float = 0.0
+    days: float = 0.0  # from start (or creation) to close, of closed items
+
+    def add(self, share: float, estimate: float | None, days: float | None) -> None:
+        self.count += 1  # an item counts once in each bucket it falls in; points and days are shared
+        self.points += share * (estimate or 0.0)
+        self.days += share * (days or 0.0)
+
+
+@dataclass
+class Balance:
+    items: int
+    by_outcome: dict[str, Bucket]
+    by_exposure: dict[str, Bucket]
+    by_month: dict[str, dict[str, Bucket]]  # month -> outcome (or "no outcome") -> bucket
+    orphans: list[dict[str, Any]]  # the largest items serving no outcome
+    unserved: list[str]  # outcomes no work item serves
+    task_hours: dict[str, float]  # hours a week of the workspace's recurring tasks, per outcome
+    closed_by_outcome: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # outcome -> (closed, id)
+
+
+NO_OUTCOME = "no outcome"
+
+
+def balance(session: Session, ws: Workspace, orphan_limit: int = 25) -> Balance:
+    """Where the effort goes, streamed over every item so memory stays bounded."""
+    linker = Linker(ws, repository.decisions(session))
+    by_outcome: dict[str, Bucket] = defaultdict(Bucket)
+    by_exposure: dict[str, Bucket] = defaultdict(Bucket)
+    by_month: dict[str, dict[str, Bucket]] = defaultdict(lambda: defaultdict(Bucket))
+    closed_by_outcome: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    orphans: list[tuple[float, int, dict[str, Any]]] = []
+    n = 0
+    columns = (
+        "source",
+        "external_id",
+        "title",
+        "labels",
+        "epic",
+        "components",
+        "estimate",
+        "created_at",
+        "started_at",
+        "closed_at",
+        "exposure",
+    )
+    for (
+        source,
+        ext,
+        title,
+        labels,
+        epic,
+        components,
+        estimate,
+        created,
+        started,
+        closed_at,
+        exposure,
+    ) in repository.iterate(session, columns):
+        n += 1
+        outcomes = linker.outcomes_of(source, ext, json.loads(labels), epic, json.loads(components))
+        begun = started or created
+        days = (closed_at - begun).total_seconds() / 86400 if closed_at and begun and closed_at >= begun else None
+        share = 1 / len(outcomes) if outcomes else 1.0
+        month = (closed_at or created).strftime("%Y-%m") if (closed_at or created) else "undated"
+        for outcome in outcomes or {NO_OUTCOME}:
+            by_outcome[outcome].add(share, estimate, days)
+            by_month[month][outcome].add(share, estimate, days)
+            if closed_at and outcome != NO_OUTCOME:
+                closed_by_outcome[outcome].append((closed_at.isoformat(), f"{source}:{ext}"))
+        by_exposure[exposure or "unknown"].add(1.0, estimate, days)
+        if not outcomes:
+            size = (estimate or 0.0) * 1000 + (days or 0.0)
+            entry = {"item": f"{source}:{ext}", "title": title, "points": estimate, "days": days}
+            if len(orphans) < orphan_limit:
+                orphans.append((size, n, entry))
+                orphans.sort(key=lambda o: (-o[0], o[1]))
+            elif size > orphans[-1][0]:
+                orphans[-1] = (size, n, entry)
+                orphans.sort(key=lambda o: (-o[0], o[1]))
+    task_hours: dict[str, float] = defaultdict(float)
+    for task in ws.tasks:
+        for outcome in task.serves or [NO_OUTCOME]:
+            task_hours[outcome] += (task.hours_week or 0.0) / max(len(task.serves), 1)
+    served = set(by_outcome) | {o for o, h in task_hours.items() if h > 0}
+    return Balance(
+        n,
+        dict(by_outcome),
+        dict(by_exposure),
+        {m: dict(b) for m, b in sorted(by_month.items())},
+        [o[2] for o in orphans],
+        [o.id for o in ws.outcomes if o.id not in served],
+        dict(task_hours),
+        {k: sorted(v)[-200:] for k, v in closed_by_outcome.items()},
+    )

@@ -1,0 +1,424 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA_DIR  # noqa: F401  (the model needs the data dir set by the env fixture)
+
+
+def _issue(
+    number: int,
+    title: str,
+    *,
+    state: str = "open",
+    labels: tuple[str, ...] = (),
+    body: str | None = None,
+    pr: bool = False,
+    closed_at: str | None = None,
+) -> dict[str, object]:
+    """An issue in the exact shape of GitHub's REST API (GET /repos/{owner}/{repo}/issues)."""
+    obj: dict[str, object] = {
+        "url": f"https://api.github.com/repos/acme/shop/issues/{number}",
+        "repository_url": "https://api.github.com/repos/acme/shop",
+        "html_url": f"https://github.com/acme/shop/{'pull' if pr else 'issues'}/{number}",
+        "id": 1000 + number,
+        "node_id": f"I_{number}",
+        "number": number,
+        "title": title,
+        "user": {"login": "maya", "id": 1, "type": "User"},
+        "labels": [{"id": i, "name": name, "color": "ededed", "default": False} for i, name in enumerate(labels)],
+        "state": state,
+        "locked": False,
+        "assignee": None,
+        "assignees": [],
+        "milestone": None,
+        "comments": 0,
+        "created_at": "2026-10-01T09:00:00Z",
+        "updated_at": "2026-10-02T09:00:00Z",
+        "closed_at": closed_at,
+        "author_association": "MEMBER",
+        "body": body,
+        "reactions": {"total_count": 0},
+        "state_reason": None,
+    }
+    if pr:
+        obj["pull_request"] = {"url": f"https://api.github.com/repos/acme/shop/pulls/{number}", "merged_at": closed_at}
+    return obj
+
+
+def _github(path: Path, pages: list[list[dict[str, object]]]) -> Path:
+    path.write_text("".join(json.dumps(page, indent=2) for page in pages))  # gh api --paginate: arrays back to back
+    return path
+
+
+JIRA_HEADER = [
+    "Summary",
+    "Issue key",
+    "Issue id",
+    "Issue Type",
+    "Status",
+    "Priority",
+    "Resolution",
+    "Assignee",
+    "Reporter",
+    "Created",
+    "Updated",
+    "Resolved",
+    "Description",
+    "Labels",
+    "Labels",
+    "Labels",
+    "Component/s",
+    "Component/s",
+    "Custom field (Story Points)",
+    "Custom field (Epic Link)",
+    "Inward issue link (Blocks)",
+    "Sprint",
+    "Sprint",
+]
+
+
+def _jira(path: Path, rows: list[list[str]]) -> Path:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(JIRA_HEADER)
+    writer.writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+JIRA_ROWS = [
+    [
+        "Payout scheduler retries failed transfers",
+        "PAY-1",
+        "10001",
+        "Story",
+        "Done",
+        "High",
+        "Done",
+        "Maya Okafor",
+        "Ben",
+        "01/Oct/26 9:00 AM",
+        "05/Oct/26 5:00 PM",
+        "05/Oct/26 5:00 PM",
+        'Retry failed transfers.\nSecond line of the description, with "quotes", a comma, and ünïcödé.',
+        "payouts",
+        "backend",
+        "",
+        "Payouts",
+        "",
+        "5",
+        "PAY-EPIC-1",
+        "PAY-3",
+        "Sprint 1",
+        "Sprint 2",
+    ],
+    [
+        "Onboarding guide for new engineers",
+        "PAY-2",
+        "10002",
+        "Task",
+        "In Progress",
+        "Low",
+        "",
+        "",
+        "Ben",
+        "02/Oct/26 10:00 AM",
+        "02/Oct/26 10:00 AM",
+        "",
+        "",
+        "docs",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+    ],
+    [
+        "Quarterly roadmap slides",
+        "PAY-3",
+        "10003",
+        "Task",
+        "To Do",
+        "Low",
+        "",
+        "",
+        "Ben",
+        "03/Oct/26 10:00 AM",
+        "03/Oct/26 10:00 AM",
+        "",
+        "Slides for the board",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "8",
+        "",
+        "",
+        "",
+        "",
+    ],
+]
+
+WORKSPACE = """\
+name: Payments
+people: [{id: maya, name: Maya, role: Software Developers}]
+outcomes:
+  - {id: payouts-on-time, title: Merchants receive payouts on the promised day, for_whom: Merchants,
+     need: Predictable cash flow, indicator: Share of payouts settled on time, target: ">= 99%"}
+  - {id: onboarding, title: New engineers ship in their first week, for_whom: New engineers,
+     need: Become productive quickly with a clear onboarding guide}
+  - {id: fraud, title: Fraudulent payments are stopped before settlement, for_whom: Merchants and card holders}
+tasks:
+  - {text: Review pull requests, hours_week: 4, owner: maya, serves: [payouts-on-time]}
+work:
+  epics: {PAY-EPIC-1: payouts-on-time}
+  components: {Docs: onboarding}
+systems:
+  - {id: mainframe, name: Batch payouts (COBOL), does: Settles payouts nightly, for_whom: Merchants, users: 4200,
+     serves: [payouts-on-time], replacement: payout-service}
+  - {id: payout-service, name: Payout service, does: Settles payouts in real time, for_whom: Merchants,
+     serves: [payouts-on-time]}
+"""
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    (tmp_path / "guarantor.yaml").write_text(WORKSPACE)
+    return tmp_path
+
+
+def test_github_import_is_idempotent_and_updates_what_changed(cli, tmp_path: Path) -> None:
+    pages = [
+        [
+            _issue(1, "Payouts fail silently on bank holidays", labels=("bug", "outcome:payouts-on-time")),
+            _issue(2, "Add retries to the payout job", pr=True, body="Fixes #1\n\nRetries with backoff."),
+        ],
+        [_issue(3, "Café menu rendering in Zürich locale 🍰", body=None)],
+    ]
+    path = _github(tmp_path / "issues.json", pages)
+    r = cli("import", "github", str(path), "--no-exposure")
+    assert r.code == 0, r.err
+    assert "3 new, 0 updated, 0 unchanged" in r.out
+    assert "0 new, 0 updated, 3 unchanged" in cli("import", "github", str(path), "--no-exposure").out
+    pages[0][0]["state"], pages[0][0]["closed_at"] = "closed", "2026-10-09T12:00:00Z"
+    _github(path, pages)
+    assert "0 new, 1 updated, 2 unchanged" in cli("import", "github", str(path), "--no-exposure").out
+
+
+def test_jira_csv_with_repeated_columns_multiline_and_duplicates(cli, ws: Path, tmp_path: Path) -> None:
+    path = _jira(tmp_path / "jira.csv", [*JIRA_ROWS, JIRA_ROWS[1]])  # PAY-2 twice, as exports sometimes do
+    r = cli("import", "jira", str(path), "--no-exposure")
+    assert r.code == 0, r.err
+    assert "3 new, 0 updated, 1 unchanged" in r.out
+    b = json.loads(cli("balance", str(ws), "--json").out)
+    assert b["items"] == 3
+    assert b["by_outcome"]["payouts-on-time"]["count"] == 1 and b["by_outcome"]["payouts-on-time"]["points"] == 5
+    assert b["by_outcome"]["no outcome"]["count"] == 2
+    assert [o["item"] for o in b["orphans"]] == ["jira:PAY-3", "jira:PAY-2"], "largest first"
+    assert b["unserved"] == ["onboarding", "fraud"], "PAY-2 has a docs label, not the Docs component"
+    assert b["task_hours"]["payouts-on-time"] == 4
+    assert b["by_outcome"]["payouts-on-time"]["days"] == pytest.approx(4 + 8 / 24)
+
+
+def test_linear_and_generic_csv(cli, ws: Path, tmp_path: Path) -> None:
+    (tmp_path / "linear.csv").write_text(
+        "ID,Team,Title,Description,Status,Estimate,Priority,Project,Assignee,Labels,Created,Started,Completed,Canceled\n"
+        'ENG-1,Eng,Onboarding checklist,"A list",Done,3,High,Onboarding,Ana,"docs, outcome:onboarding",'
+        "2026-10-01T09:00:00.000Z,2026-10-02T09:00:00.000Z,2026-10-04T09:00:00.000Z,\n"
+    )
+    assert "1 new" in cli("import", "linear", str(tmp_path / "linear.csv"), "--no-exposure").out
+    (tmp_path / "items.csv").write_text(
+        "Key;Name;Done\nX-1;Block stolen cards at checkout;2026-10-05\n".replace(";", ",")
+    )
+    r = cli(
+        "import",
+        "csv",
+        str(tmp_path / "items.csv"),
+        "--map",
+        "id=Key",
+        "--map",
+        "title=Name",
+        "--map",
+        "closed_at=Done",
+        "--no-exposure",
+    )
+    assert r.code == 0 and "1 new" in r.out, r.err
+    b = json.loads(cli("balance", str(ws), "--json").out)
+    assert b["by_outcome"]["onboarding"]["days"] == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            [
+                [
+                    "Bad date",
+                    "PAY-9",
+                    "1",
+                    "Story",
+                    "Done",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "yesterday",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            ],
+            "jira.csv:2: Created: 'yesterday' is not a date",
+        ),
+        (
+            [
+                [
+                    "Bad points",
+                    "PAY-9",
+                    "1",
+                    "Story",
+                    "Done",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "lots",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            ],
+            "jira.csv:2: Custom field (Story Points): 'lots' is not a number",
+        ),
+        (
+            [
+                [
+                    "",
+                    "PAY-9",
+                    "1",
+                    "Story",
+                    "Done",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            ],
+            "jira.csv:2: Summary: empty",
+        ),
+    ],
+)
+def test_a_malformed_row_names_row_and_column_and_stores_nothing(cli, tmp_path: Path, rows, message) -> None:
+    good = _jira(tmp_path / "good.csv", JIRA_ROWS)
+    assert cli("import", "jira", str(good), "--no-exposure").code == 0
+    bad = _jira(tmp_path / "jira.csv", [*JIRA_ROWS[:2], *rows])
+    bad.write_text(bad.read_text().replace("Payout scheduler", "Payout scheduler CHANGED"))
+    r = cli("import", "jira", str(bad), "--no-exposure")
+    assert r.code == 3 and message.split(": ", 1)[1] in r.err
+    assert "jira.csv:5: " in r.err, "the record starts on line 5: PAY-1's description spans two lines"
+    again = cli("import", "jira", str(good), "--no-exposure")
+    assert "0 new, 0 updated, 3 unchanged" in again.out, "the failed import changed nothing"
+
+
+def test_malformed_json_and_wrong_file_kind(cli, tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text('[{"number": 1, "title": "ok"}]\n[{"number": 2, "title": }]')
+    r = cli("import", "github", str(tmp_path / "bad.json"), "--no-exposure")
+    assert r.code == 3 and "bad.json:2: invalid JSON" in r.err
+    (tmp_path / "x.csv").write_text("a,b\n1,2\n")
+    r = cli("import", "jira", str(tmp_path / "x.csv"), "--no-exposure")
+    assert r.code == 3 and "x.csv:1: no 'Issue key', 'Summary' column: is this a Jira CSV export?" in r.err
+
+
+def test_suggestions_decisions_and_reimport(cli, ws: Path, tmp_path: Path) -> None:
+    path = _jira(tmp_path / "jira.csv", JIRA_ROWS)
+    cli("import", "jira", str(path), "--no-exposure")
+    suggestions = json.loads(cli("link", "suggest", str(ws), "--json").out)
+    onboarding = next(s for s in suggestions if s["item"] == "jira:PAY-2")
+    assert onboarding["suggestions"][0]["outcome"] == "onboarding"
+    assert "onboarding" in onboarding["suggestions"][0]["matched"]
+    assert cli("link", "accept", "jira:PAY-2", "onboarding", "-w", str(ws)).code == 0
+    assert cli("link", "reject", "jira:PAY-1", "payouts-on-time", "-w", str(ws)).code == 0
+    assert cli("link", "accept", "jira:PAY-99", "onboarding", "-w", str(ws)).code == 4
+    assert cli("link", "accept", "PAY-2", "onboarding", "-w", str(ws)).code == 3
+    rows = [list(r) for r in JIRA_ROWS]
+    rows[1][4], rows[1][11] = "Done", "09/Oct/26 4:00 PM"  # a newer export: PAY-2 is done now
+    _jira(path, rows)
+    assert "1 updated" in cli("import", "jira", str(path), "--no-exposure").out
+    b = json.loads(cli("balance", str(ws), "--json").out)
+    assert b["by_outcome"]["onboarding"]["count"] == 1, "the accepted link survived the re-import"
+    assert "payouts-on-time" not in b["by_outcome"], "the rejection overrides the epic map"
+    assert all(s["item"] != "jira:PAY-2" for s in json.loads(cli("link", "suggest", str(ws), "--json").out))
+
+
+def test_items_get_their_exposure_at_import(cli, ws: Path, tmp_path: Path) -> None:
+    cli("import", "jira", str(_jira(tmp_path / "jira.csv", JIRA_ROWS)))
+    b = json.loads(cli("balance", str(ws), "--json").out)
+    assert sum(v["count"] for v in b["by_exposure"].values()) == 3 and "unknown" not in b["by_exposure"]
+
+
+def test_systems_readiness(cli, ws: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "payouts.db") as db:
+        db.execute("CREATE TABLE share (value REAL)")
+        db.execute("INSERT INTO share VALUES (99.8)")
+    text = WORKSPACE.replace(
+        "need: Predictable cash flow,",
+        "need: Predictable cash flow, guarantee: {indicators: [{"
+        "id: share-new, source: db, query: 'SELECT value FROM share', target: '>= 99', "
+        "system: payout-service}]},",
+    )
+    (ws / "guarantor.yaml").write_text(
+        text + f"sources: {{db: {{type: sql, url: 'sqlite:///{tmp_path}/payouts.db'}}}}\n"
+    )
+    before = {r["id"]: r for r in json.loads(cli("systems", str(ws), "--json").out)}
+    assert not before["mainframe"]["ready"] and "not met" in before["mainframe"]["blocking"]["payouts-on-time"]
+    cli("check", str(ws))
+    after = {r["id"]: r for r in json.loads(cli("systems", str(ws), "--json").out)}
+    assert after["mainframe"]["ready"] and after["mainframe"]["blocking"] == {}
+    assert not after["payout-service"]["ready"], "the new system cannot retire: it is the only guarantee"
+    assert "only through payout-service" in after["payout-service"]["blocking"]["payouts-on-time"]
