@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +38,11 @@ def analyze(
     from guarantor.db.session import open_session
     from guarantor.guarantees.service import outcome_states, series, state_dict
     from guarantor.report.html import render
+    from guarantor.systems.service import readiness
     from guarantor.tasks.catalogue import read_occupations
     from guarantor.tasks.cli import load_model
+    from guarantor.work.repository import count
+    from guarantor.work.service import balance
 
     settings = get_settings()
     path = loader.resolve(workspace)
@@ -48,8 +52,11 @@ def analyze(
     occupations = read_occupations(data_dir(settings))
     with open_session(settings) as session:
         previous = repository.latest(session, ws.name)
-        facts = {s.id: {**state_dict(s), "series": series(s)} for s in outcome_states(session, ws, utcnow())}
-        analysis = svc.analyze(ws, str(path), text, model, occupations, utcnow(), previous, facts)
+        states = outcome_states(session, ws, utcnow())
+        facts = {s.id: {**state_dict(s), "series": series(s)} for s in states}
+        work = asdict(balance(session, ws)) if count(session) else None
+        ready = [asdict(r) for r in readiness(ws, states)]
+        analysis = svc.analyze(ws, str(path), text, model, occupations, utcnow(), previous, facts, work, ready)
         record = repository.add(session, svc.to_record(analysis))
         trend = [
             (r.created_at.strftime("%m-%d %H:%M"), r.hours_freed)

@@ -93,6 +93,8 @@ class Analysis:
     outcomes_without_indicator: list[str]
     plan: ValuePlan
     notes: list[str] = field(default_factory=list)
+    work: dict[str, Any] | None = None  # the investment balance, from the work domain
+    systems: list[dict[str, Any]] | None = None  # legacy systems and their retirement readiness
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -132,6 +134,8 @@ def analyze(
     now: datetime,
     previous: AnalysisRecord | None,
     guarantees: dict[str, dict[str, Any]] | None = None,
+    work: dict[str, Any] | None = None,
+    systems: list[dict[str, Any]] | None = None,
 ) -> Analysis:
     """``guarantees``: each guaranteed outcome's state as ``guarantees.service.state_dict`` gives it,
     with its series; the analysis shows them and does not measure anything itself."""
@@ -205,6 +209,8 @@ def analyze(
         outcomes_without_indicator=[o.id for o in outcomes if not o.guarantee and (not o.indicator or not o.target)],
         plan=ValuePlan([], [], [], []),
         notes=notes,
+        work=work,
+        systems=systems,
     )
     analysis.plan = plan(analysis)
     analysis.model["workspace_hash"] = hashlib.sha256(text.encode()).hexdigest()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import datetime
 from html import escape
 
 COLORS = {
@@ -110,34 +111,52 @@ def trend(points: Sequence[tuple[str, float]], unit: str = "h", width: int = 900
 
 
 def indicator(
-    points: Sequence[tuple[str, float]], lines: Sequence[float], unit: str = "", width: int = 900, height: int = 170
+    points: Sequence[tuple[str, float]],
+    lines: Sequence[float],
+    unit: str = "",
+    marks: Sequence[tuple[str, str]] = (),
+    width: int = 900,
+    height: int = 170,
 ) -> str:
-    """An indicator's values over time with its target drawn as dashed lines (``lines``)."""
+    """An indicator's values on a time axis, its target as dashed lines (``lines``), and ``marks``
+    (time, label): work items closed, drawn as ticks so a person can see whether the work moved it."""
     if not points:
         return ""
+    times = [datetime.fromisoformat(t) for t, _ in points]
     values = [v for _, v in points]
     low, high = min([*values, *lines]), max([*values, *lines])
     pad = (high - low) * 0.1 or abs(high) * 0.1 or 1.0
     low, high = low - pad, high + pad
+    start, end = times[0], times[-1]
+    span = (end - start).total_seconds() or 1.0
     left, right, top, bottom = 60, width - 20, 12, height - 26
+
+    def x(t: datetime) -> float:
+        return left + (t - start).total_seconds() / span * (right - left) if len(times) > 1 else (left + right) / 2
 
     def y(v: float) -> float:
         return bottom - (v - low) / (high - low) * (bottom - top)
 
-    step = (right - left) / max(len(points) - 1, 1)
-    xy = [(left + i * step, y(v)) for i, (_, v) in enumerate(points)]
     out = [_open(width, height)]
+    for when, label in marks:
+        t = datetime.fromisoformat(when)
+        if start <= t <= end:
+            out.append(
+                f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{top}" y2="{bottom}" stroke="#5b6b77" '
+                f'stroke-opacity="0.35"><title>{escape(label)} closed {escape(when[:16])}</title></line>'
+            )
     for value in lines:
         out.append(
             f'<line x1="{left}" x2="{right}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#c23b22" '
             f'stroke-dasharray="6 4"/><text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" '
             f'class="lbl">{value:g}</text>'
         )
-    path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{yy:.1f}" for i, (x, yy) in enumerate(xy))
+    xy = [(x(t), y(v)) for t, v in zip(times, values, strict=True)]
+    path = " ".join(f"{'M' if i == 0 else 'L'}{px:.1f},{py:.1f}" for i, (px, py) in enumerate(xy))
     out.append(f'<path d="{path}" fill="none" stroke="#2f6f4f" stroke-width="2"/>')
-    for (x, yy), (label, v) in zip(xy, points, strict=True):
+    for (px, py), (label, v) in zip(xy, points, strict=True):
         out.append(
-            f'<circle cx="{x:.1f}" cy="{yy:.1f}" r="3" fill="#2f6f4f"><title>{escape(label[:16])}: '
+            f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="#2f6f4f"><title>{escape(label[:16])}: '
             f"{v:g} {escape(unit)}</title></circle>"
         )
     out.append(

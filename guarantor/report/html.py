@@ -47,14 +47,29 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
     titles = {o["id"]: o["title"] for o in analysis["outcomes"]}
     task_by_id = {t["id"]: t for t in tasks}
     orphans = sorted((task_by_id[i] for i in analysis["orphan_tasks"]), key=lambda t: -t["assessment"]["hours"])
+    work = analysis.get("work") or {}
+    closed = work.get("closed_by_outcome", {})
     guarantee_charts = {}
     for o in analysis["outcomes"]:
         for s in (o.get("guarantee") or {}).get("series", []):
             guarantee_charts[(o["id"], s["indicator"])] = charts.indicator(
-                [(p[0], p[1]) for p in s["points"]], _target_lines(s["target"]), s["unit"]
+                [(p[0], p[1]) for p in s["points"]],
+                _target_lines(s["target"]),
+                s["unit"],
+                [(when, item) for when, item in closed.get(o["id"], [])],
             )
+    balance_chart = ""
+    if work.get("items"):
+        rows = sorted(work["by_outcome"].items(), key=lambda kv: -kv[1]["count"])
+        balance_chart = charts.stacked_bars(
+            [(titles.get(k, k), [("orphan work" if k == "no outcome" else "items", v["count"])]) for k, v in rows],
+            unit="items",
+        )
     return _env.get_template("report.html.j2").render(
         guarantee_charts=guarantee_charts,
+        balance_chart=balance_chart,
+        work=work,
+        systems=analysis.get("systems") or [],
         a=analysis,
         names=names,
         titles=titles,
