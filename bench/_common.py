@@ -5,10 +5,26 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("GUARANTOR_DATA_DIR", ROOT.parent / "shared" / "data" / "onet"))
+
+
+def run_measured(argv: list[str], env: dict[str, str], stdout: int | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes) of one process, measured for that process alone."""
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdout=stdout or subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            errors.seek(0)
+            raise SystemExit(errors.read().decode())
+    return seconds, usage.ru_maxrss * 1024
 
 
 def report(name: str, figures: dict[str, object]) -> None:

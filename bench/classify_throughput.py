@@ -5,31 +5,17 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _common import DATA_DIR, ROOT, report
+from _common import DATA_DIR, ROOT, report, run_measured
 
 GUARANTOR = [sys.executable, "-m", "guarantor"]
 
 
 def run(path: Path, env: dict[str, str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of one classify process, measured for that process alone."""
-    with tempfile.TemporaryFile() as errors:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            [*GUARANTOR, "classify", str(path), "-o", os.devnull], env=env, stdout=subprocess.DEVNULL, stderr=errors
-        )
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            errors.seek(0)
-            raise SystemExit(errors.read().decode())
-    return seconds, usage.ru_maxrss * 1024
+    return run_measured([*GUARANTOR, "classify", str(path), "-o", os.devnull], env)
 
 
 def main() -> None:

@@ -422,3 +422,15 @@ def test_systems_readiness(cli, ws: Path, tmp_path: Path) -> None:
     assert after["mainframe"]["ready"] and after["mainframe"]["blocking"] == {}
     assert not after["payout-service"]["ready"], "the new system cannot retire: it is the only guarantee"
     assert "only through payout-service" in after["payout-service"]["blocking"]["payouts-on-time"]
+
+
+def test_report_shows_balance_orphans_and_systems(cli, ws: Path, tmp_path: Path) -> None:
+    cli("import", "jira", str(_jira(tmp_path / "jira.csv", JIRA_ROWS)), "--no-exposure")
+    report = tmp_path / "report.html"
+    r = cli("analyze", str(ws), "-o", str(report), "--json")
+    assert r.code == 0, r.err
+    a = json.loads(r.out)
+    assert a["work"]["items"] == 3 and [s["id"] for s in a["systems"]] == ["mainframe", "payout-service"]
+    html = report.read_text()
+    assert "Where the effort goes" in html and "Quarterly roadmap slides" in html
+    assert "Batch payouts (COBOL)" in html and "not ready" in html and "no guarantee measures it" in html

@@ -59,8 +59,9 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
                 [(when, item) for when, item in closed.get(o["id"], [])],
             )
     balance_chart = ""
+    balance_rows = sorted(work.get("by_outcome", {}).items(), key=lambda kv: -kv[1]["count"])
     if work.get("items"):
-        rows = sorted(work["by_outcome"].items(), key=lambda kv: -kv[1]["count"])
+        rows = balance_rows
         balance_chart = charts.stacked_bars(
             [(titles.get(k, k), [("orphan work" if k == "no outcome" else "items", v["count"])]) for k, v in rows],
             unit="items",
@@ -68,6 +69,7 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
     return _env.get_template("report.html.j2").render(
         guarantee_charts=guarantee_charts,
         balance_chart=balance_chart,
+        balance_rows=balance_rows,
         work=work,
         systems=analysis.get("systems") or [],
         a=analysis,

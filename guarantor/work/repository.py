@@ -107,12 +107,10 @@ def upsert(
 
 def iterate(session: Session, columns: Sequence[str], batch: int = 10_000) -> Iterator[Sequence[Any]]:
     """Rows of the given columns of every work item, streamed in batches: memory stays bounded."""
-    result = (
-        session.connection()
-        .execution_options(yield_per=batch)
-        .execute(select(*(ITEMS.c[c] for c in columns)).order_by(ITEMS.c.id))
-    )
-    yield from result
+    # On the statement, not the connection: a connection-wide yield_per would turn the inserts that
+    # follow in the same transaction into server-side cursors on PostgreSQL.
+    query = select(*(ITEMS.c[c] for c in columns)).order_by(ITEMS.c.id).execution_options(yield_per=batch)
+    yield from session.connection().execute(query)
 
 
 def count(session: Session) -> int:

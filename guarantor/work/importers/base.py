@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,11 +37,13 @@ class Item:
     line: int = 0  # where it starts in the file: not stored, used in errors
 
     def content_hash(self) -> str:
-        """Changes when anything stored changes: a re-import of the same export updates nothing."""
-        data = asdict(self)
-        data.pop("line")
-        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:32]
+        """Changes when anything stored changes: a re-import of the same export updates nothing.
+        The repr of a tuple of plain values is deterministic, and far cheaper than a JSON dump."""
+        stored = tuple(getattr(self, f) for f in _HASHED)
+        return hashlib.sha256(repr(stored).encode()).hexdigest()[:32]
 
+
+_HASHED = tuple(f for f in Item.__dataclass_fields__ if f != "line")
 
 _DATE_FORMATS = (
     "%d/%b/%y %I:%M %p",  # Jira's default: 21/Nov/26 10:15 AM
@@ -99,7 +100,12 @@ class Row:
         self.path, self.line, self.columns, self.cells = path, line, columns, cells
 
     def one(self, name: str) -> str:
-        return next((self.cells[i].strip() for i in self.columns.get(name, []) if self.cells[i].strip()), "")
+        where = self.columns.get(name)
+        if not where:
+            return ""
+        if len(where) == 1:
+            return self.cells[where[0]].strip()
+        return next((self.cells[i].strip() for i in where if self.cells[i].strip()), "")
 
     def many(self, name: str) -> list[str]:
         return [self.cells[i].strip() for i in self.columns.get(name, []) if self.cells[i].strip()]
