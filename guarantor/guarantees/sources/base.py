@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -103,6 +103,17 @@ def to_time(raw: Any) -> datetime | None:
     except ValueError:
         raise SourceError(f"the timestamp {raw!r} is not ISO 8601 or epoch seconds") from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def row_reading(row: Sequence[Any] | None) -> Reading:
+    """A query's first row as a reading: the value, and the time it was true when a second column
+    gives one. No row or a NULL is no data, never a pass."""
+    if row is None:
+        return Reading(None, no_data="the query returned no rows")
+    value = to_decimal(row[0], "the query's first column")
+    if value is None:
+        return Reading(None, no_data="the query returned NULL")
+    return Reading(value, to_time(row[1]) if len(row) > 1 else None)
 
 
 class Source(Protocol):

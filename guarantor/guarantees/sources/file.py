@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from guarantor.guarantees.sources.base import Context, Reading, SourceError, register, to_decimal, to_time
+from guarantor.guarantees.sources.base import Context, Reading, SourceError, register, row_reading
 from guarantor.guarantees.spec import Duration, Indicator
 
 
@@ -49,12 +49,7 @@ class FileSource:
         finally:
             timer.cancel()
             conn.close()
-        if row is None:
-            return Reading(None, no_data="the query returned no rows")
-        value = to_decimal(row[0], "the query's first column")
-        if value is None:
-            return Reading(None, no_data="the query returned NULL")
-        return Reading(value, to_time(row[1]) if len(row) > 1 else None)
+        return row_reading(row)
 
     def close(self) -> None:
         self.conn.close()

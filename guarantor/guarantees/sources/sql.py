@@ -16,8 +16,7 @@ from guarantor.guarantees.sources.base import (
     SourceError,
     register,
     reveal,
-    to_decimal,
-    to_time,
+    row_reading,
 )
 from guarantor.guarantees.spec import Duration, Indicator, Secret
 
@@ -78,12 +77,7 @@ class SqlSource:
             if "interrupted" in message:
                 message = f"timed out after {timeout:g} s"
             raise SourceError(message) from exc
-        if row is None:
-            return Reading(None, no_data="the query returned no rows")
-        value = to_decimal(row[0], "the query's first column")
-        if value is None:
-            return Reading(None, no_data="the query returned NULL")
-        return Reading(value, to_time(row[1]) if len(row) > 1 else None)
+        return row_reading(row)
 
     def close(self) -> None:
         self.engine.dispose()
