@@ -113,3 +113,10 @@ def test_init_from_role_writes_a_valid_workspace(cli, tmp_path: Path) -> None:
     assert len(ws.tasks) == 30 and sum(t.hours_week or 0 for t in ws.tasks) == pytest.approx(40, abs=0.5)
     assert cli("init", str(path)).code != 0, "an existing file is not overwritten"
     assert cli("validate", str(path)).code == 0
+
+
+@pytest.mark.parametrize("command", ["validate", "analyze", "check", "balance", "systems"])
+def test_a_workspace_that_is_not_utf8_is_an_input_error_everywhere(cli, tmp_path: Path, command: str) -> None:
+    (tmp_path / "guarantor.yaml").write_bytes(b"name: caf\xe9\n")
+    r = cli(command, str(tmp_path))
+    assert r.code == 3 and "not UTF-8 text" in r.err

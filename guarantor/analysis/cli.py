@@ -46,7 +46,7 @@ def analyze(
 
     settings = get_settings()
     path = loader.resolve(workspace)
-    text = path.read_text(encoding="utf-8")
+    text = loader.read_text(path)
     ws = loader.parse(text, str(path))[0]
     model = load_model()
     occupations = read_occupations(data_dir(settings))

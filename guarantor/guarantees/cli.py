@@ -34,7 +34,7 @@ def _load(workspace: Path | None) -> Any:
     from guarantor.guarantees.sources.base import Context
 
     path = loader.resolve(workspace)
-    ws, marks = loader.parse(path.read_text(encoding="utf-8"), str(path))
+    ws, marks = loader.parse(loader.read_text(path), str(path))
     return ws, marks, str(path), Context(base_dir=path.parent.resolve(), allow_command=True)
 
 

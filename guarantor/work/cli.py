@@ -57,8 +57,7 @@ def import_(
 
 
 def _workspace(workspace: Path | None) -> Any:
-    path = loader.resolve(workspace)
-    return loader.parse(path.read_text(encoding="utf-8"), str(path))[0]
+    return loader.load(loader.resolve(workspace))
 
 
 @link_app.command("suggest")

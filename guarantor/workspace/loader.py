@@ -223,9 +223,13 @@ def _references(data: dict[str, Any], marks: Marks, name: str) -> list[Problem]:
     return problems
 
 
-def load(path: Path) -> Workspace:
+def read_text(path: Path) -> str:
+    """The workspace file's text; a file that is not UTF-8 is an input error, not a crash."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise ValidationFailed([Problem(str(path), None, None, "", f"not UTF-8 text: {exc.reason}")]) from exc
-    return parse(text, str(path))[0]
+
+
+def load(path: Path) -> Workspace:
+    return parse(read_text(path), str(path))[0]
