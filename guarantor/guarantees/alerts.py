@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from guarantor.guarantees.models import AlertRecord, OutcomeStateRecord, Status
+from guarantor.guarantees.repository import insert_ignoring_duplicates
 from guarantor.guarantees.sources.base import reveal
 from guarantor.guarantees.spec import EmailChannel, WebhookChannel
 
@@ -78,8 +79,6 @@ def transitions(
 
     Compare-and-set: when two runners see the same change, only the one whose update lands
     reports it, so the change is alerted once."""
-    from guarantor.guarantees.repository import insert_ignoring_duplicates
-
     out = []
     for outcome, title, status, reason in states:
         row = session.get(OutcomeStateRecord, outcome)
@@ -111,8 +110,6 @@ def record(
     session: Session, outcome: str, channel: str, event: str, episode: datetime, detail: str, now: datetime
 ) -> bool:
     """Record an alert to send; False if it was already recorded (by this or another runner)."""
-    from guarantor.guarantees.repository import insert_ignoring_duplicates
-
     return insert_ignoring_duplicates(
         session,
         AlertRecord,

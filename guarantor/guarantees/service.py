@@ -6,6 +6,7 @@ transactions (claim, record) that make a run safe to kill and to run twice at on
 
 from __future__ import annotations
 
+import os
 import queue
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -62,8 +63,6 @@ def plan(ws: Workspace, now: datetime, *, force: bool = False, outcome: str | No
 
 def check_secrets(ws: Workspace, items: Sequence[Planned], marks: Marks, name: str) -> None:
     """Every environment variable the planned sources need is set, or nothing runs."""
-    import os
-
     problems: list[Problem] = []
     for source_name in sorted({p.indicator.source for p in items}):
         for path, variable in env_refs(ws.sources[source_name]):

@@ -61,9 +61,11 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
     balance_chart = ""
     balance_rows = sorted(work.get("by_outcome", {}).items(), key=lambda kv: -kv[1]["count"])
     if work.get("items"):
-        rows = balance_rows
         balance_chart = charts.stacked_bars(
-            [(titles.get(k, k), [("orphan work" if k == "no outcome" else "items", v["count"])]) for k, v in rows],
+            [
+                (titles.get(k, k), [("orphan work" if k == "no outcome" else "items", v["count"])])
+                for k, v in balance_rows
+            ],
             unit="items",
         )
     return _env.get_template("report.html.j2").render(

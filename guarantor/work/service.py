@@ -8,6 +8,7 @@ a person accepts them.
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import re
@@ -299,12 +300,8 @@ def balance(session: Session, ws: Workspace, orphan_limit: int = 25) -> Balance:
         if not outcomes:
             size = (estimate or 0.0) * 1000 + (days or 0.0)
             entry = {"item": f"{source}:{ext}", "title": title, "points": estimate, "days": days}
-            if len(orphans) < orphan_limit:
-                orphans.append((size, n, entry))
-                orphans.sort(key=lambda o: (-o[0], o[1]))
-            elif size > orphans[-1][0]:
-                orphans[-1] = (size, n, entry)
-                orphans.sort(key=lambda o: (-o[0], o[1]))
+            # A bounded min-heap of the largest: ties keep the earlier item (-n is larger for it).
+            (heapq.heappush if len(orphans) < orphan_limit else heapq.heappushpop)(orphans, (size, -n, entry))
     task_hours: dict[str, float] = defaultdict(float)
     for task in ws.tasks:
         for outcome in task.serves or [NO_OUTCOME]:
@@ -315,7 +312,7 @@ def balance(session: Session, ws: Workspace, orphan_limit: int = 25) -> Balance:
         dict(by_outcome),
         dict(by_exposure),
         {m: dict(b) for m, b in sorted(by_month.items())},
-        [o[2] for o in orphans],
+        [entry for _, _, entry in sorted(orphans, key=lambda o: (-o[0], -o[1]))],
         [o.id for o in ws.outcomes if o.id not in served],
         dict(task_hours),
         {k: sorted(v)[-200:] for k, v in closed_by_outcome.items()},
