@@ -13,12 +13,14 @@ import typer
 from rich.markup import escape
 
 from guarantor import __version__
+from guarantor.accounts.cli import token_app, user_app
 from guarantor.analysis.cli import analyses, analyze
 from guarantor.console import err
 from guarantor.data.cli import app as data_app
 from guarantor.errors import ExitCode, GuarantorError
 from guarantor.guarantees.cli import check, history, watch
 from guarantor.tasks.cli import classify, model_app, role
+from guarantor.web.cli import serve
 from guarantor.work.cli import balance, import_, link_app, systems
 from guarantor.workspace.cli import init, schema, validate
 
@@ -33,8 +35,24 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.add_typer(model_app, name="model")
 app.add_typer(link_app, name="link")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 app.command("import")(import_)
-for command in (analyze, analyses, classify, role, init, validate, schema, check, watch, history, balance, systems):
+for command in (
+    analyze,
+    analyses,
+    classify,
+    role,
+    init,
+    validate,
+    schema,
+    check,
+    watch,
+    history,
+    balance,
+    systems,
+    serve,
+):
     app.command()(command)
 
 

@@ -43,6 +43,11 @@ class ExitCode(IntEnum):
     """`check`: at least one outcome has no data (empty result, missing value); none is broken."""
     SOURCE_ERROR = 13
     """`check`: at least one source failed (refused, timed out, not a number); none is broken."""
+    REFUSED = 14
+    """Not allowed: not logged in, a role too low, a missing CSRF token, or serving beyond loopback
+    without accounts."""
+    CONFLICT = 15
+    """An edit was made against a workspace that has changed since; reload and edit again."""
     INTERRUPTED = 130
     """Stopped by Ctrl-C; nothing half-written is kept."""
 
@@ -114,3 +119,19 @@ class DatabaseError(GuarantorError):
 
 class ModelError(GuarantorError):
     exit_code = ExitCode.MODEL
+
+
+class Unauthenticated(GuarantorError):
+    """No valid session or token: the web app answers 401 (the API) or sends to the login page."""
+
+    exit_code = ExitCode.REFUSED
+
+
+class Forbidden(GuarantorError):
+    """Known, but not allowed: a role too low, a CSRF token missing, or an unsafe configuration."""
+
+    exit_code = ExitCode.REFUSED
+
+
+class Conflict(GuarantorError):
+    exit_code = ExitCode.CONFLICT

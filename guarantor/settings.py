@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     download_timeout_s: float = Field(default=30.0, description="Timeout of one download, in seconds.")
     check_workers: int = Field(default=8, ge=1, le=256, description="Indicators `check` evaluates at once.")
     check_retries: int = Field(default=1, ge=0, le=10, description="Retries of a source that fails, per check.")
+    web_session_hours: float = Field(default=8.0, gt=0, description="How long a browser login lasts, in hours.")
+    web_cache_s: float = Field(
+        default=2.0,
+        ge=0,
+        description=(
+            "How long one server process reuses what it computed for a page (statuses, the work balance), in "
+            "seconds; 0: never. Edits through a process clear its cache at once; other processes see them "
+            "within this time."
+        ),
+    )
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -1,9 +1,11 @@
 """Every table, gathered so Alembic and the tests see the whole schema."""
 
+from guarantor.accounts.models import ApiToken, User, WebSession
 from guarantor.analysis.models import AnalysisPersonRecord, AnalysisRecord
 from guarantor.db.base import Base
 from guarantor.guarantees.models import AlertRecord, Claim, Measurement, OutcomeStateRecord
 from guarantor.work.models import LinkDecision, WorkItem
+from guarantor.workspace.models import WorkspaceRevision
 
 metadata = Base.metadata
 
@@ -11,10 +13,14 @@ __all__ = [
     "AlertRecord",
     "AnalysisPersonRecord",
     "AnalysisRecord",
+    "ApiToken",
     "Claim",
     "LinkDecision",
     "Measurement",
     "OutcomeStateRecord",
+    "User",
+    "WebSession",
     "WorkItem",
+    "WorkspaceRevision",
     "metadata",
 ]

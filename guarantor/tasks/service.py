@@ -85,6 +85,30 @@ def _match(query: list[str], title: list[str]) -> float:
     return score / max(len(query), 1)
 
 
+def _ranked(occupations: dict[str, Occupation], q: str) -> list[tuple[float, Occupation]]:
+    words = _words(q)
+    return sorted(
+        (
+            (
+                _match(words, _words(o.title)) + 0.1 * SequenceMatcher(None, q.lower(), o.title.lower()).ratio(),
+                o,
+            )
+            for o in occupations.values()
+        ),
+        key=lambda pair: (-pair[0], pair[1].code),
+    )
+
+
+def search_occupations(occupations: dict[str, Occupation], query: str, limit: int = 20) -> list[Occupation]:
+    """Occupations for a search box: codes by prefix, titles by the words they share with the query."""
+    q = query.strip()
+    if not q:
+        return []
+    if _CODE.match(q) or q[:2].isdigit():
+        return [o for code, o in sorted(occupations.items()) if code.startswith(q)][:limit]
+    return [o for score, o in _ranked(occupations, q)[:limit] if score >= 0.3]
+
+
 def find_occupation(occupations: dict[str, Occupation], query: str) -> Occupation:
     """The occupation a person means by a title or code; several close matches are ambiguous."""
     q = query.strip()
@@ -98,17 +122,7 @@ def find_occupation(occupations: dict[str, Occupation], query: str) -> Occupatio
     for o in occupations.values():
         if o.title.lower() == q.lower():
             return o
-    words = _words(q)
-    ranked = sorted(
-        (
-            (
-                _match(words, _words(o.title)) + 0.1 * SequenceMatcher(None, q.lower(), o.title.lower()).ratio(),
-                o,
-            )
-            for o in occupations.values()
-        ),
-        key=lambda pair: (-pair[0], pair[1].code),
-    )
+    ranked = _ranked(occupations, q)
     best_score, best = ranked[0]
     second = ranked[1][0] if len(ranked) > 1 else 0.0
     if best_score >= 0.75 and best_score - second >= 0.12:

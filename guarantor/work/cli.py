@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from guarantor.console import err, out, progress
-from guarantor.errors import InputError, NotFound
+from guarantor.errors import InputError
 from guarantor.settings import get_settings
 from guarantor.workspace import loader
 
@@ -68,25 +68,11 @@ def suggest(
 ) -> None:
     """Suggest outcomes for items that serve none yet, with the words that matched."""
     from guarantor.db.session import open_session
-    from guarantor.work import repository, service
+    from guarantor.work import service
 
     ws = _workspace(workspace)
-    suggester = service.Suggester(ws.outcomes)
-    rows = []
     with open_session(get_settings()) as session:
-        linker = service.Linker(ws, repository.decisions(session))
-        decided = linker.decisions
-        for source, ext, title, body, labels, epic, components in repository.iterate(
-            session, ("source", "external_id", "title", "body", "labels", "epic", "components")
-        ):
-            if linker.outcomes_of(source, ext, json.loads(labels), epic, json.loads(components)):
-                continue
-            rejected = {o for o, d in decided.get((source, ext), {}).items() if d == "rejected"}
-            found = [s for s in suggester.suggest(f"{title} {body[:500]}") if s.outcome not in rejected]
-            if found:
-                rows.append({"item": f"{source}:{ext}", "title": title, "suggestions": [asdict(s) for s in found]})
-            if len(rows) >= limit:
-                break
+        rows = service.suggestions(session, ws, limit)
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
@@ -102,16 +88,11 @@ def suggest(
 def _decide(decision: str, item: str, outcome: str, workspace: Path | None) -> None:
     from guarantor.clock import utcnow
     from guarantor.db.session import open_session
-    from guarantor.work import repository, service
+    from guarantor.work import service
 
     ws = _workspace(workspace)
-    if outcome not in {o.id for o in ws.outcomes}:
-        raise NotFound(f"No outcome {outcome!r} in the workspace.")
-    source, ext = service.item_key(item)
     with open_session(get_settings()) as session:
-        if repository.find(session, source, ext) is None:
-            raise NotFound(f"No imported item {item}.", hint="Import it first with `guarantor import`.")
-        repository.decide(session, source, ext, outcome, decision, utcnow())
+        service.decide(session, ws, item, outcome, decision, utcnow())
     out.print(f"{item} → {outcome}: {decision}.")
 
 

@@ -14,14 +14,14 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from guarantor.errors import InputError
+from guarantor.errors import InputError, NotFound
 from guarantor.work import repository
 from guarantor.work.importers import generic, github, jira, linear
 from guarantor.work.importers.base import Item
@@ -221,6 +221,37 @@ class Suggester:
                 matched = sorted(shared, key=lambda t: -vec[t] * ov[t])[:5]
                 scored.append(Suggestion(oid, round(score, 3), matched))
         return sorted(scored, key=lambda s: (-s.score, s.outcome))[:k]
+
+
+def suggestions(session: Session, ws: Workspace, limit: int = 20) -> list[dict[str, Any]]:
+    """Items that serve no outcome yet, each with the outcomes it most resembles (rejected ones left out)."""
+    suggester = Suggester(ws.outcomes)
+    linker = Linker(ws, repository.decisions(session))
+    rows: list[dict[str, Any]] = []
+    for source, ext, title, body, labels, epic, components in repository.iterate(
+        session, ("source", "external_id", "title", "body", "labels", "epic", "components")
+    ):
+        if linker.outcomes_of(source, ext, json.loads(labels), epic, json.loads(components)):
+            continue
+        rejected = {o for o, d in linker.decisions.get((source, ext), {}).items() if d == "rejected"}
+        found = [s for s in suggester.suggest(f"{title} {body[:500]}") if s.outcome not in rejected]
+        if found:
+            rows.append({"item": f"{source}:{ext}", "title": title, "suggestions": [asdict(s) for s in found]})
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def decide(session: Session, ws: Workspace, item: str, outcome: str, decision: str, now: datetime) -> None:
+    """Record that an item does (accepted) or does not (rejected) serve an outcome."""
+    if decision not in ("accepted", "rejected"):
+        raise InputError(f"Unknown decision {decision!r}: accepted or rejected.")
+    if outcome not in {o.id for o in ws.outcomes}:
+        raise NotFound(f"No outcome {outcome!r} in the workspace.")
+    source, ext = item_key(item)
+    if repository.find(session, source, ext) is None:
+        raise NotFound(f"No imported item {item}.", hint="Import it first with `guarantor import`.")
+    repository.decide(session, source, ext, outcome, decision, now)
 
 
 @dataclass

@@ -1,0 +1,117 @@
+"""`guarantor user ...` and `guarantor token ...`: the accounts the web app and the API accept."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.table import Table
+
+from guarantor.console import out
+from guarantor.errors import InputError
+from guarantor.settings import get_settings
+
+user_app = typer.Typer(help="Users of the web app and the API.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for scripts and CI (sent as Authorization: Bearer).", no_args_is_help=True)
+
+
+def _password(stdin: bool) -> str:
+    if stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise InputError("No terminal to ask for the password on: pass it with --password-stdin.")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@user_app.command("add")
+def user_add(
+    username: str = typer.Argument(..., help="The login name."),
+    role: str = typer.Option("viewer", help="viewer (read), editor (also edit and check) or admin."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
+) -> None:
+    """Create a user; the password is asked for twice, or read from stdin."""
+    from guarantor.accounts import service
+    from guarantor.clock import utcnow
+    from guarantor.db.session import open_session
+
+    password = _password(password_stdin)
+    with open_session(get_settings()) as session:
+        user = service.add_user(session, username, password, role, utcnow())
+    out.print(f"User {user.username} ({user.role}) created.")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List users and their roles."""
+    from guarantor.accounts import repository
+    from guarantor.db.session import open_session
+
+    table = Table()
+    for col in ("user", "role", "created (UTC)"):
+        table.add_column(col)
+    with open_session(get_settings()) as session:
+        for u in repository.users(session):
+            table.add_row(u.username, u.role, u.created_at.strftime("%Y-%m-%d %H:%M"))
+    out.print(table)
+
+
+@user_app.command("remove")
+def user_remove(username: str = typer.Argument(...)) -> None:
+    """Delete a user, with their tokens and sessions."""
+    from guarantor.accounts import service
+    from guarantor.db.session import open_session
+
+    with open_session(get_settings()) as session:
+        service.remove_user(session, username)
+    out.print(f"User {username} removed.")
+
+
+@token_app.command("create")
+def token_create(
+    username: str = typer.Argument(..., help="Whose rights the token carries."),
+    name: str = typer.Option("api", help="What it is for, such as ci."),
+) -> None:
+    """Create an API token and print it once; only its hash is kept."""
+    from guarantor.accounts import service
+    from guarantor.clock import utcnow
+    from guarantor.db.session import open_session
+
+    with open_session(get_settings()) as session:
+        secret, record = service.create_token(session, username, name, utcnow())
+    sys.stdout.write(secret + "\n")
+    if sys.stderr.isatty():
+        out.print(f"Token {record.id} for {username}; keep it secret, it is not shown again.")
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """List tokens (never their secrets)."""
+    from guarantor.accounts import repository
+    from guarantor.db.session import open_session
+
+    table = Table()
+    for col in ("id", "user", "name", "created (UTC)", "last used", "revoked"):
+        table.add_column(col)
+    with open_session(get_settings()) as session:
+        for t, username in repository.tokens(session):
+            table.add_row(
+                str(t.id),
+                username,
+                t.name,
+                t.created_at.strftime("%Y-%m-%d %H:%M"),
+                t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "",
+                t.revoked_at.strftime("%Y-%m-%d %H:%M") if t.revoked_at else "",
+            )
+    out.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int = typer.Argument(...)) -> None:
+    """Revoke a token: requests carrying it are refused from now on."""
+    from guarantor.accounts import service
+    from guarantor.clock import utcnow
+    from guarantor.db.session import open_session
+
+    with open_session(get_settings()) as session:
+        service.revoke_token(session, token_id, utcnow())
+    out.print(f"Token {token_id} revoked.")

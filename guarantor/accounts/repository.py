@@ -1,0 +1,68 @@
+"""Every query on users, tokens and sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from guarantor.accounts.models import ApiToken, User, WebSession
+
+
+def user(session: Session, username: str) -> User | None:
+    return session.scalars(select(User).where(User.username == username)).first()
+
+
+def users(session: Session) -> Sequence[User]:
+    return session.scalars(select(User).order_by(User.username)).all()
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(User).where(User.disabled.is_(False))) or 0
+
+
+def delete_user(session: Session, user_id: int) -> None:
+    # Explicit deletes: SQLite enforces ON DELETE CASCADE only with a pragma some connections lack.
+    session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+    session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+    session.execute(delete(User).where(User.id == user_id))
+
+
+def by_session(session: Session, session_hash: str, now: datetime) -> tuple[User, WebSession] | None:
+    row = session.execute(
+        select(User, WebSession)
+        .join(WebSession, WebSession.user_id == User.id)
+        .where(WebSession.id == session_hash, WebSession.expires_at > now, User.disabled.is_(False))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def by_token(session: Session, token_hash: str) -> tuple[User, ApiToken] | None:
+    row = session.execute(
+        select(User, ApiToken)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None), User.disabled.is_(False))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def end_session(session: Session, session_hash: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.id == session_hash))
+
+
+def purge_sessions(session: Session, now: datetime) -> None:
+    session.execute(delete(WebSession).where(WebSession.expires_at <= now))
+
+
+def tokens(session: Session) -> Sequence[tuple[ApiToken, str]]:
+    rows = session.execute(select(ApiToken, User.username).join(User).order_by(ApiToken.id)).all()
+    return [(t, name) for t, name in rows]
+
+
+def revoke_token(session: Session, token_id: int, now: datetime) -> bool:
+    result = session.execute(
+        update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -1,0 +1,146 @@
+"""Passwords, API tokens and browser sessions.
+
+Passwords are hashed with Argon2id (argon2-cffi's defaults, which follow RFC 9106). Tokens and
+session cookies are 256-bit random secrets; only their SHA-256 is stored, which is enough for a
+secret that is not guessable, and cheap enough to check on every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from guarantor.accounts import repository
+from guarantor.accounts.models import ApiToken, Role, User, WebSession
+from guarantor.errors import Forbidden, InputError, NotFound, Unauthenticated
+
+_hasher = PasswordHasher()
+# Checked against when the user does not exist, so a login takes as long for an unknown name.
+_DUMMY_HASH = _hasher.hash("not a password anyone has")
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+MIN_PASSWORD = 8
+TOKEN_PREFIX = "gt_"
+TOKEN_TOUCH = timedelta(minutes=1)  # how stale a token's last_used_at may get, to spare a write per request
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who makes a request, and how they proved it."""
+
+    user_id: int
+    username: str
+    role: Role
+    csrf_token: str | None  # set for browser sessions, whose forms must carry it; None for API tokens
+
+    def can(self, role: Role | str) -> bool:
+        return self.role.rank >= Role(role).rank
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError as exc:
+        raise InputError(f"Unknown role {value!r}: use one of {', '.join(Role)}.") from exc
+
+
+def add_user(session: Session, username: str, password: str, role: str, now: datetime) -> User:
+    if not USERNAME.match(username):
+        raise InputError(f"Invalid username {username!r}: letters, digits and _ . @ - (at most 64).")
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"The password is too short: at least {MIN_PASSWORD} characters.")
+    if repository.user(session, username) is not None:
+        raise InputError(f"A user named {username!r} exists already.")
+    user = User(username=username, password_hash=_hasher.hash(password), role=_role(role), created_at=now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def remove_user(session: Session, username: str) -> None:
+    user = repository.user(session, username)
+    if user is None:
+        raise NotFound(f"No user named {username!r}.")
+    repository.delete_user(session, user.id)
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    user = repository.user(session, username)
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        user = None
+    if user is None or user.disabled:
+        raise Unauthenticated("Wrong username or password.")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def start_session(session: Session, user: User, now: datetime, lifetime: timedelta) -> tuple[str, WebSession]:
+    """A new session; returns the cookie's value, which is not stored anywhere else."""
+    secret = secrets.token_urlsafe(32)
+    record = WebSession(
+        id=digest(secret),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + lifetime,
+    )
+    session.add(record)
+    repository.purge_sessions(session, now)
+    return secret, record
+
+
+def end_session(session: Session, secret: str) -> None:
+    repository.end_session(session, digest(secret))
+
+
+def from_session(session: Session, secret: str, now: datetime) -> Principal | None:
+    found = repository.by_session(session, digest(secret), now)
+    if found is None:
+        return None
+    user, record = found
+    return Principal(user.id, user.username, Role(user.role), record.csrf_token)
+
+
+def create_token(session: Session, username: str, name: str, now: datetime) -> tuple[str, ApiToken]:
+    """A new API token; returns its secret, shown once and never stored."""
+    user = repository.user(session, username)
+    if user is None:
+        raise NotFound(f"No user named {username!r}.")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken(user_id=user.id, name=name, token_hash=digest(secret), created_at=now)
+    session.add(record)
+    session.flush()
+    return secret, record
+
+
+def from_token(session: Session, secret: str, now: datetime) -> Principal | None:
+    found = repository.by_token(session, digest(secret))
+    if found is None:
+        return None
+    user, token = found
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH:
+        token.last_used_at = now
+    return Principal(user.id, user.username, Role(user.role), None)
+
+
+def revoke_token(session: Session, token_id: int, now: datetime) -> None:
+    if not repository.revoke_token(session, token_id, now):
+        raise NotFound(f"No active token with id {token_id}.")
+
+
+def require(principal: Principal, role: Role) -> None:
+    if not principal.can(role):
+        raise Forbidden(f"This needs the {role} role; {principal.username} is a {principal.role}.")

@@ -1,0 +1,141 @@
+"""The JSON API under /api/v1: everything the pages show, and edits of outcomes, tasks and links.
+
+Reads need the viewer role; writes the editor role. Errors come in one shape (``web.errors``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from guarantor.accounts.service import Principal
+from guarantor.web import schemas
+from guarantor.web.security import editor, site, viewer
+from guarantor.web.service import Site
+from guarantor.workspace import service as ws_svc
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(viewer)], tags=["api"])
+Json = dict[str, Any]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not logged in and no valid token."},
+    403: {"description": "A role too low, or a CSRF token missing."},
+    404: {"description": "No such thing."},
+    409: {"description": "The workspace changed, or the thing exists already."},
+    422: {"description": "The request or the edited workspace is not valid; problems name the fields."},
+}
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(request.app.openapi())
+
+
+@router.get("/me", responses=ERRORS)
+def me(who: Principal = Depends(viewer)) -> Json:
+    return {"username": who.username, "role": who.role.value}
+
+
+@router.get("/overview", responses=ERRORS)
+def overview(s: Site = Depends(site)) -> Json:
+    return s.overview()
+
+
+@router.get("/outcomes", responses=ERRORS)
+def outcomes(s: Site = Depends(site)) -> list[Json]:
+    return s.outcomes()
+
+
+@router.get("/outcomes/{outcome_id}", responses=ERRORS)
+def outcome(outcome_id: str, s: Site = Depends(site)) -> Json:
+    return s.outcome(outcome_id)
+
+
+@router.get("/outcomes/{outcome_id}/history", responses=ERRORS)
+def history(outcome_id: str, limit: int = Query(500, ge=1, le=10_000), s: Site = Depends(site)) -> list[Json]:
+    return s.history(outcome_id, limit)
+
+
+@router.post("/outcomes", status_code=201, responses=ERRORS)
+def create_outcome(
+    body: schemas.OutcomeCreate, who: Principal = Depends(editor), s: Site = Depends(site)
+) -> schemas.Edited:
+    return schemas.Edited(revision=s.edit(who, ws_svc.add_outcome(body.model_dump()), "api"))
+
+
+@router.patch("/outcomes/{outcome_id}", responses=ERRORS)
+def update_outcome(
+    outcome_id: str, body: schemas.OutcomeUpdate, who: Principal = Depends(editor), s: Site = Depends(site)
+) -> schemas.Edited:
+    fields = body.model_dump(exclude_unset=True)
+    return schemas.Edited(revision=s.edit(who, ws_svc.update_outcome(outcome_id, fields), "api"))
+
+
+@router.get("/tasks", responses=ERRORS)
+def tasks(s: Site = Depends(site)) -> list[Json]:
+    return s.tasks()
+
+
+@router.post("/tasks", status_code=201, responses=ERRORS)
+def create_task(body: schemas.TaskCreate, who: Principal = Depends(editor), s: Site = Depends(site)) -> schemas.Edited:
+    return schemas.Edited(revision=s.edit(who, ws_svc.add_task(body.model_dump(exclude_defaults=True)), "api"))
+
+
+@router.patch("/tasks/{task_id}", responses=ERRORS)
+def update_task(
+    task_id: str, body: schemas.TaskUpdate, who: Principal = Depends(editor), s: Site = Depends(site)
+) -> schemas.Edited:
+    fields = body.model_dump(exclude_unset=True)
+    return schemas.Edited(revision=s.edit(who, ws_svc.update_task(task_id, fields), "api"))
+
+
+@router.get("/people", responses=ERRORS)
+def people(s: Site = Depends(site)) -> list[Json]:
+    return s.people()
+
+
+@router.get("/plan", responses=ERRORS)
+def plan(s: Site = Depends(site)) -> Json:
+    return s.plan()
+
+
+@router.get("/roles", responses=ERRORS)
+def roles(q: str = Query(..., min_length=1, max_length=200), s: Site = Depends(site)) -> list[dict[str, str]]:
+    return s.search_roles(q)
+
+
+@router.get("/roles/{code}", responses=ERRORS)
+def role(code: str, hours: float = Query(40.0, gt=0, le=168), s: Site = Depends(site)) -> Json:
+    return s.role(code, hours)
+
+
+@router.get("/work", responses=ERRORS)
+def work(limit: int = Query(20, ge=0, le=500), s: Site = Depends(site)) -> Json:
+    return s.work(limit)
+
+
+@router.post("/links", responses=ERRORS)
+def decide(body: schemas.LinkDecision, _: Principal = Depends(editor), s: Site = Depends(site)) -> Json:
+    s.decide(body.item, body.outcome, body.decision)
+    return {"item": body.item, "outcome": body.outcome, "decision": body.decision}
+
+
+@router.get("/systems", responses=ERRORS)
+def systems(s: Site = Depends(site)) -> list[Json]:
+    return s.systems()
+
+
+@router.get("/analyses", responses=ERRORS)
+def analyses(s: Site = Depends(site)) -> list[Json]:
+    return s.analyses()
+
+
+@router.get("/revisions", responses=ERRORS)
+def revisions(s: Site = Depends(site)) -> list[Json]:
+    return s.revisions()
+
+
+@router.post("/checks", responses=ERRORS)
+def check(body: schemas.CheckRequest, _: Principal = Depends(editor), s: Site = Depends(site)) -> Json:
+    return s.check(body.outcome)

@@ -1,0 +1,115 @@
+"""Errors as HTTP: one table from the error tree to a status and a code, and one JSON shape.
+
+API clients get ``{"error": {"code", "message", "hint", "problems"}}``; browsers get the same
+facts on an HTML page, or the login page when they are not logged in.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from guarantor.errors import (
+    Ambiguous,
+    Conflict,
+    DatabaseError,
+    DataMissing,
+    Forbidden,
+    GuarantorError,
+    InputError,
+    ModelError,
+    NetworkError,
+    NotFound,
+    Unauthenticated,
+    ValidationFailed,
+)
+
+log = logging.getLogger("guarantor.web")
+
+STATUS: dict[type[GuarantorError], tuple[int, str]] = {
+    Unauthenticated: (401, "unauthenticated"),
+    Forbidden: (403, "forbidden"),
+    NotFound: (404, "not_found"),
+    Ambiguous: (400, "ambiguous"),
+    Conflict: (409, "conflict"),
+    InputError: (422, "invalid"),
+    NetworkError: (502, "network"),
+    DataMissing: (503, "data_missing"),
+    ModelError: (503, "model"),
+    DatabaseError: (503, "database"),
+}
+
+
+def _status(exc: GuarantorError) -> tuple[int, str]:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500, "internal"
+
+
+def body(code: str, message: str, hint: str | None = None, problems: list[Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "hint": hint, "problems": problems or []}}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def install(app: FastAPI) -> None:
+    from guarantor.web.pages import error_page
+
+    def respond(
+        request: Request, status: int, code: str, message: str, hint: str | None, problems: list[Any]
+    ) -> Response:
+        if _wants_json(request):
+            headers = {"www-authenticate": "Bearer"} if status == 401 else None
+            return JSONResponse(body(code, message, hint, problems), status_code=status, headers=headers)
+        if status == 401:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse("/login?next=" + quote(target, safe=""), status_code=303)
+        return error_page(request, status, message, hint, problems)
+
+    @app.exception_handler(GuarantorError)
+    async def guarantor_error(request: Request, exc: GuarantorError) -> Response:
+        status, code = _status(exc)
+        problems = (
+            [
+                {"file": p.file, "line": p.line, "column": p.column, "field": p.field, "message": p.message}
+                for p in exc.problems
+            ]
+            if isinstance(exc, ValidationFailed)
+            else []
+        )
+        return respond(request, status, code, exc.message, exc.hint, problems)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {
+                "file": "request",
+                "line": None,
+                "column": None,
+                "field": ".".join(str(p) for p in e["loc"]),
+                "message": e["msg"],
+            }
+            for e in exc.errors()
+        ]
+        return respond(request, 422, "invalid", "The request is not valid.", None, problems)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http")
+        return respond(request, exc.status_code, code, str(exc.detail), None, [])
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> Response:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return respond(
+            request, 500, "internal", f"Internal error ({type(exc).__name__}); this is a bug in Guarantor.", None, []
+        )

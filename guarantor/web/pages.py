@@ -1,0 +1,310 @@
+"""The HTML pages. Each reads what it shows from the ``Site`` (as the API does) and renders a
+template; charts are specs in JSON that /static/app.js draws with the bundled Chart.js."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from guarantor import __version__
+from guarantor.accounts import service as accounts
+from guarantor.accounts.service import Principal
+from guarantor.errors import Unauthenticated
+from guarantor.web import security
+from guarantor.web.security import SESSION_COOKIE, editor, site, viewer, writer
+from guarantor.web.service import Site
+from guarantor.workspace import service as ws_svc
+
+_env = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+public = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(viewer)])
+OUTCOME_FIELDS = ("title", "for_whom", "need", "indicator", "target", "owner")
+NAV = [
+    ("/", "Overview"),
+    ("/roles", "Roles"),
+    ("/people", "People"),
+    ("/outcomes", "Outcomes"),
+    ("/work", "Work"),
+    ("/systems", "Systems"),
+    ("/analyses", "History"),
+]
+
+
+def render(request: Request, template: str, code: int = 200, **context: Any) -> HTMLResponse:
+    who: Principal | None = getattr(request.state, "principal", None)
+    html = _env.get_template(template).render(
+        who=who,
+        csrf=who.csrf_token if who else None,
+        nav=NAV,
+        path=request.url.path,
+        version=__version__,
+        **context,
+    )
+    return HTMLResponse(html, status_code=code)
+
+
+def error_page(request: Request, status: int, message: str, hint: str | None, problems: list[Any]) -> HTMLResponse:
+    return render(request, "error.html.j2", status, status=status, message=message, hint=hint, problems=problems)
+
+
+def _back(target: str) -> RedirectResponse:
+    return RedirectResponse(target, status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: an open redirect would turn the login page into a phishing aid."""
+    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+        return "/"
+    return target
+
+
+# -- charts ------------------------------------------------------------------------------------
+
+
+def bar(labels: list[str], datasets: list[dict[str, Any]], *, stacked: bool = False, unit: str = "") -> dict[str, Any]:
+    return {"type": "bar", "labels": labels, "datasets": datasets, "stacked": stacked, "unit": unit}
+
+
+def doughnut(labels: list[str], values: list[float], unit: str = "") -> dict[str, Any]:
+    return {"type": "doughnut", "labels": labels, "datasets": [{"label": unit, "data": values}], "unit": unit}
+
+
+def timeseries(s: dict[str, Any], marks: list[dict[str, str]]) -> dict[str, Any]:
+    from guarantor.report.html import _target_lines
+
+    return {
+        "type": "time",
+        "label": s["indicator"],
+        "unit": s["unit"],
+        "points": s["points"],
+        "targets": _target_lines(s["target"]),
+        "marks": [[m["closed_at"], m["item"]] for m in marks],
+    }
+
+
+# -- login -------------------------------------------------------------------------------------
+
+
+@public.get("/login")
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    token = security.login_token(request)
+    response = render(request, "login.html.j2", next=_safe_next(next), error=None, token=token)
+    security.set_login_cookie(request, response, token)
+    return response
+
+
+@public.post("/login")
+def login(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    csrf_token: str = Form(""),
+    next: str = Form("/"),
+    s: Site = Depends(site),
+) -> Response:
+    security.check_login_token(request, csrf_token)
+    try:
+        with s.db.transaction() as session:
+            user = accounts.authenticate(session, username, password)
+            lifetime = timedelta(hours=s.settings.web_session_hours)
+            secret, _ = accounts.start_session(session, user, s.clock(), lifetime)
+    except Unauthenticated as exc:
+        response: Response = render(
+            request, "login.html.j2", 401, next=_safe_next(next), error=exc.message, token=csrf_token
+        )
+        return response
+    response = _back(_safe_next(next))
+    security.set_session_cookie(request, response, secret, int(lifetime.total_seconds()))
+    response.delete_cookie(security.LOGIN_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, _: Principal = Depends(writer), s: Site = Depends(site)) -> Response:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        with s.db.transaction() as session:
+            accounts.end_session(session, cookie)
+    response = _back("/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# -- pages -------------------------------------------------------------------------------------
+
+
+@router.get("/")
+def overview(request: Request, s: Site = Depends(site)) -> HTMLResponse:
+    o = s.overview()
+    statuses = [k for k, v in o["outcomes_by_status"].items() if v]
+    charts = {
+        "status": doughnut(statuses, [o["outcomes_by_status"][k] for k in statuses], "outcomes"),
+        "people": bar(
+            [p["name"] for p in o["people"]],
+            [
+                {"label": "freed by AI", "data": [p["hours_freed"] for p in o["people"]]},
+                {"label": "kept", "data": [max(p["hours_week"] - p["hours_freed"], 0) for p in o["people"]]},
+            ],
+            stacked=True,
+            unit="h/week",
+        ),
+    }
+    return render(request, "overview.html.j2", o=o, charts=charts)
+
+
+@router.get("/roles")
+def roles(request: Request, q: str = "", s: Site = Depends(site)) -> HTMLResponse:
+    return render(request, "roles.html.j2", q=q, results=s.search_roles(q) if q else [])
+
+
+@router.get("/roles/{code}")
+def role(request: Request, code: str, hours: float = 40.0, s: Site = Depends(site)) -> HTMLResponse:
+    p = s.role(code, hours)
+    levels = ("E0", "E1", "E2")
+    charts = {
+        "exposure": doughnut(
+            ["E0 not exposed", "E1 LLM alone", "E2 LLM + tools"],
+            [round(sum(t["hours"] for t in p["tasks"] if t["exposure"] == k), 2) for k in levels],
+            "h/week",
+        ),
+        "automation": bar(
+            ["T0", "T1", "T2", "T3", "T4"],
+            [
+                {
+                    "label": "tasks",
+                    "data": [
+                        sum(1 for t in p["tasks"] if t["automation"] == k) for k in ("T0", "T1", "T2", "T3", "T4")
+                    ],
+                }
+            ],
+            unit="tasks",
+        ),
+    }
+    tasks = sorted(p["tasks"], key=lambda t: -t["hours_freed"])
+    return render(request, "role.html.j2", p=p, tasks=tasks, charts=charts)
+
+
+@router.get("/people")
+def people(request: Request, s: Site = Depends(site)) -> HTMLResponse:
+    rows = s.people()
+    chart = bar(
+        [p["name"] for p in rows],
+        [
+            {"label": "freed by AI", "data": [p["hours_freed"] for p in rows]},
+            {"label": "kept", "data": [max(p["hours_week"] - p["hours_freed"], 0) for p in rows]},
+        ],
+        stacked=True,
+        unit="h/week",
+    )
+    return render(request, "people.html.j2", people=rows, charts={"people": chart}, plan=s.plan())
+
+
+@router.get("/outcomes")
+def outcomes(request: Request, s: Site = Depends(site)) -> HTMLResponse:
+    rows = s.outcomes()
+    return render(request, "outcomes.html.j2", outcomes=rows, revision=s.snapshot().revision.id)
+
+
+@router.get("/outcomes/{outcome_id}")
+def outcome(request: Request, outcome_id: str, s: Site = Depends(site)) -> HTMLResponse:
+    d = s.outcome(outcome_id)
+    charts = {f"ind-{i}": timeseries(series, d["work_closed"]) for i, series in enumerate(d["series"])}
+    return render(request, "outcome.html.j2", d=d, charts=charts)
+
+
+def _outcome_fields(form: dict[str, Any]) -> dict[str, Any]:
+    return {k: (str(form.get(k) or "").strip() or None) for k in OUTCOME_FIELDS}
+
+
+@router.post("/outcomes")
+async def create_outcome(request: Request, who: Principal = Depends(editor), s: Site = Depends(site)) -> Response:
+    form = dict(await request.form())
+    fields = {"id": str(form.get("id") or "").strip(), **_outcome_fields(form)}
+    s.edit(who, ws_svc.add_outcome(fields), "web", _revision(form))
+    return _back(f"/outcomes/{fields['id']}")
+
+
+@router.post("/outcomes/{outcome_id}")
+async def update_outcome(
+    request: Request, outcome_id: str, who: Principal = Depends(editor), s: Site = Depends(site)
+) -> Response:
+    form = dict(await request.form())
+    s.edit(who, ws_svc.update_outcome(outcome_id, _outcome_fields(form)), "web", _revision(form))
+    return _back(f"/outcomes/{outcome_id}")
+
+
+@router.post("/outcomes/{outcome_id}/check")
+def check_outcome(outcome_id: str, _: Principal = Depends(editor), s: Site = Depends(site)) -> Response:
+    s.check(outcome_id)
+    return _back(f"/outcomes/{outcome_id}")
+
+
+def _revision(form: dict[str, Any]) -> int | None:
+    raw = str(form.get("revision") or "")
+    return int(raw) if raw.isdigit() else None
+
+
+@router.get("/work")
+def work(request: Request, s: Site = Depends(site)) -> HTMLResponse:
+    w = s.work()
+    charts = {}
+    b = w["balance"]
+    if b:
+        rows = sorted(b["by_outcome"].items(), key=lambda kv: -kv[1]["count"])
+        charts["balance"] = bar(
+            [w["titles"].get(k, k) for k, _ in rows],
+            [{"label": "items", "data": [v["count"] for _, v in rows]}],
+            unit="items",
+        )
+        months = list(b["by_month"])
+        keys = sorted({k for m in b["by_month"].values() for k in m})
+        charts["months"] = bar(
+            months,
+            [
+                {"label": w["titles"].get(k, k), "data": [b["by_month"][m].get(k, {}).get("count", 0) for m in months]}
+                for k in keys
+            ],
+            stacked=True,
+            unit="items",
+        )
+    return render(request, "work.html.j2", w=w, charts=charts)
+
+
+@router.post("/work/links")
+def decide_link(
+    item: str = Form(...),
+    outcome: str = Form(...),
+    decision: str = Form(...),
+    _: Principal = Depends(editor),
+    s: Site = Depends(site),
+) -> Response:
+    s.decide(item, outcome, decision)
+    return _back("/work")
+
+
+@router.get("/systems")
+def systems(request: Request, s: Site = Depends(site)) -> HTMLResponse:
+    return render(request, "systems.html.j2", systems=s.systems(), titles={o["id"]: o["title"] for o in s.outcomes()})
+
+
+@router.get("/analyses")
+def analyses(request: Request, s: Site = Depends(site)) -> HTMLResponse:
+    rows = s.analyses()
+    oldest_first = list(reversed(rows))
+    chart = bar(
+        [r["created_at"][:16].replace("T", " ") for r in oldest_first],
+        [{"label": "hours freed a week", "data": [r["hours_freed"] for r in oldest_first]}],
+        unit="h/week",
+    )
+    return render(request, "analyses.html.j2", analyses=rows, revisions=s.revisions(), charts={"trend": chart})

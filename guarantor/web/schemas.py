@@ -1,0 +1,66 @@
+"""Request bodies of the JSON API. Workspace fields keep the workspace file's names and rules:
+the edited workspace is validated as a whole by the same loader as the file."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from guarantor.workspace.schema import Id, Text
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OutcomeCreate(Body):
+    id: Id
+    title: Text
+    for_whom: Text
+    need: Text | None = None
+    indicator: Text | None = None
+    target: Text | None = None
+    owner: Id | None = None
+    guarantee: dict[str, Any] | None = Field(None, description="As under outcome.guarantee in guarantor.yaml.")
+
+
+class OutcomeUpdate(Body):
+    """Only the fields sent change; a field sent as null is removed."""
+
+    title: Text | None = None
+    for_whom: Text | None = None
+    need: Text | None = None
+    indicator: Text | None = None
+    target: Text | None = None
+    owner: Id | None = None
+    guarantee: dict[str, Any] | None = None
+
+
+class TaskCreate(Body):
+    id: Id | None = None
+    text: Text
+    hours_week: float | None = Field(None, ge=0, le=168)
+    owner: Id | None = None
+    serves: list[Id] = Field(default_factory=list)
+
+
+class TaskUpdate(Body):
+    text: Text | None = None
+    hours_week: float | None = Field(None, ge=0, le=168)
+    owner: Id | None = None
+    serves: list[Id] | None = None
+
+
+class LinkDecision(Body):
+    item: str = Field(description="SOURCE:ID of an imported work item, such as jira:PAY-12.", min_length=3)
+    outcome: Id
+    decision: Literal["accepted", "rejected"]
+
+
+class CheckRequest(Body):
+    outcome: Id | None = Field(None, description="Only this outcome; absent: every due indicator.")
+
+
+class Edited(BaseModel):
+    revision: int = Field(description="The workspace revision the edit created.")

@@ -1,0 +1,118 @@
+"""Who is asking, and may they: sessions and tokens, roles, CSRF, and the response headers.
+
+Browsers authenticate with a session cookie (HttpOnly, SameSite=Lax, Secure behind TLS), and every
+form they post carries the session's CSRF token; API clients send ``Authorization: Bearer`` with a
+token, which a browser never adds on its own, so token requests need no CSRF token. A JSON request
+authenticated by the cookie must send the CSRF token in ``X-CSRF-Token``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import secrets
+
+from fastapi import Depends, Request, Response
+
+from guarantor.accounts.models import Role
+from guarantor.accounts.service import Principal, require
+from guarantor.errors import Forbidden, Unauthenticated
+from guarantor.web.service import Site
+
+SESSION_COOKIE = "guarantor_session"
+LOGIN_COOKIE = "guarantor_login"  # the login form's CSRF token, before any session exists
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+def site(request: Request) -> Site:
+    value: Site = request.app.state.site
+    return value
+
+
+def principal(request: Request) -> Principal:
+    found: Principal | None = getattr(request.state, "principal", None)
+    if found is None:
+        auth = request.headers.get("authorization", "")
+        bearer = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+        found = site(request).principal(request.cookies.get(SESSION_COOKIE), bearer)
+        if found is None:
+            raise Unauthenticated("Log in, or send an API token as Authorization: Bearer.")
+        request.state.principal = found
+    return found
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+
+
+async def _csrf(request: Request, who: Principal) -> None:
+    if who.csrf_token is None:  # an API token: not sent by browsers on their own
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        sent_value = (await request.form()).get(CSRF_FIELD)
+        sent = sent_value if isinstance(sent_value, str) else None
+    if not _same(sent, who.csrf_token):
+        raise Forbidden("The CSRF token is missing or wrong; reload the page and try again.")
+
+
+def viewer(who: Principal = Depends(principal)) -> Principal:
+    return who
+
+
+async def editor(request: Request, who: Principal = Depends(principal)) -> Principal:
+    require(who, Role.EDITOR)
+    await _csrf(request, who)
+    return who
+
+
+async def writer(request: Request, who: Principal = Depends(principal)) -> Principal:
+    """Any logged-in user posting something of their own (logging out): CSRF only."""
+    await _csrf(request, who)
+    return who
+
+
+def login_token(request: Request) -> str:
+    return request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+
+
+def set_login_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=is_tls(request), path="/login")
+
+
+def check_login_token(request: Request, sent: str | None) -> None:
+    if not _same(sent, request.cookies.get(LOGIN_COOKIE)):
+        raise Forbidden("The login form expired (CSRF token missing or wrong); reload it and try again.")
+
+
+def is_tls(request: Request) -> bool:
+    """Behind a TLS proxy, uvicorn's proxy headers support turns X-Forwarded-Proto into the scheme."""
+    return request.url.scheme == "https"
+
+
+def set_session_cookie(request: Request, response: Response, value: str, max_age: int) -> None:
+    response.set_cookie(
+        SESSION_COOKIE, value, max_age=max_age, httponly=True, samesite="lax", secure=is_tls(request), path="/"
+    )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+SECURITY_HEADERS = {
+    # Every script and style is served from here; the JSON a chart reads is inert data.
+    "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+}

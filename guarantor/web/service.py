@@ -1,0 +1,390 @@
+"""What the pages and the API show, assembled once from the domain services.
+
+A ``Site`` is one server process's view of one workspace and its database. Pages and the JSON API
+both call it, so a number on a page and in the API always comes from the same code. It caches
+what is costly to recompute (the parsed workspace per revision, the task assessments, guarantee
+states and the work balance) for ``GUARANTOR_WEB_CACHE_S`` seconds, and drops the cache on any
+edit made through it.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from guarantor.accounts import service as accounts
+from guarantor.accounts.service import Principal
+from guarantor.analysis import repository as analyses_repo
+from guarantor.analysis import service as analysis_svc
+from guarantor.clock import Clock, utcnow
+from guarantor.data.files import data_dir
+from guarantor.db.session import Database
+from guarantor.errors import NotFound
+from guarantor.guarantees import repository as measurements
+from guarantor.guarantees import runner
+from guarantor.guarantees.service import OutcomeState, measurement_dict, outcome_states, series, state_dict
+from guarantor.guarantees.sources.base import Context
+from guarantor.settings import Settings
+from guarantor.systems.service import readiness
+from guarantor.tasks import catalogue
+from guarantor.tasks import service as tasks_svc
+from guarantor.tasks.model import ExposureModel
+from guarantor.work import repository as work_repo
+from guarantor.work import service as work_svc
+from guarantor.workspace import loader
+from guarantor.workspace import service as ws_svc
+from guarantor.workspace.models import WorkspaceRevision
+from guarantor.workspace.schema import Workspace
+
+T = TypeVar("T")
+STATUS_ORDER = ("BROKEN", "ERROR", "NO_DATA", "AT_RISK", "MET")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The workspace as the server currently serves it."""
+
+    revision: WorkspaceRevision
+    workspace: Workspace
+    problems: list[str]  # why a newer file on disk was not taken
+
+
+class Site:
+    def __init__(self, settings: Settings, workspace: Path, clock: Clock = utcnow) -> None:
+        self.settings = settings
+        self.path = loader.resolve(workspace).resolve()
+        self.clock = clock
+        self.db = Database(settings.resolved_database_url)
+        self._lock = threading.Lock()
+        self._stat: tuple[int, int, int] | None = None
+        self._snapshot: Snapshot | None = None
+        self._cache: dict[str, tuple[float, Any]] = {}
+        self._model: ExposureModel | None = None
+        self._occupations: dict[str, catalogue.Occupation] | None = None
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- who asks ---------------------------------------------------------------------------------
+
+    def principal(self, session_cookie: str | None, bearer: str | None) -> Principal | None:
+        if not session_cookie and not bearer:
+            return None
+        with self.db.transaction() as session:
+            if bearer:
+                return accounts.from_token(session, bearer, self.clock())
+            assert session_cookie is not None
+            return accounts.from_session(session, session_cookie, self.clock())
+
+    def has_users(self) -> bool:
+        from guarantor.accounts.repository import count_users
+
+        with self.db.transaction() as session:
+            return count_users(session) > 0
+
+    # -- the workspace --------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """The current revision. Every edit rewrites the file, so the file's identity (inode, size,
+        mtime) tells when anything changed, in this process or another, without a query."""
+        st = os.stat(self.path)
+        key = (st.st_ino, st.st_size, st.st_mtime_ns)
+        current = self._snapshot
+        if current is not None and key == self._stat:
+            return current
+        with self._lock, ws_svc.lock(self.settings.home, self.path), self.db.transaction() as session:
+            found = ws_svc.sync(session, self.path, self.clock())
+            if current is None or current.revision.id != found.revision.id:
+                current = Snapshot(found.revision, ws_svc.parse(found.revision), found.problems)
+                self._cache.clear()
+            else:
+                current = Snapshot(current.revision, current.workspace, found.problems)
+            self._snapshot, self._stat = current, key
+        return current
+
+    def edit(self, principal: Principal, change: ws_svc.Change, origin: str, base_revision: int | None = None) -> int:
+        with self._lock, ws_svc.lock(self.settings.home, self.path), self.db.transaction() as session:
+            revision = ws_svc.edit(
+                session,
+                self.path,
+                change,
+                author=principal.username,
+                origin=origin,
+                now=self.clock(),
+                base_revision=base_revision,
+            )
+            self._stat = None
+            self._cache.clear()
+            return revision.id
+
+    def revisions(self) -> list[dict[str, Any]]:
+        from guarantor.workspace import repository
+
+        with self.db.transaction() as session:
+            return [
+                {"id": r.id, "created_at": r.created_at.isoformat(), "origin": r.origin, "author": r.author}
+                for r in repository.history(session, str(self.path))
+            ]
+
+    # -- cached computations --------------------------------------------------------------------
+
+    def _cached(self, key: str, compute: Callable[[], T]) -> T:
+        ttl = self.settings.web_cache_s
+        hit = self._cache.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            value: T = hit[1]
+            return value
+        value = compute()
+        if ttl > 0:
+            self._cache[key] = (now + ttl, value)
+        return value
+
+    def model(self) -> ExposureModel:
+        with self._lock:
+            if self._model is None:
+                self._model = tasks_svc.load_or_build(self.settings)
+            return self._model
+
+    def occupations(self) -> dict[str, catalogue.Occupation]:
+        if self._occupations is None:
+            self._occupations = catalogue.read_occupations(data_dir(self.settings))
+        return self._occupations
+
+    def _states(self, snap: Snapshot) -> list[OutcomeState]:
+        def compute() -> list[OutcomeState]:
+            with self.db.transaction() as session:
+                return outcome_states(session, snap.workspace, self.clock())
+
+        return self._cached(f"states:{snap.revision.id}", compute)
+
+    def _analysis(self, snap: Snapshot) -> dict[str, Any]:
+        """Every task assessed, hours freed and the value plan, for this revision (not saved: saving
+        an analysis stays the job of `guarantor analyze`, which keeps the history)."""
+
+        def compute() -> dict[str, Any]:
+            a = analysis_svc.analyze(
+                snap.workspace,
+                snap.revision.path,
+                snap.revision.text,
+                self.model(),
+                self.occupations(),
+                self.clock(),
+                None,
+            )
+            return a.as_dict()
+
+        key = f"analysis:{snap.revision.id}"
+        hit = self._cache.get(key)  # depends on the revision only: kept until the next one
+        if hit is None:
+            self._cache[key] = (float("inf"), compute())
+            hit = self._cache[key]
+        value: dict[str, Any] = hit[1]
+        return value
+
+    def _balance(self, snap: Snapshot) -> work_svc.Balance | None:
+        def compute() -> work_svc.Balance | None:
+            with self.db.transaction() as session:
+                return work_svc.balance(session, snap.workspace) if work_repo.count(session) else None
+
+        return self._cached(f"balance:{snap.revision.id}", compute)
+
+    # -- what the pages show --------------------------------------------------------------------
+
+    def overview(self) -> dict[str, Any]:
+        snap = self.snapshot()
+        ws = snap.workspace
+        states = {s.id: s for s in self._states(snap)}
+        analysis = self._analysis(snap)
+        balance = self._balance(snap)
+        by_status: dict[str, int] = {k: 0 for k in (*STATUS_ORDER, "UNGUARANTEED")}
+        for o in ws.outcomes:
+            by_status[states[o.id].status.value if o.id in states else "UNGUARANTEED"] += 1
+        attention: list[dict[str, str | None]] = [
+            {"kind": "outcome", "id": s.id, "title": s.title, "status": s.status.value, "reason": s.reason}
+            for s in sorted(states.values(), key=lambda s: STATUS_ORDER.index(s.status.value))
+            if s.status.value != "MET"
+        ]
+        titles = {o.id: o.title for o in ws.outcomes}
+        attention += [
+            {"kind": "unserved", "id": o, "title": titles[o], "status": None, "reason": "no work or task serves it"}
+            for o in (balance.unserved if balance is not None else analysis["unserved_outcomes"])
+        ]
+        attention += [
+            {
+                "kind": "undefined",
+                "id": o,
+                "title": titles[o],
+                "status": None,
+                "reason": "no indicator or target: it is only an intention",
+            }
+            for o in analysis["outcomes_without_indicator"]
+        ]
+        orphan = None
+        if balance is not None:
+            bucket = balance.by_outcome.get(work_svc.NO_OUTCOME)
+            orphan = {
+                "items": bucket.count if bucket else 0,
+                "of": balance.items,
+                "largest": balance.orphans[:5],
+            }
+        return {
+            "workspace": ws.name,
+            "revision": snap.revision.id,
+            "problems": snap.problems,
+            "hours_week": analysis["hours_week"],
+            "hours_freed": analysis["hours_freed"],
+            "people": [
+                {"id": p["id"], "name": p["name"], "hours_week": p["hours_week"], "hours_freed": p["hours_freed"]}
+                for p in analysis["people"]
+            ],
+            "outcomes_by_status": by_status,
+            "attention": attention,
+            "orphan_work": orphan,
+            "orphan_tasks": len(analysis["orphan_tasks"]),
+        }
+
+    def outcomes(self) -> list[dict[str, Any]]:
+        snap = self.snapshot()
+        states = {s.id: s for s in self._states(snap)}
+        analysis = {o["id"]: o for o in self._analysis(snap)["outcomes"]}
+        rows = []
+        for o in snap.workspace.outcomes:
+            state = states.get(o.id)
+            rows.append(
+                {
+                    **o.model_dump(mode="json", exclude={"guarantee"}),
+                    "status": state.status.value if state else None,
+                    "reason": state.reason if state else None,
+                    "guaranteed": o.guarantee is not None,
+                    "served_by_tasks": analysis[o.id]["served_by"],
+                    "hours_week": analysis[o.id]["hours_week"],
+                }
+            )
+        return rows
+
+    def outcome(self, outcome_id: str) -> dict[str, Any]:
+        snap = self.snapshot()
+        ws = snap.workspace
+        o = next((o for o in ws.outcomes if o.id == outcome_id), None)
+        if o is None:
+            raise NotFound(f"No outcome {outcome_id!r}.")
+        state = next((s for s in self._states(snap) if s.id == outcome_id), None)
+        analysis = self._analysis(snap)
+        tasks = [t for t in analysis["tasks"] if outcome_id in t["serves"]]
+        balance = self._balance(snap)
+        closed = balance.closed_by_outcome.get(outcome_id, []) if balance else []
+        bucket = balance.by_outcome.get(outcome_id) if balance else None
+        return {
+            "outcome": o.model_dump(mode="json", exclude={"guarantee"}),
+            "guarantee": o.guarantee.model_dump(mode="json") if o.guarantee else None,
+            "state": state_dict(state) if state else None,
+            "series": series(state) if state else [],
+            "tasks": tasks,
+            "work": {"items": bucket.count if bucket else 0, "points": bucket.points if bucket else 0.0},
+            "work_closed": [{"closed_at": when, "item": item} for when, item in closed],
+            "systems": [s.id for s in ws.systems if outcome_id in s.serves],
+            "revision": snap.revision.id,
+        }
+
+    def history(self, outcome_id: str, limit: int = 500) -> list[dict[str, Any]]:
+        snap = self.snapshot()
+        o = next((o for o in snap.workspace.outcomes if o.id == outcome_id), None)
+        if o is None:
+            raise NotFound(f"No outcome {outcome_id!r}.")
+        if o.guarantee is None:
+            return []
+        with self.db.transaction() as session:
+            rows = measurements.history(session, [i.id for i in o.guarantee.indicators], limit=limit)
+            return [d for d in (measurement_dict(m) for m in rows) if d is not None]
+
+    def people(self) -> list[dict[str, Any]]:
+        snap = self.snapshot()
+        analysis = self._analysis(snap)
+        tasks_by_owner: dict[str, list[dict[str, Any]]] = {}
+        for t in analysis["tasks"]:
+            tasks_by_owner.setdefault(t["owner"], []).append(t)
+        return [{**p, "tasks": tasks_by_owner.get(p["id"], [])} for p in analysis["people"]]
+
+    def tasks(self) -> list[dict[str, Any]]:
+        return list(self._analysis(self.snapshot())["tasks"])
+
+    def plan(self) -> dict[str, Any]:
+        analysis = self._analysis(self.snapshot())
+        return {"plan": analysis["plan"], "notes": analysis["notes"]}
+
+    def search_roles(self, query: str) -> list[dict[str, str]]:
+        return [{"code": o.code, "title": o.title} for o in tasks_svc.search_occupations(self.occupations(), query)]
+
+    def role(self, code: str, hours: float = tasks_svc.WEEK_HOURS) -> dict[str, Any]:
+        if code not in self.occupations():
+            raise NotFound(f"No occupation has code {code}.")
+        return asdict(tasks_svc.profile(self.settings, self.model(), code, hours))
+
+    def work(self, limit: int = 20) -> dict[str, Any]:
+        snap = self.snapshot()
+        balance = self._balance(snap)
+        with self.db.transaction() as session:
+            suggestions = work_svc.suggestions(session, snap.workspace, limit)
+        return {
+            "balance": asdict(balance) if balance else None,
+            "suggestions": suggestions,
+            "titles": {o.id: o.title for o in snap.workspace.outcomes},
+        }
+
+    def decide(self, item: str, outcome: str, decision: str) -> None:
+        snap = self.snapshot()
+        with self.db.transaction() as session:
+            work_svc.decide(session, snap.workspace, item, outcome, decision, self.clock())
+        self._cache = {k: v for k, v in self._cache.items() if k.startswith("analysis:")}
+
+    def systems(self) -> list[dict[str, Any]]:
+        snap = self.snapshot()
+        return [asdict(r) for r in readiness(snap.workspace, self._states(snap))]
+
+    def analyses(self) -> list[dict[str, Any]]:
+        snap = self.snapshot()
+        with self.db.transaction() as session:
+            return [
+                {
+                    "id": r.id,
+                    "created_at": r.created_at.isoformat(),
+                    "hours_week": r.hours_week,
+                    "hours_freed": r.hours_freed,
+                    "model": r.model_version,
+                    "people": {p.person_id: p.hours_freed for p in r.people},
+                }
+                for r in analyses_repo.history(session, snap.workspace.name)
+            ]
+
+    def check(self, outcome: str | None = None) -> dict[str, Any]:
+        """Measure the due indicators now, as `guarantor check` does. Command sources run: they come
+        only from the file on disk, since no edit through the web may add or change one."""
+        snap = self.snapshot()
+        ws = snap.workspace
+        if outcome is not None and not any(o.id == outcome and o.guarantee for o in ws.outcomes):
+            raise NotFound(f"No outcome {outcome!r} with a guarantee.")
+        marks = loader.parse(snap.revision.text, snap.revision.path)[1]
+        report = runner.check(
+            self.db,
+            ws,
+            marks,
+            snap.revision.path,
+            Context(base_dir=self.path.parent, allow_command=True),
+            self.clock,
+            outcome=outcome,
+            workers=self.settings.check_workers,
+            retries=self.settings.check_retries,
+        )
+        self._cache = {k: v for k, v in self._cache.items() if k.startswith("analysis:")}
+        return {
+            "planned": report.planned,
+            "evaluated": report.evaluated,
+            "skipped": report.skipped,
+            "outcomes": [state_dict(s) for s in report.states],
+        }

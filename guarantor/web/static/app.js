@@ -1,0 +1,79 @@
+// Draws every chart on the page from the JSON spec beside its canvas, with the bundled Chart.js.
+"use strict";
+(function () {
+  const PALETTE = ["#2563eb", "#d1d5db", "#f59e0b", "#dc2626", "#16a34a", "#7c3aed", "#0891b2", "#db2777"];
+  const STATUS = { MET: "#16a34a", AT_RISK: "#f59e0b", BROKEN: "#dc2626", ERROR: "#9f1239", NO_DATA: "#a855f7", UNGUARANTEED: "#9ca3af" };
+
+  function color(label, i) { return STATUS[label] || PALETTE[i % PALETTE.length]; }
+
+  function categorical(spec) {
+    const doughnut = spec.type === "doughnut";
+    return {
+      type: spec.type,
+      data: {
+        labels: spec.labels,
+        datasets: spec.datasets.map((d, i) => ({
+          label: d.label,
+          data: d.data,
+          backgroundColor: doughnut ? spec.labels.map((l, j) => color(l, j)) : color(d.label, i),
+          borderWidth: doughnut ? 1 : 0,
+        })),
+      },
+      options: {
+        maintainAspectRatio: false,
+        animation: false,
+        indexAxis: spec.type === "bar" && spec.labels.length > 6 ? "y" : "x",
+        plugins: { legend: { display: doughnut || spec.datasets.length > 1, position: doughnut ? "right" : "top" } },
+        scales: doughnut ? {} : {
+          x: { stacked: spec.stacked },
+          y: { stacked: spec.stacked, beginAtZero: true, title: { display: !!spec.unit, text: spec.unit } },
+        },
+      },
+    };
+  }
+
+  function timeseries(spec) {
+    const points = spec.points.map(([t, v]) => ({ x: Date.parse(t), y: v }));
+    const xs = points.map((p) => p.x);
+    const lo = Math.min(...xs), hi = Math.max(...xs);
+    const ys = points.map((p) => p.y).concat(spec.targets);
+    const floor = Math.min(...ys);
+    const datasets = [{ label: spec.label, data: points, borderColor: PALETTE[0], backgroundColor: PALETTE[0], pointRadius: 2, tension: 0 }];
+    spec.targets.forEach((t, i) => datasets.push({
+      label: spec.targets.length > 1 ? `target bound ${i + 1}` : "target",
+      data: [{ x: lo, y: t }, { x: hi, y: t }], borderColor: "#dc2626", borderDash: [6, 4], pointRadius: 0,
+    }));
+    const marks = spec.marks.map(([t, item]) => ({ x: Date.parse(t), y: floor, item })).filter((m) => m.x >= lo && m.x <= hi);
+    if (marks.length) {
+      datasets.push({ type: "scatter", label: "work closed", data: marks, pointStyle: "triangle", pointRadius: 6, backgroundColor: "#16a34a" });
+    }
+    return {
+      type: "line",
+      data: { datasets },
+      options: {
+        maintainAspectRatio: false,
+        animation: false,
+        parsing: false,
+        scales: {
+          x: { type: "linear", ticks: { callback: (v) => new Date(v).toISOString().slice(5, 16).replace("T", " ") } },
+          y: { title: { display: !!spec.unit, text: spec.unit } },
+        },
+        plugins: {
+          tooltip: {
+            callbacks: {
+              title: (items) => new Date(items[0].parsed.x).toISOString().slice(0, 16).replace("T", " ") + " UTC",
+              label: (c) => (c.raw.item ? `closed ${c.raw.item}` : `${c.dataset.label}: ${c.parsed.y} ${spec.unit}`),
+            },
+          },
+        },
+      },
+    };
+  }
+
+  document.querySelectorAll(".chart[data-height]").forEach((box) => { box.style.height = box.dataset.height + "px"; });
+  document.querySelectorAll("canvas[data-chart]").forEach((canvas) => {
+    const spec = JSON.parse(document.getElementById(canvas.dataset.chart).textContent);
+    new Chart(canvas, spec.type === "time" ? timeseries(spec) : categorical(spec));
+    canvas.dataset.drawn = "true";
+  });
+})();

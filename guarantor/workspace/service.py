@@ -1,0 +1,196 @@
+"""How the workspace file and the database stay one workspace when people edit in the browser.
+
+The YAML file is the source of truth (a team keeps it in git). The rules:
+
+* **File to database.** Before answering, the server compares the file with the latest revision
+  it recorded (by SHA-256); a changed file is validated and recorded as a new ``file`` revision.
+  A file that does not validate is not recorded: the last good revision keeps being served, the
+  problems are shown, and edits are refused until the file is fixed.
+* **Browser to file.** An edit is applied to the latest revision's YAML data, validated like the
+  file, written back to the file (atomically) and recorded as a ``web`` or ``api`` revision with
+  its author, in one locked step. So the file always holds every edit, ready to commit; `git diff`
+  shows what the browser changed. Comments in the file are not kept by such a rewrite.
+* **Stale edits.** A form says which revision it was based on; if the workspace changed since,
+  the edit is refused (409) rather than silently overwriting what someone else wrote.
+* **Commands stay on disk.** An edit may not add, change or point an indicator at a ``command``
+  source: those run programs on the server, so only someone who can write the file may set them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.orm import Session
+
+from guarantor.atomic import write_text
+from guarantor.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from guarantor.workspace import loader, repository
+from guarantor.workspace.models import WorkspaceRevision
+from guarantor.workspace.schema import Workspace
+
+Change = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Current:
+    revision: WorkspaceRevision
+    problems: list[str]  # why the file on disk was not taken, when it does not validate
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@contextmanager
+def lock(home: Path, path: Path) -> Iterator[None]:
+    """Serialises syncs and edits of one workspace across the server's processes (same host)."""
+    folder = home / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / (_sha(str(path)) + ".lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def sync(session: Session, path: Path, now: datetime) -> Current:
+    """Record the file as a new revision when it changed; call under ``lock``."""
+    text = loader.read_text(path)
+    latest = repository.latest(session, str(path))
+    if latest is not None and latest.sha256 == _sha(text):
+        return Current(latest, [])
+    try:
+        loader.parse(text, str(path))
+    except ValidationFailed as exc:
+        if latest is None:
+            raise
+        return Current(latest, [str(p) for p in exc.problems])
+    revision = WorkspaceRevision(
+        path=str(path), created_at=now, origin="file", author=None, sha256=_sha(text), text=text
+    )
+    return Current(repository.add(session, revision), [])
+
+
+def parse(revision: WorkspaceRevision) -> Workspace:
+    return loader.parse(revision.text, revision.path)[0]
+
+
+def _command_part(ws: Workspace) -> str:
+    """What of a workspace runs programs: command sources and the indicators reading them."""
+    commands = {name: spec.model_dump(mode="json") for name, spec in ws.sources.items() if spec.type == "command"}
+    indicators = [
+        ind.model_dump(mode="json")
+        for o in ws.outcomes
+        if o.guarantee is not None
+        for ind in o.guarantee.indicators
+        if ind.source in commands
+    ]
+    return json.dumps([commands, indicators], sort_keys=True, default=str)
+
+
+def edit(
+    session: Session,
+    path: Path,
+    change: Change,
+    *,
+    author: str,
+    origin: str,
+    now: datetime,
+    base_revision: int | None = None,
+) -> WorkspaceRevision:
+    """Apply ``change`` to the workspace's data, write the file and record the revision; call under
+    ``lock``. ``change`` gets the YAML data as plain dicts and lists and edits it in place."""
+    current = sync(session, path, now)
+    if current.problems:
+        raise Conflict(
+            "The workspace file on disk does not validate; fix it before editing here.",
+            hint="\n".join(current.problems),
+        )
+    if base_revision is not None and base_revision != current.revision.id:
+        raise Conflict("The workspace changed since this page was loaded; reload it and edit again.")
+    before = parse(current.revision)
+    data = yaml.safe_load(current.revision.text)
+    change(data)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    after = loader.parse(text, "the edited workspace")[0]
+    if _command_part(after) != _command_part(before):
+        raise Forbidden(
+            "Command sources, and the indicators that read them, can be added or changed only in the workspace "
+            "file on disk, never through the web or the API."
+        )
+    write_text(path, text)
+    revision = WorkspaceRevision(
+        path=str(path), created_at=now, origin=origin, author=author, sha256=_sha(text), text=text
+    )
+    return repository.add(session, revision)
+
+
+def _apply(item: dict[str, Any], fields: dict[str, Any]) -> None:
+    for key, value in fields.items():
+        if value is None:
+            item.pop(key, None)
+        else:
+            item[key] = value
+
+
+def _entries(data: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    entries = data.setdefault(kind, [])
+    if not isinstance(entries, list):
+        raise ValidationFailed([Problem("the workspace", None, None, kind, "is not a list")])
+    return entries
+
+
+def add_outcome(fields: dict[str, Any]) -> Change:
+    def change(data: dict[str, Any]) -> None:
+        outcomes = _entries(data, "outcomes")
+        if any(o.get("id") == fields.get("id") for o in outcomes):
+            raise Conflict(f"An outcome {fields.get('id')!r} exists already.")
+        outcomes.append({k: v for k, v in fields.items() if v is not None})
+
+    return change
+
+
+def update_outcome(outcome_id: str, fields: dict[str, Any]) -> Change:
+    def change(data: dict[str, Any]) -> None:
+        found = next((o for o in _entries(data, "outcomes") if o.get("id") == outcome_id), None)
+        if found is None:
+            raise NotFound(f"No outcome {outcome_id!r}.")
+        _apply(found, fields)
+
+    return change
+
+
+def task_key(task: dict[str, Any], index: int) -> str:
+    """A task's id, or the number the analysis gives a task written without one."""
+    return str(task.get("id") or f"task-{index + 1}")
+
+
+def add_task(fields: dict[str, Any]) -> Change:
+    def change(data: dict[str, Any]) -> None:
+        tasks = _entries(data, "tasks")
+        if fields.get("id") and any(task_key(t, i) == fields["id"] for i, t in enumerate(tasks)):
+            raise Conflict(f"A task {fields['id']!r} exists already.")
+        tasks.append({k: v for k, v in fields.items() if v is not None})
+
+    return change
+
+
+def update_task(task_id: str, fields: dict[str, Any]) -> Change:
+    def change(data: dict[str, Any]) -> None:
+        tasks = _entries(data, "tasks")
+        found = next((t for i, t in enumerate(tasks) if task_key(t, i) == task_id), None)
+        if found is None:
+            raise NotFound(f"No task {task_id!r}.")
+        _apply(found, fields)
+
+    return change
