@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from guarantor import __version__
 from guarantor.accounts import service as accounts
 from guarantor.accounts.service import Principal
+from guarantor.data.files import ATTRIBUTION
 from guarantor.errors import Unauthenticated
 from guarantor.web import security
 from guarantor.web.security import SESSION_COOKIE, editor, site, viewer, writer
@@ -49,13 +50,14 @@ def render(request: Request, template: str, code: int = 200, **context: Any) -> 
         nav=NAV,
         path=request.url.path,
         version=__version__,
+        attribution=ATTRIBUTION.split("\n"),
         **context,
     )
     return HTMLResponse(html, status_code=code)
 
 
 def error_page(request: Request, status: int, message: str, hint: str | None, problems: list[Any]) -> HTMLResponse:
-    return render(request, "error.html.j2", status, status=status, message=message, hint=hint, problems=problems)
+    return render(request, "error.html.j2", status, http_status=status, message=message, hint=hint, problems=problems)
 
 
 def _back(target: str) -> RedirectResponse:

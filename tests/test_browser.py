@@ -1,0 +1,94 @@
+"""The journey in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+Set GUARANTOR_TEST_CHROMIUM to use another Chromium binary; .ci/run installs /usr/bin/chromium.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from guarantor.settings import Settings
+from tests.web_server import PASSWORD, prepare, serving
+
+CHROMIUM = os.environ.get("GUARANTOR_TEST_CHROMIUM", "/usr/bin/chromium")
+# Without these, Chromium tries to reach Google's services at start, and this machine has no network.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def drawn(page: Page, selector: str) -> None:
+    """A chart is on the page and Chart.js drew it."""
+    expect(page.locator(selector)).to_have_attribute("data-drawn", "true")
+
+
+def test_log_in_explore_a_role_read_an_outcome_accept_a_link_log_out(
+    chromium: Browser,
+    env: Settings,
+    cli,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    settings = env.model_copy(update={"web_cache_s": 0.0})
+    workspace = prepare(tmp_path / "shop", settings, cli)
+    errors: list[str] = []
+    with serving(settings, workspace) as url:
+        page = chromium.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+        page.goto(url + "/roles")
+        expect(page).to_have_url(url + "/login?next=%2Froles")
+        page.get_by_label("Username").fill("editor")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page).to_have_url(url + "/roles")
+
+        page.get_by_label("Occupation").fill("registered nurse")
+        page.get_by_role("button", name="Search").click()
+        page.get_by_role("link", name="Registered Nurses").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Registered Nurses")
+        assert page.locator("table.tasks tbody tr").count() > 10
+        drawn(page, "canvas[data-chart=exposure]")
+        drawn(page, "canvas[data-chart=automation]")
+
+        page.get_by_role("link", name="Outcomes", exact=True).click()
+        page.get_by_role("link", name="Merchants receive payouts on the promised day").click()
+        expect(page.get_by_role("heading", name="payouts-on-time-share")).to_be_visible()
+        drawn(page, "canvas[data-chart=ind-0]")
+
+        page.get_by_role("link", name="Work", exact=True).click()
+        row = page.locator("table.suggestions tbody tr").first
+        item = row.get_attribute("data-item")
+        assert item
+        row.get_by_role("button", name="Accept").click()
+        expect(page.locator(f'table.suggestions tr[data-item="{item}"]')).to_have_count(0)
+
+        page.get_by_role("button", name="Log out").click()
+        expect(page).to_have_url(url + "/login")
+        page.goto(url + "/")
+        expect(page).to_have_url(url + "/login?next=%2F")
+
+        token = (workspace.parent / ".tokens").read_text().split("viewer=")[1].split()[0]
+        links = httpx.get(url + "/api/v1/work", headers={"Authorization": f"Bearer {token}"}).json()
+        assert item not in {s["item"] for s in links["suggestions"]}
+    assert errors == []

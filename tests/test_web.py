@@ -1,0 +1,281 @@
+"""The web app and the API over real HTTP on loopback: who may do what, CSRF, errors, and how
+edits in the browser and changes to the file on disk stay one workspace."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from fastapi.routing import iter_route_contexts
+from starlette.routing import Mount
+
+from guarantor.settings import Settings
+from guarantor.web.app import create_app
+from tests.web_server import PASSWORD, Server, prepare, serving
+
+
+@pytest.fixture
+def server(env: Settings, cli, tmp_path: Path) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    settings = env.model_copy(update={"web_cache_s": 0.0})
+    workspace = prepare(tmp_path / "shop", settings, cli)
+    tokens = dict(line.split("=", 1) for line in (workspace.parent / ".tokens").read_text().splitlines())
+    with serving(settings, workspace) as url:
+        yield Server(url, workspace, tokens, settings)
+
+
+def api(server: Server, role: str = "editor") -> httpx.Client:
+    return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.tokens[role]}"}, timeout=30)
+
+
+@contextmanager
+def browser(server: Server, role: str) -> Iterator[tuple[httpx.Client, str]]:
+    """A logged-in browser-like client, and its session's CSRF token (read from a page's form)."""
+    with httpx.Client(base_url=server.url, timeout=30, follow_redirects=True) as client:
+        yield client, _login(client, role)
+
+
+def _login(client: httpx.Client, role: str) -> str:
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    done = client.post("/login", data={"username": role, "password": PASSWORD, "csrf_token": token[1], "next": "/"})
+    assert done.status_code == 200 and done.url.path == "/"
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', done.text)
+    assert csrf
+    return csrf[1]
+
+
+def test_every_route_refuses_anonymous_requests(server: Server) -> None:
+    app = create_app(server.settings, server.workspace)
+    checked = 0
+    with httpx.Client(base_url=server.url, timeout=30) as anon:
+        for route in iter_route_contexts(app.routes):
+            if isinstance(route.original_route, Mount):
+                assert route.path == "/static"
+                continue
+            assert route.path is not None and route.methods
+            path = re.sub(r"\{[^}]+\}", "x", route.path)
+            for method in route.methods:
+                response = anon.request(method, path, follow_redirects=False)
+                if route.path == "/login":
+                    assert response.status_code in (200, 403), (method, path)  # a form, or a POST without its token
+                    continue
+                checked += 1
+                if path.startswith("/api/"):
+                    assert response.status_code == 401, (method, path)
+                    assert response.json()["error"]["code"] == "unauthenticated"
+                else:
+                    assert response.status_code == 303, (method, path)
+                    assert response.headers["location"].startswith("/login?next=")
+        assert checked >= 25
+        assert anon.get("/static/app.js").status_code == 200
+        assert anon.get("/api/v1/openapi.json").status_code == 401
+
+
+def test_a_viewer_reads_but_cannot_write(server: Server) -> None:
+    with api(server, "viewer") as c:
+        assert c.get("/api/v1/overview").status_code == 200
+        refused = c.patch("/api/v1/outcomes/fast-support", json={"title": "Changed"})
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "forbidden"
+        assert (
+            c.post(
+                "/api/v1/links", json={"item": "jira:SHOP-5", "outcome": "fast-support", "decision": "accepted"}
+            ).status_code
+            == 403
+        )
+        assert c.post("/api/v1/checks", json={}).status_code == 403
+    with browser(server, "viewer") as (client, csrf):
+        page = client.post("/outcomes/fast-support", data={"csrf_token": csrf, "title": "Changed", "for_whom": "x"})
+        assert page.status_code == 403
+        assert "Edit" not in client.get("/outcomes/fast-support").text  # no form shown to a viewer
+    assert "Changed" not in server.workspace.read_text()
+
+
+def test_form_posts_without_the_csrf_token_are_refused(server: Server) -> None:
+    with browser(server, "editor") as (client, csrf):
+        form = {"title": "Payouts land on the promised day", "for_whom": "Merchants"}
+        assert client.post("/outcomes/payouts-on-time", data=form).status_code == 403
+        assert client.post("/outcomes/payouts-on-time", data={**form, "csrf_token": "forged"}).status_code == 403
+        assert client.post("/logout").status_code == 403
+        # The API with the session cookie (not a token) needs the token in a header.
+        assert client.patch("/api/v1/outcomes/payouts-on-time", json={"title": "x y"}).status_code == 403
+        assert "Payouts land" not in server.workspace.read_text()
+        saved = client.post("/outcomes/payouts-on-time", data={**form, "csrf_token": csrf}, follow_redirects=False)
+        assert saved.status_code == 303
+        assert (
+            client.patch(
+                "/api/v1/outcomes/payouts-on-time", json={"need": "Cash on time"}, headers={"x-csrf-token": csrf}
+            ).status_code
+            == 200
+        )
+    data = yaml.safe_load(server.workspace.read_text())
+    outcome = next(o for o in data["outcomes"] if o["id"] == "payouts-on-time")
+    assert outcome["title"] == "Payouts land on the promised day" and outcome["need"] == "Cash on time"
+
+
+def test_login_logout_and_revoked_tokens(server: Server, cli) -> None:  # type: ignore[no-untyped-def]
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text)
+        assert token
+        wrong = c.post("/login", data={"username": "editor", "password": "nope", "csrf_token": token[1]})
+        assert wrong.status_code == 401 and "Wrong username or password" in wrong.text
+        assert "guarantor_session" not in c.cookies
+        no_token = c.post("/login", data={"username": "editor", "password": PASSWORD})
+        assert no_token.status_code == 403
+    with browser(server, "editor") as (client, csrf):
+        cookie = client.cookies["guarantor_session"]
+        assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    with httpx.Client(base_url=server.url, cookies={"guarantor_session": cookie}, timeout=30) as replay:
+        assert replay.get("/", follow_redirects=False).status_code == 303  # the session ended server-side
+    assert cli("token", "revoke", "1").code == 0  # the viewer's token
+    with api(server, "viewer") as c:
+        assert c.get("/api/v1/me").status_code == 401
+
+
+def test_session_cookie_flags(server: Server) -> None:
+    with browser(server, "viewer") as (client, _):
+        page = client.get("/login")
+        assert "content-security-policy" in page.headers
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text)
+        assert token
+        done = c.post(
+            "/login",
+            data={"username": "viewer", "password": PASSWORD, "csrf_token": token[1]},
+            follow_redirects=False,
+        )
+        cookie = next(h for h in done.headers.get_list("set-cookie") if h.startswith("guarantor_session="))
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie  # plain HTTP here
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text)
+        assert token
+        over_tls = c.post(  # behind a TLS proxy on loopback, which uvicorn trusts by default
+            "/login",
+            data={"username": "viewer", "password": PASSWORD, "csrf_token": token[1]},
+            headers={"x-forwarded-proto": "https"},
+            follow_redirects=False,
+        )
+        cookie = next(h for h in over_tls.headers.get_list("set-cookie") if h.startswith("guarantor_session="))
+        assert "Secure" in cookie
+
+
+def test_api_errors_have_one_shape(server: Server) -> None:
+    with api(server) as c:
+        missing = c.get("/api/v1/outcomes/nope")
+        assert missing.status_code == 404
+        assert missing.json() == {
+            "error": {"code": "not_found", "message": "No outcome 'nope'.", "hint": None, "problems": []}
+        }
+        bad = c.patch("/api/v1/outcomes/fast-support", json={"owner": "Not An Id"})
+        assert bad.status_code == 422 and bad.json()["error"]["problems"][0]["field"] == "body.owner"
+        dangling = c.patch("/api/v1/outcomes/fast-support", json={"owner": "nobody"})
+        assert dangling.status_code == 422
+        assert any("no person with id 'nobody'" in p["message"] for p in dangling.json()["error"]["problems"])
+        assert c.post("/api/v1/outcomes", json={"id": "fast-support", "title": "x", "for_whom": "y"}).status_code == 409
+
+
+def test_edits_write_the_file_and_file_changes_are_taken(server: Server) -> None:
+    with api(server) as c:
+        created = c.post(
+            "/api/v1/outcomes",
+            json={
+                "id": "happy-merchants",
+                "title": "Merchants recommend us",
+                "for_whom": "Merchants",
+                "target": "NPS >= 40",
+            },
+        )
+        assert created.status_code == 201
+        task = c.post(
+            "/api/v1/tasks",
+            json={
+                "id": "call-merchants",
+                "text": "Call five merchants a week",
+                "owner": "ana",
+                "serves": ["happy-merchants"],
+            },
+        )
+        assert task.status_code == 201
+        data = yaml.safe_load(server.workspace.read_text())
+        assert any(o["id"] == "happy-merchants" for o in data["outcomes"])
+        assert data["tasks"][-1]["serves"] == ["happy-merchants"]
+        revisions = c.get("/api/v1/revisions").json()
+        assert [r["origin"] for r in revisions[:2]] == ["api", "api"] and revisions[0]["author"] == "editor"
+        served = c.get("/api/v1/outcomes/happy-merchants").json()
+        assert [t["id"] for t in served["tasks"]] == ["call-merchants"]
+
+        # Someone edits the file (a git pull, say): the next request serves it.
+        text = server.workspace.read_text().replace("Merchants recommend us", "Merchants recommend us to peers")
+        server.workspace.write_text(text)
+        assert c.get("/api/v1/outcomes/happy-merchants").json()["outcome"]["title"] == "Merchants recommend us to peers"
+        assert c.get("/api/v1/revisions").json()[0]["origin"] == "file"
+
+        # A broken file is not taken: the last good revision is served, and edits wait.
+        server.workspace.write_text(text + "\nbogus: [\n")
+        overview = c.get("/api/v1/overview").json()
+        assert overview["problems"] and "invalid YAML" in overview["problems"][0]
+        assert c.patch("/api/v1/outcomes/happy-merchants", json={"need": "x y"}).status_code == 409
+        server.workspace.write_text(text)
+
+
+def test_a_stale_form_is_refused(server: Server) -> None:
+    with browser(server, "editor") as (client, csrf):
+        page = client.get("/outcomes/fast-support").text
+        revision = re.search(r'name="revision" value="(\d+)"', page)
+        assert revision
+        with api(server) as c:
+            assert c.patch("/api/v1/outcomes/fast-support", json={"need": "Answers"}).status_code == 200
+        stale = client.post(
+            "/outcomes/fast-support",
+            data={"csrf_token": csrf, "revision": revision[1], "title": "Old title", "for_whom": "Customers"},
+        )
+        assert stale.status_code == 409 and "changed since" in stale.text
+    assert "Old title" not in server.workspace.read_text()
+
+
+def test_command_sources_cannot_come_through_the_web(server: Server) -> None:
+    text = server.workspace.read_text() + "\n"
+    text = text.replace("sources:\n", "sources:\n  shell:\n    type: command\n", 1)
+    server.workspace.write_text(text)
+    guarantee = {"indicators": [{"id": "disk", "source": "shell", "query": "df --output=pcent /", "target": "< 90"}]}
+    with api(server, "admin") as c:
+        refused = c.patch("/api/v1/outcomes/fast-support", json={"guarantee": guarantee})
+        assert refused.status_code == 403 and "Command sources" in refused.json()["error"]["message"]
+        fine = {
+            "indicators": [
+                {"id": "tickets", "source": "shop", "query": "SELECT count(*) FROM tickets", "target": ">= 0"}
+            ]
+        }
+        assert c.patch("/api/v1/outcomes/fast-support", json={"guarantee": fine}).status_code == 200
+    assert "df --output" not in server.workspace.read_text()
+
+
+def test_pages_show_the_workspace(server: Server) -> None:
+    with browser(server, "viewer") as (client, _):
+        overview = client.get("/").text
+        assert "Shop guarantees" in overview and "Needs attention now" in overview
+        assert "Checkout answers fast" in overview  # its HTTP source is down: ERROR needs attention
+        roles = client.get("/roles", params={"q": "registered nurse"}).text
+        assert "/roles/29-1141.00" in roles
+        role = client.get("/roles/29-1141.00").text
+        assert "Registered Nurses" in role and role.count("<tr>") > 10
+        outcome = client.get("/outcomes/payouts-on-time").text
+        assert 'data-chart="ind-0"' in outcome and "payouts-on-time-share" in outcome
+        assert "Nightly payout batch" in client.get("/systems").text
+        assert "Suggested links" in client.get("/work").text
+        assert "Ana Ruiz" in client.get("/people").text
+        assert "Workspace revisions" in client.get("/analyses").text
+        missing = client.get("/outcomes/nope")
+        assert missing.status_code == 404 and "Not found" in missing.text
+
+
+def test_serving_beyond_loopback_needs_accounts(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "guarantor.yaml").write_text("version: 1\nname: Empty\n")
+    result = cli("serve", str(tmp_path), "--host", "0.0.0.0")
+    assert result.code == 14
+    assert "Refusing to serve on 0.0.0.0 with no accounts" in result.err
