@@ -19,6 +19,7 @@ from guarantor.workspace import service as ws_svc
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(viewer)], tags=["api"])
 Json = dict[str, Any]
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not valid JSON."},
     401: {"description": "Not logged in and no valid token."},
     403: {"description": "A role too low, or a CSRF token missing."},
     404: {"description": "No such thing."},

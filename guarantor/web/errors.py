@@ -13,7 +13,9 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from guarantor.errors import (
     Ambiguous,
@@ -61,19 +63,38 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _allowed(app: FastAPI, request: Request) -> str:
+    methods: set[str] = set()
+    for route in iter_route_contexts(app.routes):
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE and route.methods:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     from guarantor.web.pages import error_page
 
     def respond(
-        request: Request, status: int, code: str, message: str, hint: str | None, problems: list[Any]
+        request: Request,
+        status: int,
+        code: str,
+        message: str,
+        hint: str | None,
+        problems: list[Any],
+        headers: dict[str, str] | None = None,
     ) -> Response:
+        headers = dict(headers or {})
         if _wants_json(request):
-            headers = {"www-authenticate": "Bearer"} if status == 401 else None
+            if status == 401:
+                headers["www-authenticate"] = "Bearer"
             return JSONResponse(body(code, message, hint, problems), status_code=status, headers=headers)
         if status == 401:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse("/login?next=" + quote(target, safe=""), status_code=303)
-        return error_page(request, status, message, hint, problems)
+        page = error_page(request, status, message, hint, problems)
+        page.headers.update(headers)
+        return page
 
     @app.exception_handler(GuarantorError)
     async def guarantor_error(request: Request, exc: GuarantorError) -> Response:
@@ -105,7 +126,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http")
-        return respond(request, exc.status_code, code, str(exc.detail), None, [])
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names the first matching route's methods; list them all
+            headers["allow"] = _allowed(app, request)
+        return respond(request, exc.status_code, code, str(exc.detail), None, [], headers)
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> Response:

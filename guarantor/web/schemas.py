@@ -53,7 +53,9 @@ class TaskUpdate(Body):
 
 
 class LinkDecision(Body):
-    item: str = Field(description="SOURCE:ID of an imported work item, such as jira:PAY-12.", min_length=3)
+    item: str = Field(
+        description="SOURCE:ID of an imported work item, such as jira:PAY-12.", pattern=r"^[a-z]+:\S.*$", max_length=220
+    )
     outcome: Id
     decision: Literal["accepted", "rejected"]
 
