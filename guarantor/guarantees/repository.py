@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, and_, delete, select, tuple_, update
+from sqlalchemy import Table, and_, delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -137,6 +137,12 @@ def history(
         newest = session.scalars(query.order_by(Measurement.measured_at.desc(), Measurement.id.desc()).limit(limit))
         return list(reversed(newest.all()))
     return session.scalars(query.order_by(Measurement.measured_at, Measurement.id)).all()
+
+
+def last_id(session: Session) -> int:
+    """The newest measurement's id: it changes whenever anything is measured, so a reader can keep
+    what it derived from measurements until then. A primary-key maximum: one index lookup."""
+    return session.scalar(select(func.max(Measurement.id))) or 0
 
 
 def _chunks(keys: Sequence[Key], size: int = 300) -> Iterable[Sequence[Key]]:

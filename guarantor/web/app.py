@@ -6,15 +6,20 @@ workspace path from ``GUARANTOR_WEB_WORKSPACE`` set by ``guarantor serve``.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from guarantor import __version__
+from guarantor.errors import GuarantorError
 from guarantor.settings import Settings, get_settings
 from guarantor.web import api, errors, pages
 from guarantor.web.security import SECURITY_HEADERS
@@ -24,6 +29,30 @@ STATIC = Path(__file__).parent / "static"
 WORKSPACE_ENV = "GUARANTOR_WEB_WORKSPACE"
 
 
+class SecurityHeaders:
+    """Adds the security headers to every response, and no-store to every non-static one. Plain
+    ASGI rather than Starlette's BaseHTTPMiddleware, which costs a task per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.update(SECURITY_HEADERS)
+                if not static:
+                    headers["cache-control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(settings: Settings | None = None, workspace: Path | None = None) -> FastAPI:
     settings = settings or get_settings()
     path = workspace or Path(os.environ.get(WORKSPACE_ENV, "."))
@@ -31,6 +60,10 @@ def create_app(settings: Settings | None = None, workspace: Path | None = None) 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Load the model and assess the tasks before the first request rather than during it,
+        # where every request arriving meanwhile would wait. A failure shows on the pages instead.
+        with contextlib.suppress(GuarantorError):
+            await run_in_threadpool(site.overview)
         yield
         site.close()
 
@@ -50,12 +83,5 @@ def create_app(settings: Settings | None = None, workspace: Path | None = None) 
     app.include_router(api.router)
     errors.install(app)
 
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        if not request.url.path.startswith("/static/"):
-            response.headers["cache-control"] = "no-store"
-        return response
-
+    app.add_middleware(SecurityHeaders)
     return app

@@ -138,6 +138,7 @@ def logout(request: Request, _: Principal = Depends(writer), s: Site = Depends(s
     if cookie:
         with s.db.transaction() as session:
             accounts.end_session(session, cookie)
+        s.forget(cookie)
     response = _back("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -9,6 +9,7 @@ edit made through it.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -39,10 +40,33 @@ from guarantor.work import service as work_svc
 from guarantor.workspace import loader
 from guarantor.workspace import service as ws_svc
 from guarantor.workspace.models import WorkspaceRevision
-from guarantor.workspace.schema import Workspace
+from guarantor.workspace.schema import Outcome, Workspace
 
 T = TypeVar("T")
 STATUS_ORDER = ("BROKEN", "ERROR", "NO_DATA", "AT_RISK", "MET")
+CHART_POINTS = 400
+STATES_MAX_AGE = 60.0
+
+
+def _secret_key(session_cookie: str | None, bearer: str | None) -> str | None:
+    if bearer:
+        return "token:" + accounts.digest(bearer)
+    return "session:" + accounts.digest(session_cookie) if session_cookie else None
+
+
+def thin(points: list[Any], limit: int = CHART_POINTS) -> list[Any]:
+    """At most about ``limit`` points for a chart: each bucket's lowest and highest, in time order,
+    so a spike or a dip survives (the full series is at /api/v1/outcomes/{id}/history)."""
+    if len(points) <= limit:
+        return points
+    size = math.ceil(len(points) / (limit // 2))
+    out: list[Any] = []
+    for start in range(0, len(points), size):
+        bucket = points[start : start + size]
+        low = min(range(len(bucket)), key=lambda i: bucket[i][1])
+        high = max(range(len(bucket)), key=lambda i: bucket[i][1])
+        out.extend(bucket[i] for i in sorted({low, high}))
+    return out
 
 
 @dataclass(frozen=True)
@@ -64,6 +88,8 @@ class Site:
         self._stat: tuple[int, int, int] | None = None
         self._snapshot: Snapshot | None = None
         self._cache: dict[str, tuple[float, Any]] = {}
+        self._key_locks: dict[str, threading.Lock] = {}
+        self._principals: dict[str, tuple[float, Principal]] = {}
         self._model: ExposureModel | None = None
         self._occupations: dict[str, catalogue.Occupation] | None = None
 
@@ -72,20 +98,34 @@ class Site:
 
     # -- who asks ---------------------------------------------------------------------------------
 
+    def known(self, session_cookie: str | None, bearer: str | None) -> Principal | None:
+        """Who a recent request with the same secret was, without a query; None when not cached.
+
+        A logout or revocation through this process takes effect at once; through another
+        process, within ``GUARANTOR_WEB_CACHE_S`` seconds (at most 5)."""
+        key = _secret_key(session_cookie, bearer)
+        hit = self._principals.get(key) if key else None
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
     def principal(self, session_cookie: str | None, bearer: str | None) -> Principal | None:
-        if not session_cookie and not bearer:
+        key = _secret_key(session_cookie, bearer)
+        if key is None:
             return None
         with self.db.transaction() as session:
             if bearer:
-                return accounts.from_token(session, bearer, self.clock())
-            assert session_cookie is not None
-            return accounts.from_session(session, session_cookie, self.clock())
+                found = accounts.from_token(session, bearer, self.clock())
+            else:
+                assert session_cookie is not None
+                found = accounts.from_session(session, session_cookie, self.clock())
+        ttl = min(self.settings.web_cache_s, 5.0)
+        if found is not None and ttl > 0:
+            if len(self._principals) > 10_000:
+                self._principals.clear()
+            self._principals[key] = (time.monotonic() + ttl, found)
+        return found
 
-    def has_users(self) -> bool:
-        from guarantor.accounts.repository import count_users
-
-        with self.db.transaction() as session:
-            return count_users(session) > 0
+    def forget(self, session_cookie: str) -> None:
+        self._principals.pop(_secret_key(session_cookie, None) or "", None)
 
     # -- the workspace --------------------------------------------------------------------------
 
@@ -133,17 +173,33 @@ class Site:
 
     # -- cached computations --------------------------------------------------------------------
 
-    def _cached(self, key: str, compute: Callable[[], T]) -> T:
-        ttl = self.settings.web_cache_s
+    def _cached(self, key: str, compute: Callable[[], T], ttl: float | None = None) -> T:
+        """One computation at a time per key; while it runs, other requests get the previous value
+        (if any) instead of piling up behind it or computing it again. ``ttl`` infinite: the value
+        depends on nothing but the key, and is kept whatever GUARANTOR_WEB_CACHE_S says."""
+        if ttl != math.inf and self.settings.web_cache_s <= 0:
+            return compute()
+        ttl = ttl or self.settings.web_cache_s
         hit = self._cache.get(key)
-        now = time.monotonic()
-        if hit is not None and hit[0] > now:
+        if hit is not None and hit[0] > time.monotonic():
             value: T = hit[1]
             return value
-        value = compute()
-        if ttl > 0:
-            self._cache[key] = (now + ttl, value)
-        return value
+        lock = self._key_locks.setdefault(key, threading.Lock())
+        if hit is not None and not lock.acquire(blocking=False):
+            stale: T = hit[1]
+            return stale
+        if hit is None:
+            lock.acquire()
+        try:
+            again = self._cache.get(key)
+            if again is not None and again is not hit and again[0] > time.monotonic():
+                fresh: T = again[1]
+                return fresh
+            value = compute()
+            self._cache[key] = (time.monotonic() + ttl, value)
+            return value
+        finally:
+            lock.release()
 
     def model(self) -> ExposureModel:
         with self._lock:
@@ -156,12 +212,26 @@ class Site:
             self._occupations = catalogue.read_occupations(data_dir(self.settings))
         return self._occupations
 
+    def _measured_version(self) -> int:
+        """The newest measurement id, asked of the database at most every half second (or every
+        request when caching is off): under load, one query per request would be the main cost."""
+
+        def ask() -> int:
+            with self.db.transaction() as session:
+                return measurements.last_id(session)
+
+        return self._cached("measured", ask, min(self.settings.web_cache_s, 0.5))
+
     def _states(self, snap: Snapshot) -> list[OutcomeState]:
+        """Kept until something is measured (a cheap check per request) or a minute passes (windows
+        move with time), since deriving them reads every measurement in the windows."""
+
         def compute() -> list[OutcomeState]:
             with self.db.transaction() as session:
                 return outcome_states(session, snap.workspace, self.clock())
 
-        return self._cached(f"states:{snap.revision.id}", compute)
+        version = self._measured_version()
+        return self._cached(f"states:{snap.revision.id}:{version}", compute, STATES_MAX_AGE)
 
     def _analysis(self, snap: Snapshot) -> dict[str, Any]:
         """Every task assessed, hours freed and the value plan, for this revision (not saved: saving
@@ -179,13 +249,7 @@ class Site:
             )
             return a.as_dict()
 
-        key = f"analysis:{snap.revision.id}"
-        hit = self._cache.get(key)  # depends on the revision only: kept until the next one
-        if hit is None:
-            self._cache[key] = (float("inf"), compute())
-            hit = self._cache[key]
-        value: dict[str, Any] = hit[1]
-        return value
+        return self._cached(f"analysis:{snap.revision.id}", compute, math.inf)
 
     def _balance(self, snap: Snapshot) -> work_svc.Balance | None:
         def compute() -> work_svc.Balance | None:
@@ -270,10 +334,16 @@ class Site:
 
     def outcome(self, outcome_id: str) -> dict[str, Any]:
         snap = self.snapshot()
-        ws = snap.workspace
-        o = next((o for o in ws.outcomes if o.id == outcome_id), None)
+        o = next((o for o in snap.workspace.outcomes if o.id == outcome_id), None)
         if o is None:
             raise NotFound(f"No outcome {outcome_id!r}.")
+        version = self._measured_version()
+        return self._cached(
+            f"outcome:{snap.revision.id}:{outcome_id}:{version}", lambda: self._outcome(snap, o), STATES_MAX_AGE
+        )
+
+    def _outcome(self, snap: Snapshot, o: Outcome) -> dict[str, Any]:
+        ws, outcome_id = snap.workspace, o.id
         state = next((s for s in self._states(snap) if s.id == outcome_id), None)
         analysis = self._analysis(snap)
         tasks = [t for t in analysis["tasks"] if outcome_id in t["serves"]]
@@ -284,7 +354,7 @@ class Site:
             "outcome": o.model_dump(mode="json", exclude={"guarantee"}),
             "guarantee": o.guarantee.model_dump(mode="json") if o.guarantee else None,
             "state": state_dict(state) if state else None,
-            "series": series(state) if state else [],
+            "series": [{**s, "points": thin(s["points"])} for s in series(state)] if state else [],
             "tasks": tasks,
             "work": {"items": bucket.count if bucket else 0, "points": bucket.points if bucket else 0.0},
             "work_closed": [{"closed_at": when, "item": item} for when, item in closed],

@@ -1,0 +1,197 @@
+"""The web app under load: `guarantor serve` on loopback, wrk with 50 concurrent connections on the
+overview and on an outcome page (28 days of 15-minute history), against SQLite and PostgreSQL.
+
+Prints requests per second and latency percentiles (p50/p95/p99) per page and database. The
+target is p95 under 100 ms with 50 clients on 2 cores; wrk runs on the same cores, so the figures
+include its cost. Needs wrk (Debian: apt-get install wrk).
+
+    python bench/web_load.py                    # SQLite, then PostgreSQL (started by scripts/postgres)
+    python bench/web_load.py --databases sqlite --duration 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from _common import DATA_DIR, ROOT, report
+
+GUARANTOR = [sys.executable, "-m", "guarantor"]
+PAGES = {"overview": "/", "outcome": "/outcomes/payouts-on-time"}
+LUA = """
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH %d %d %d %.3f %.3f %.3f %.3f\\n", summary.requests, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    summary.duration / 1e6))
+end
+"""
+
+
+def postgres_url() -> str:
+    server = subprocess.run([str(ROOT / "scripts" / "postgres")], capture_output=True, text=True, check=True).stdout
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server.strip())
+    name = f"guarantor_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def seed_history(database_url: str, days: int = 28) -> int:
+    """Copies of each indicator's latest measurement back over ``days``, every 15 minutes."""
+    from sqlalchemy import create_engine, insert, select
+
+    from guarantor.guarantees.models import Measurement
+
+    rng = random.Random(1)
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        latest = conn.execute(select(Measurement.__table__)).mappings().all()
+        rows = []
+        for m in latest:
+            if m["value"] is None:
+                continue
+            for k in range(1, days * 96):
+                shift = timedelta(minutes=15 * k)
+                rows.append(
+                    {
+                        **{c: m[c] for c in m.keys() if c != "id"},
+                        "scheduled_at": m["scheduled_at"] - shift,
+                        "measured_at": m["measured_at"] - shift,
+                        "value": str(round(float(m["value"]) * rng.uniform(0.97, 1.01), 2)),
+                    }
+                )
+        conn.execute(insert(Measurement.__table__), rows)
+    engine.dispose()
+    return len(rows)
+
+
+def prepare(folder: Path, env: dict[str, str]) -> str:
+    shutil.copytree(ROOT / "examples" / "guarantees", folder, ignore=shutil.ignore_patterns("shop.db"))
+    subprocess.run([sys.executable, "make_sample.py"], cwd=folder, check=True, capture_output=True)
+
+    def run(*args: str, stdin: str | None = None) -> str:
+        done = subprocess.run([*GUARANTOR, *args], env=env, input=stdin, capture_output=True, text=True, check=False)
+        if done.returncode not in (0, 10, 11, 12, 13):
+            raise SystemExit(done.stderr)
+        return done.stdout
+
+    run("check", str(folder), "--all")
+    run("import", "jira", str(folder / "jira-export.csv"))
+    run("analyze", str(folder))
+    run("user", "add", "bench", "--role", "viewer", "--password-stdin", stdin="bench-password\n")
+    return run("token", "create", "bench").strip()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wrk(url: str, token: str, clients: int, seconds: int, script: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{clients}",
+            f"-d{seconds}s",
+            "--timeout",
+            "5s",
+            "-s",
+            str(script),
+            "-H",
+            f"Authorization: Bearer {token}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found = re.search(r"^BENCH (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)$", out, re.M)
+    assert found, out
+    n, bad_status, socket_errors, p50, p95, p99, duration = found.groups()
+    return {
+        "requests_per_s": int(n) / float(duration),
+        "p50_ms": float(p50),
+        "p95_ms": float(p95),
+        "p99_ms": float(p99),
+        "errors": int(bad_status) + int(socket_errors),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    for database in args.databases.split(","):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "shop"
+            url = f"sqlite:///{tmp}/guarantor.db" if database == "sqlite" else postgres_url()
+            env = {
+                **os.environ,
+                "GUARANTOR_DATA_DIR": str(DATA_DIR),
+                "GUARANTOR_HOME": os.environ.get("GUARANTOR_HOME", str(ROOT / ".guarantor")),
+                "GUARANTOR_DATABASE_URL": url,
+            }
+            token = prepare(folder, env)
+            history = seed_history(url)
+            port = free_port()
+            server = subprocess.Popen(
+                [*GUARANTOR, "serve", str(folder), "--port", str(port), "--workers", str(args.workers)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                deadline = time.monotonic() + 120
+                while True:
+                    try:
+                        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                        break
+                    except OSError:
+                        if time.monotonic() > deadline or server.poll() is not None:
+                            raise SystemExit("the server did not start") from None
+                        time.sleep(0.2)
+                script = Path(tmp) / "report.lua"
+                script.write_text(LUA)
+                for name, path in PAGES.items():
+                    wrk(f"http://127.0.0.1:{port}{path}", token, 4, 3, script)  # warm every worker
+                    figures = wrk(f"http://127.0.0.1:{port}{path}", token, args.clients, args.duration, script)
+                    report(
+                        f"web_load {database} {name}",
+                        {
+                            **figures,
+                            "clients": args.clients,
+                            "workers": args.workers,
+                            "cpus": os.cpu_count() or 0,
+                            "history_rows": history,
+                        },
+                    )
+            finally:
+                server.terminate()
+                server.wait(30)
+
+
+if __name__ == "__main__":
+    main()
