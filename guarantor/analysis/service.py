@@ -206,7 +206,9 @@ def analyze(
         outcomes=outcomes,
         orphan_tasks=[t.id for t in tasks if not t.serves],
         unserved_outcomes=[o.id for o in outcomes if not o.served_by],
-        outcomes_without_indicator=[o.id for o in outcomes if not o.guarantee and (not o.indicator or not o.target)],
+        outcomes_without_indicator=[
+            o.id for o in ws.outcomes if o.guarantee is None and (not o.indicator or not o.target)
+        ],
         plan=ValuePlan([], [], [], []),
         notes=notes,
         work=work,

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, workspace: Path | None = None) 
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Load the model and assess the tasks before the first request rather than during it,
         # where every request arriving meanwhile would wait. A failure shows on the pages instead.
+        to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
         with contextlib.suppress(GuarantorError):
             await run_in_threadpool(site.overview)
         yield

@@ -28,6 +28,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.filters["num"] = lambda v: f"{float(v):,.4g}" if abs(float(v)) < 1e4 else f"{float(v):,.0f}"
 public = APIRouter(include_in_schema=False)
 router = APIRouter(include_in_schema=False, dependencies=[Depends(viewer)])
 OUTCOME_FIELDS = ("title", "for_whom", "need", "indicator", "target", "owner")
@@ -74,8 +75,22 @@ def _safe_next(target: str | None) -> str:
 # -- charts ------------------------------------------------------------------------------------
 
 
-def bar(labels: list[str], datasets: list[dict[str, Any]], *, stacked: bool = False, unit: str = "") -> dict[str, Any]:
-    return {"type": "bar", "labels": labels, "datasets": datasets, "stacked": stacked, "unit": unit}
+def bar(
+    labels: list[str],
+    datasets: list[dict[str, Any]],
+    *,
+    stacked: bool = False,
+    unit: str = "",
+    horizontal: bool = False,
+) -> dict[str, Any]:
+    return {
+        "type": "bar",
+        "labels": labels,
+        "datasets": datasets,
+        "stacked": stacked,
+        "unit": unit,
+        "horizontal": horizontal,
+    }
 
 
 def doughnut(labels: list[str], values: list[float], unit: str = "") -> dict[str, Any]:
@@ -269,6 +284,7 @@ def work(request: Request, s: Site = Depends(site)) -> HTMLResponse:
             [w["titles"].get(k, k) for k, _ in rows],
             [{"label": "items", "data": [v["count"] for _, v in rows]}],
             unit="items",
+            horizontal=True,
         )
         months = list(b["by_month"])
         keys = sorted({k for m in b["by_month"].values() for k in m})

@@ -4,7 +4,9 @@
   const PALETTE = ["#2563eb", "#d1d5db", "#f59e0b", "#dc2626", "#16a34a", "#7c3aed", "#0891b2", "#db2777"];
   const STATUS = { MET: "#16a34a", AT_RISK: "#f59e0b", BROKEN: "#dc2626", ERROR: "#9f1239", NO_DATA: "#a855f7", UNGUARANTEED: "#9ca3af" };
 
-  function color(label, i) { return STATUS[label] || PALETTE[i % PALETTE.length]; }
+  const LEVEL = { E0: "#16a34a", E1: "#f59e0b", E2: "#dc2626" };
+
+  function color(label, i) { return STATUS[label] || LEVEL[String(label).slice(0, 2)] || PALETTE[i % PALETTE.length]; }
 
   function categorical(spec) {
     const doughnut = spec.type === "doughnut";
@@ -22,7 +24,7 @@
       options: {
         maintainAspectRatio: false,
         animation: false,
-        indexAxis: spec.type === "bar" && spec.labels.length > 6 ? "y" : "x",
+        indexAxis: spec.horizontal ? "y" : "x",
         plugins: { legend: { display: doughnut || spec.datasets.length > 1, position: doughnut ? "right" : "top" } },
         scales: doughnut ? {} : {
           x: { stacked: spec.stacked },
@@ -35,10 +37,12 @@
   function timeseries(spec) {
     const points = spec.points.map(([t, v]) => ({ x: Date.parse(t), y: v }));
     const xs = points.map((p) => p.x);
-    const lo = Math.min(...xs), hi = Math.max(...xs);
+    const DAY = 86400000;
+    let lo = Math.min(...xs), hi = Math.max(...xs);
+    if (hi - lo < DAY / 24) { lo -= DAY / 2; hi += DAY / 2; }  // a single point still gets a readable axis
     const ys = points.map((p) => p.y).concat(spec.targets);
     const floor = Math.min(...ys);
-    const datasets = [{ label: spec.label, data: points, borderColor: PALETTE[0], backgroundColor: PALETTE[0], pointRadius: 2, tension: 0 }];
+    const datasets = [{ label: spec.label, data: points, borderColor: PALETTE[0], backgroundColor: PALETTE[0], pointRadius: points.length > 60 ? 0 : 2, borderWidth: 1.5, tension: 0 }];
     spec.targets.forEach((t, i) => datasets.push({
       label: spec.targets.length > 1 ? `target bound ${i + 1}` : "target",
       data: [{ x: lo, y: t }, { x: hi, y: t }], borderColor: "#dc2626", borderDash: [6, 4], pointRadius: 0,
@@ -55,8 +59,8 @@
         animation: false,
         parsing: false,
         scales: {
-          x: { type: "linear", ticks: { callback: (v) => new Date(v).toISOString().slice(5, 16).replace("T", " ") } },
-          y: { title: { display: !!spec.unit, text: spec.unit } },
+          x: { type: "linear", min: lo, max: hi, ticks: { maxTicksLimit: 8, callback: (v) => new Date(v).toISOString().slice(5, 16).replace("T", " ") } },
+          y: { suggestedMin: Math.min(...ys), suggestedMax: Math.max(...ys), title: { display: !!spec.unit, text: spec.unit } },
         },
         plugins: {
           tooltip: {
