@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -105,12 +105,13 @@ def upsert(
     counts.unchanged += len(latest) - len(new) - len(changed) + (len(items) - len(latest))
 
 
-def iterate(session: Session, columns: Sequence[str], batch: int = 10_000) -> Iterator[Sequence[Any]]:
+def iterate(session: Session, columns: Sequence[str], batch: int = 10_000) -> Generator[Sequence[Any], None, None]:
     """Rows of the given columns of every work item, streamed in batches: memory stays bounded."""
     # On the statement, not the connection: a connection-wide yield_per would turn the inserts that
     # follow in the same transaction into server-side cursors on PostgreSQL.
     query = select(*(ITEMS.c[c] for c in columns)).order_by(ITEMS.c.id).execution_options(yield_per=batch)
-    yield from session.connection().execute(query)
+    with session.connection().execute(query) as result:  # closed even when the reader stops early
+        yield from result
 
 
 def count(session: Session) -> int:

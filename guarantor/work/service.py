@@ -14,6 +14,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -228,17 +229,17 @@ def suggestions(session: Session, ws: Workspace, limit: int = 20) -> list[dict[s
     suggester = Suggester(ws.outcomes)
     linker = Linker(ws, repository.decisions(session))
     rows: list[dict[str, Any]] = []
-    for source, ext, title, body, labels, epic, components in repository.iterate(
-        session, ("source", "external_id", "title", "body", "labels", "epic", "components")
-    ):
-        if linker.outcomes_of(source, ext, json.loads(labels), epic, json.loads(components)):
-            continue
-        rejected = {o for o, d in linker.decisions.get((source, ext), {}).items() if d == "rejected"}
-        found = [s for s in suggester.suggest(f"{title} {body[:500]}") if s.outcome not in rejected]
-        if found:
-            rows.append({"item": f"{source}:{ext}", "title": title, "suggestions": [asdict(s) for s in found]})
-        if len(rows) >= limit:
-            break
+    items = repository.iterate(session, ("source", "external_id", "title", "body", "labels", "epic", "components"))
+    with closing(items) as stream:
+        for source, ext, title, body, labels, epic, components in stream:
+            if linker.outcomes_of(source, ext, json.loads(labels), epic, json.loads(components)):
+                continue
+            rejected = {o for o, d in linker.decisions.get((source, ext), {}).items() if d == "rejected"}
+            found = [s for s in suggester.suggest(f"{title} {body[:500]}") if s.outcome not in rejected]
+            if found:
+                rows.append({"item": f"{source}:{ext}", "title": title, "suggestions": [asdict(s) for s in found]})
+            if len(rows) >= limit:
+                break
     return rows
 
 

@@ -19,6 +19,7 @@
           data: d.data,
           backgroundColor: doughnut ? spec.labels.map((l, j) => color(l, j)) : color(d.label, i),
           borderWidth: doughnut ? 1 : 0,
+          maxBarThickness: 64,
         })),
       },
       options: {
