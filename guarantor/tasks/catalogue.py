@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from guarantor.data import files
 from guarantor.errors import InputError
 
 EXPOSURE_LEVELS = ("E0", "E1", "E2")
 AUTOMATION_LEVELS = ("T0", "T1", "T2", "T3", "T4")
+T = TypeVar("T")
+_parsed: dict[tuple[str, Path, int, int], Any] = {}
 
 
 @dataclass(frozen=True)
@@ -89,18 +93,35 @@ def read_labelled(folder: Path) -> list[LabelledTask]:
     return out
 
 
+def _once(path: Path, parse: Callable[[], T]) -> T:
+    """One parse per version of a file (path, size, mtime) per process: the web app looks up an
+    occupation on every role page, and reading tasks.tsv costs about 80 ms. Callers do not mutate
+    what they get."""
+    st = path.stat()
+    key = (parse.__qualname__, path, st.st_size, st.st_mtime_ns)
+    if key not in _parsed:
+        _parsed[key] = parse()
+    value: T = _parsed[key]
+    return value
+
+
 def read_occupations(folder: Path) -> dict[str, Occupation]:
-    occupations: dict[str, Occupation] = {}
-    for task in read_tasks(folder):
-        occupation = occupations.setdefault(task.onet_soc_code, Occupation(task.onet_soc_code, task.occupation))
-        occupation.tasks.append(task)
-    return occupations
+    def parse() -> dict[str, Occupation]:
+        occupations: dict[str, Occupation] = {}
+        for task in read_tasks(folder):
+            code = task.onet_soc_code
+            occupations.setdefault(code, Occupation(code, task.occupation)).tasks.append(task)
+        return occupations
+
+    return _once(folder / files.TASKS.name, parse)
 
 
 def read_scores(folder: Path) -> dict[str, OccupationScores]:
     path = folder / files.OCCUPATION_EXPOSURE.name
-    if not path.is_file():
-        return {}
+    return _once(path, lambda: _read_scores(path)) if path.is_file() else {}
+
+
+def _read_scores(path: Path) -> dict[str, OccupationScores]:
     out = {}
     for line, row in files.read_rows(path, files.OCCUPATION_EXPOSURE):
         try:
@@ -115,8 +136,10 @@ def read_scores(folder: Path) -> dict[str, OccupationScores]:
 def read_work_contexts(folder: Path) -> dict[str, WorkContext]:
     """Work contexts keyed by lower-cased occupation title (the file has no codes)."""
     path = folder / files.WORK_CONTEXTS.name
-    if not path.is_file():
-        return {}
+    return _once(path, lambda: _read_work_contexts(path)) if path.is_file() else {}
+
+
+def _read_work_contexts(path: Path) -> dict[str, WorkContext]:
     out = {}
     for line, row in files.read_rows(path, files.WORK_CONTEXTS):
         try:

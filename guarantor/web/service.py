@@ -91,7 +91,6 @@ class Site:
         self._key_locks: dict[str, threading.Lock] = {}
         self._principals: dict[str, tuple[float, Principal]] = {}
         self._model: ExposureModel | None = None
-        self._occupations: dict[str, catalogue.Occupation] | None = None
 
     def close(self) -> None:
         self.db.close()
@@ -208,9 +207,7 @@ class Site:
             return self._model
 
     def occupations(self) -> dict[str, catalogue.Occupation]:
-        if self._occupations is None:
-            self._occupations = catalogue.read_occupations(data_dir(self.settings))
-        return self._occupations
+        return catalogue.read_occupations(data_dir(self.settings))
 
     def _measured_version(self) -> int:
         """The newest measurement id, asked of the database at most every half second (or every
