@@ -90,6 +90,11 @@ class Target(Strict):
         assert self.threshold is not None
         return _COMPARATORS[self.comparator](value, self.threshold)
 
+    def lines(self) -> list[float]:
+        """The thresholds a chart draws across an indicator's values."""
+        bounds = (self.low, self.high) if self.comparator == "between" else (self.threshold,)
+        return [float(b) for b in bounds if b is not None]
+
     def __str__(self) -> str:
         if self.comparator == "between":
             return f"between {self.low} and {self.high}"

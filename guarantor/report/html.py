@@ -54,7 +54,7 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
         for s in (o.get("guarantee") or {}).get("series", []):
             guarantee_charts[(o["id"], s["indicator"])] = charts.indicator(
                 [(p[0], p[1]) for p in s["points"]],
-                _target_lines(s["target"]),
+                parse_target(s["target"]).lines(),
                 s["unit"],
                 [(when, item) for when, item in closed.get(o["id"], [])],
             )
@@ -89,12 +89,6 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
         outcome_chart=charts.stacked_bars(outcome_rows) if outcome_rows else "",
         trend_chart=charts.trend(history),
     )
-
-
-def _target_lines(target: str) -> list[float]:
-    parsed = parse_target(target)
-    bounds = [parsed.low, parsed.high] if parsed.comparator == "between" else [parsed.threshold]
-    return [float(b) for b in bounds if b is not None]
 
 
 _LEVEL_NAMES = {"E0": " not exposed", "E1": " LLM alone", "E2": " LLM + tools"}

@@ -17,6 +17,7 @@ from guarantor.accounts import service as accounts
 from guarantor.accounts.service import Principal
 from guarantor.data.files import ATTRIBUTION
 from guarantor.errors import Unauthenticated
+from guarantor.guarantees.spec import parse_target
 from guarantor.web import security
 from guarantor.web.security import SESSION_COOKIE, editor, site, viewer, writer
 from guarantor.web.service import Site
@@ -98,14 +99,12 @@ def doughnut(labels: list[str], values: list[float], unit: str = "") -> dict[str
 
 
 def timeseries(s: dict[str, Any], marks: list[dict[str, str]]) -> dict[str, Any]:
-    from guarantor.report.html import _target_lines
-
     return {
         "type": "time",
         "label": s["indicator"],
         "unit": s["unit"],
         "points": s["points"],
-        "targets": _target_lines(s["target"]),
+        "targets": parse_target(s["target"]).lines(),
         "marks": [[m["closed_at"], m["item"]] for m in marks],
     }
 
