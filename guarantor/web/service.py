@@ -75,6 +75,7 @@ class Snapshot:
 
     revision: WorkspaceRevision
     workspace: Workspace
+    marks: loader.Marks  # where each value stands in the revision's text, for error messages
     problems: list[str]  # why a newer file on disk was not taken
 
 
@@ -139,10 +140,10 @@ class Site:
         with self._lock, ws_svc.lock(self.settings.home, self.path), self.db.transaction() as session:
             found = ws_svc.sync(session, self.path, self.clock())
             if current is None or current.revision.id != found.revision.id:
-                current = Snapshot(found.revision, ws_svc.parse(found.revision), found.problems)
+                current = Snapshot(found.revision, *found.parse(), found.problems)
                 self._cache.clear()
             else:
-                current = Snapshot(current.revision, current.workspace, found.problems)
+                current = Snapshot(current.revision, current.workspace, current.marks, found.problems)
             self._snapshot, self._stat = current, key
         return current
 
@@ -171,6 +172,11 @@ class Site:
             ]
 
     # -- cached computations --------------------------------------------------------------------
+
+    def _forget_measured_and_work(self) -> None:
+        """After a check or a link decision made here: the task assessments still hold (they
+        depend on the revision alone); what was derived from measurements and work does not."""
+        self._cache = {k: v for k, v in self._cache.items() if k.startswith("analysis:")}
 
     def _cached(self, key: str, compute: Callable[[], T], ttl: float | None = None) -> T:
         """One computation at a time per key; while it runs, other requests get the previous value
@@ -408,7 +414,7 @@ class Site:
         snap = self.snapshot()
         with self.db.transaction() as session:
             work_svc.decide(session, snap.workspace, item, outcome, decision, self.clock())
-        self._cache = {k: v for k, v in self._cache.items() if k.startswith("analysis:")}
+        self._forget_measured_and_work()
 
     def systems(self) -> list[dict[str, Any]]:
         snap = self.snapshot()
@@ -436,11 +442,10 @@ class Site:
         ws = snap.workspace
         if outcome is not None and not any(o.id == outcome and o.guarantee for o in ws.outcomes):
             raise NotFound(f"No outcome {outcome!r} with a guarantee.")
-        marks = loader.parse(snap.revision.text, snap.revision.path)[1]
         report = runner.check(
             self.db,
             ws,
-            marks,
+            snap.marks,
             snap.revision.path,
             Context(base_dir=self.path.parent, allow_command=True),
             self.clock,
@@ -448,7 +453,7 @@ class Site:
             workers=self.settings.check_workers,
             retries=self.settings.check_retries,
         )
-        self._cache = {k: v for k, v in self._cache.items() if k.startswith("analysis:")}
+        self._forget_measured_and_work()
         return {
             "planned": report.planned,
             "evaluated": report.evaluated,

@@ -44,6 +44,10 @@ Change = Callable[[dict[str, Any]], None]
 class Current:
     revision: WorkspaceRevision
     problems: list[str]  # why the file on disk was not taken, when it does not validate
+    parsed: tuple[Workspace, loader.Marks] | None = None  # set when sync parsed this revision already
+
+    def parse(self) -> tuple[Workspace, loader.Marks]:
+        return self.parsed or loader.parse(self.revision.text, self.revision.path)
 
 
 def _sha(text: str) -> str:
@@ -70,7 +74,7 @@ def sync(session: Session, path: Path, now: datetime) -> Current:
     if latest is not None and latest.sha256 == _sha(text):
         return Current(latest, [])
     try:
-        loader.parse(text, str(path))
+        parsed = loader.parse(text, str(path))
     except ValidationFailed as exc:
         if latest is None:
             raise
@@ -78,11 +82,7 @@ def sync(session: Session, path: Path, now: datetime) -> Current:
     revision = WorkspaceRevision(
         path=str(path), created_at=now, origin="file", author=None, sha256=_sha(text), text=text
     )
-    return Current(repository.add(session, revision), [])
-
-
-def parse(revision: WorkspaceRevision) -> Workspace:
-    return loader.parse(revision.text, revision.path)[0]
+    return Current(repository.add(session, revision), [], parsed)
 
 
 def _command_part(ws: Workspace) -> str:
@@ -118,7 +118,7 @@ def edit(
         )
     if base_revision is not None and base_revision != current.revision.id:
         raise Conflict("The workspace changed since this page was loaded; reload it and edit again.")
-    before = parse(current.revision)
+    before = current.parse()[0]
     data = yaml.safe_load(current.revision.text)
     change(data)
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
