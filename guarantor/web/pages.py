@@ -94,6 +94,19 @@ def bar(
     }
 
 
+def hours_by_person(people: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each person's week split into what AI frees and what they keep."""
+    return bar(
+        [p["name"] for p in people],
+        [
+            {"label": "freed by AI", "data": [p["hours_freed"] for p in people]},
+            {"label": "kept", "data": [max(p["hours_week"] - p["hours_freed"], 0) for p in people]},
+        ],
+        stacked=True,
+        unit="h/week",
+    )
+
+
 def doughnut(labels: list[str], values: list[float], unit: str = "") -> dict[str, Any]:
     return {"type": "doughnut", "labels": labels, "datasets": [{"label": unit, "data": values}], "unit": unit}
 
@@ -167,15 +180,7 @@ def overview(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     statuses = [k for k, v in o["outcomes_by_status"].items() if v]
     charts = {
         "status": doughnut(statuses, [o["outcomes_by_status"][k] for k in statuses], "outcomes"),
-        "people": bar(
-            [p["name"] for p in o["people"]],
-            [
-                {"label": "freed by AI", "data": [p["hours_freed"] for p in o["people"]]},
-                {"label": "kept", "data": [max(p["hours_week"] - p["hours_freed"], 0) for p in o["people"]]},
-            ],
-            stacked=True,
-            unit="h/week",
-        ),
+        "people": hours_by_person(o["people"]),
     }
     return render(request, "overview.html.j2", o=o, charts=charts)
 
@@ -215,16 +220,7 @@ def role(request: Request, code: str, hours: float = 40.0, s: Site = Depends(sit
 @router.get("/people")
 def people(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     rows = s.people()
-    chart = bar(
-        [p["name"] for p in rows],
-        [
-            {"label": "freed by AI", "data": [p["hours_freed"] for p in rows]},
-            {"label": "kept", "data": [max(p["hours_week"] - p["hours_freed"], 0) for p in rows]},
-        ],
-        stacked=True,
-        unit="h/week",
-    )
-    return render(request, "people.html.j2", people=rows, charts={"people": chart}, plan=s.plan())
+    return render(request, "people.html.j2", people=rows, charts={"people": hours_by_person(rows)}, plan=s.plan())
 
 
 @router.get("/outcomes")
@@ -313,7 +309,8 @@ def decide_link(
 
 @router.get("/systems")
 def systems(request: Request, s: Site = Depends(site)) -> HTMLResponse:
-    return render(request, "systems.html.j2", systems=s.systems(), titles={o["id"]: o["title"] for o in s.outcomes()})
+    titles = {o.id: o.title for o in s.snapshot().workspace.outcomes}
+    return render(request, "systems.html.j2", systems=s.systems(), titles=titles)
 
 
 @router.get("/analyses")
