@@ -16,13 +16,18 @@ from guarantor.guarantees.sources.base import Context, Reading, SourceError, reg
 from guarantor.guarantees.spec import Duration, Indicator, Secret
 
 
-class HttpSpec(BaseModel):
+class HttpClientSpec(BaseModel):
+    """What every source that GETs JSON over HTTP takes (``get_json``'s settings)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
-    type: Literal["http"]
-    base_url: str
     headers: dict[str, Secret] = {}
     timeout: Duration = timedelta(seconds=10)
     verify_tls: bool = True
+
+
+class HttpSpec(HttpClientSpec):
+    type: Literal["http"]
+    base_url: str
 
 
 def get_json(url: str, headers: dict[str, str], timeout: float, verify: bool) -> Any:

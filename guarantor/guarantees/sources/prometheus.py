@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import urllib.parse
-from datetime import timedelta
 from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict
 
 from guarantor.guarantees.sources.base import (
     Context,
@@ -17,17 +14,13 @@ from guarantor.guarantees.sources.base import (
     to_decimal,
     to_time,
 )
-from guarantor.guarantees.sources.http import get_json
-from guarantor.guarantees.spec import Duration, Indicator, Secret
+from guarantor.guarantees.sources.http import HttpClientSpec, get_json
+from guarantor.guarantees.spec import Indicator
 
 
-class PrometheusSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class PrometheusSpec(HttpClientSpec):
     type: Literal["prometheus"]
     url: str
-    headers: dict[str, Secret] = {}
-    timeout: Duration = timedelta(seconds=10)
-    verify_tls: bool = True
 
 
 class PrometheusSource:
