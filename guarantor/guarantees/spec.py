@@ -27,18 +27,25 @@ class Strict(BaseModel):
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_DURATION_S = 10 * 366 * 86400
+"""Ten years: longer than any window, schedule or timeout means a typo, and far past it a timedelta
+overflows."""
 
 
 def parse_duration(value: Any) -> timedelta:
-    """'30s', '15m', '6h', '28d', '2w' (or a number of seconds)."""
+    """'30s', '15m', '6h', '28d', '2w' (or a number of seconds), up to ten years."""
     if isinstance(value, timedelta):
         return value
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return timedelta(seconds=value)
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", str(value))
-    if not match or float(match[1]) <= 0:
-        raise ValueError(f"{value!r} is not a duration such as 30s, 15m, 6h, 28d or 2w")
-    return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", str(value)[:40])
+        if not match:
+            raise ValueError(f"{str(value)[:40]!r} is not a duration such as 30s, 15m, 6h, 28d or 2w")
+        seconds = float(match[1]) * _UNITS[match[2]]
+    if not 0 < seconds <= MAX_DURATION_S:
+        raise ValueError(f"{str(value)[:40]!r} is not a duration between 1s and ten years")
+    return timedelta(seconds=seconds)
 
 
 def _duration_text(value: timedelta) -> str:

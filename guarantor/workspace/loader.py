@@ -1,7 +1,8 @@
 """Load guarantor.yaml, reporting every problem with file:line:column and the field.
 
-PyYAML's node tree keeps where each value stood; we keep those marks beside the plain data so a
-pydantic error (which knows only a path like people.1.role) can point at the line.
+The YAML reader keeps where each value stood; we keep those marks beside the plain data so a
+pydantic error (which knows only a path like people.1.role) can point at the line. It also refuses
+what would make a hostile file expensive (``inputs.yamldoc``).
 """
 
 from __future__ import annotations
@@ -9,15 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from guarantor.errors import NotFound, Problem, ValidationFailed
+from guarantor.errors import NotFound, Problem, TooLarge, ValidationFailed
+from guarantor.inputs import yamldoc
 from guarantor.workspace.schema import Workspace
 
-Path_ = tuple[str | int, ...]
-Marks = dict[Path_, tuple[int, int]]
-
+Marks = yamldoc.Marks
+Path_ = yamldoc.Path_
 DEFAULT_NAME = "guarantor.yaml"
 
 
@@ -29,36 +29,6 @@ def resolve(path: Path | None) -> Path:
     if not path.is_file():
         raise NotFound(f"No workspace at {path}.", hint="Create one with `guarantor init`.")
     return path
-
-
-def _to_python(node: yaml.Node, path: Path_, marks: Marks, problems: list[Problem], name: str) -> Any:
-    marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = str(_scalar(key_node))
-            if key in out:
-                problems.append(
-                    Problem(
-                        name,
-                        key_node.start_mark.line + 1,
-                        key_node.start_mark.column + 1,
-                        _dotted((*path, key)),
-                        "duplicate key",
-                    )
-                )
-            out[key] = _to_python(value_node, (*path, key), marks, problems, name)
-            # A field's problem is reported where its key is written, not where its value starts.
-            marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_to_python(v, (*path, i), marks, problems, name) for i, v in enumerate(node.value)]
-    return _scalar(node)
-
-
-def _scalar(node: yaml.Node) -> Any:
-    """A scalar's value with YAML's safe typing (ints, floats, booleans, dates, null)."""
-    return yaml.SafeLoader("").construct_object(node)
 
 
 def _dotted(path: Path_) -> str:
@@ -74,17 +44,9 @@ def _where(marks: Marks, loc: Path_) -> tuple[int | None, int | None]:
 
 def parse(text: str, name: str, allow_command: bool = True) -> tuple[Workspace, Marks]:
     """Parse and check a workspace. ``allow_command`` is False for anything a web request wrote."""
-    problems: list[Problem] = []
-    marks: Marks = {}
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        raise ValidationFailed([Problem(name, line, col, "", f"invalid YAML: {exc.problem or exc}")]) from exc
-    if node is None:
+    data, marks, problems = yamldoc.load(text, name)
+    if data is None:
         raise ValidationFailed([Problem(name, 1, 1, "", "the file is empty; expected a mapping with name:")])
-    data = _to_python(node, (), marks, problems, name)
     if not isinstance(data, dict):
         raise ValidationFailed([Problem(name, 1, 1, "", "expected a mapping at the top level")])
     problems.extend(_references(data, marks, name))
@@ -112,7 +74,7 @@ def problem_at(marks: Marks, name: str, loc: Path_, message: str) -> Problem:
 
 def _guarantee_problems(ws: Workspace, marks: Marks, name: str, allow_command: bool) -> list[Problem]:
     """What the schema alone cannot see: unique indicator ids, known sources, paths that compile."""
-    from guarantor.guarantees.sources.http import compile_path
+    from guarantor.guarantees.sources.http import compile_path, path_problem
 
     problems = []
     seen: set[str] = set()
@@ -158,6 +120,9 @@ def _guarantee_problems(ws: Workspace, marks: Marks, name: str, allow_command: b
                 )
                 continue
             if source.type == "http":
+                wrong = path_problem(ind.query)
+                if wrong is not None:
+                    problems.append(problem_at(marks, name, (*loc, "query"), wrong))
                 if (ind.jsonpath is None) == (ind.jmespath is None):
                     problems.append(problem_at(marks, name, loc, "an http indicator needs one of jsonpath or jmespath"))
                     continue
@@ -224,11 +189,18 @@ def _references(data: dict[str, Any], marks: Marks, name: str) -> list[Problem]:
 
 
 def read_text(path: Path) -> str:
-    """The workspace file's text; a file that is not UTF-8 is an input error, not a crash."""
+    """The workspace file's text; a file that is not UTF-8, or far too large, is an input error
+    with the place, not a crash."""
+    if path.stat().st_size > yamldoc.MAX_BYTES:
+        raise TooLarge(f"{path}: larger than {yamldoc.MAX_BYTES >> 20} MiB; a workspace file is far smaller.")
+    raw = path.read_bytes()
     try:
-        return path.read_text(encoding="utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValidationFailed([Problem(str(path), None, None, "", f"not UTF-8 text: {exc.reason}")]) from exc
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        message = f"not UTF-8 text: byte 0x{raw[exc.start]:02x} ({exc.reason}); save the file as UTF-8"
+        raise ValidationFailed([Problem(str(path), line, column, "", message)]) from exc
 
 
 def load(path: Path) -> Workspace:
