@@ -38,10 +38,12 @@ def model(model_home: Path) -> ExposureModel:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Guarantor's own database, in a folder of its own: file sources refuse a folder holding it, and
+    tests put their workspaces in tmp_path."""
     server = os.environ.get("GUARANTOR_TEST_DATABASE_URL")
     if not server:
-        yield f"sqlite:///{tmp_path / 'guarantor.db'}"
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'guarantor.db'}"
         return
     import psycopg
     from sqlalchemy.engine import make_url

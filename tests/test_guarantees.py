@@ -151,7 +151,7 @@ def test_a_second_check_in_the_same_slot_measures_nothing(cli, shop: Path, api: 
         ("SELECT count(*) FROM missing_table", "ERROR", "no such table: missing_table"),
         ("SELECT 'abc'", "ERROR", "not a number"),
         ("SELECT 1", "BROKEN", "misses the target"),
-        ("DELETE FROM payouts RETURNING 1", "ERROR", "readonly"),
+        ("DELETE FROM payouts RETURNING 1", "ERROR", "only reading"),
     ],
 )
 def test_no_silent_pass(cli, shop: Path, api: str, query: str, status: str, reason: str) -> None:

@@ -35,7 +35,9 @@ def _load(workspace: Path | None) -> Any:
 
     path = loader.resolve(workspace)
     ws, marks = loader.parse(loader.read_text(path), str(path))
-    return ws, marks, str(path), Context(base_dir=path.parent.resolve(), allow_command=True)
+    settings = get_settings()
+    context = Context.of(path.parent, True, settings.home, settings.resolved_database_url)
+    return ws, marks, str(path), context
 
 
 def check(

@@ -447,7 +447,7 @@ class Site:
             ws,
             snap.marks,
             snap.revision.path,
-            Context(base_dir=self.path.parent, allow_command=True),
+            Context.of(self.path.parent, True, self.settings.home, self.settings.resolved_database_url),
             self.clock,
             outcome=outcome,
             workers=self.settings.check_workers,

@@ -12,8 +12,11 @@ The YAML file is the source of truth (a team keeps it in git). The rules:
   shows what the browser changed. Comments in the file are not kept by such a rewrite.
 * **Stale edits.** A form says which revision it was based on; if the workspace changed since,
   the edit is refused (409) rather than silently overwriting what someone else wrote.
-* **Commands stay on disk.** An edit may not add, change or point an indicator at a ``command``
-  source: those run programs on the server, so only someone who can write the file may set them.
+* **Sources, alert channels and commands stay on disk.** An edit may not add, change or remove a
+  source or an alert channel (they name the server's files, databases, hosts and secrets), nor add,
+  change or point an indicator at a ``command`` source (it runs programs on the server): only
+  someone who can write the file may set them. Indicators on the other sources may be edited; each
+  source confines what its queries reach (``guarantees.sources``).
 """
 
 from __future__ import annotations
@@ -85,9 +88,12 @@ def sync(session: Session, path: Path, now: datetime) -> Current:
     return Current(repository.add(session, revision), [], parsed)
 
 
-def _command_part(ws: Workspace) -> str:
-    """What of a workspace runs programs: command sources and the indicators reading them."""
-    commands = {name: spec.model_dump(mode="json") for name, spec in ws.sources.items() if spec.type == "command"}
+def _file_only(ws: Workspace) -> str:
+    """What of a workspace only its file may set: sources, alert channels, and the indicators
+    reading a command source."""
+    commands = {name for name, spec in ws.sources.items() if spec.type == "command"}
+    sources = {name: spec.model_dump(mode="json") for name, spec in ws.sources.items()}
+    channels = {name: spec.model_dump(mode="json") for name, spec in ws.alerts.items()}
     indicators = [
         ind.model_dump(mode="json")
         for o in ws.outcomes
@@ -95,7 +101,7 @@ def _command_part(ws: Workspace) -> str:
         for ind in o.guarantee.indicators
         if ind.source in commands
     ]
-    return json.dumps([commands, indicators], sort_keys=True, default=str)
+    return json.dumps([sources, channels, indicators], sort_keys=True, default=str)
 
 
 def edit(
@@ -123,10 +129,10 @@ def edit(
     change(data)
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     after = loader.parse(text, "the edited workspace")[0]
-    if _command_part(after) != _command_part(before):
+    if _file_only(after) != _file_only(before):
         raise Forbidden(
-            "Command sources, and the indicators that read them, can be added or changed only in the workspace "
-            "file on disk, never through the web or the API."
+            "Sources, alert channels, and indicators that read a command source can be added or changed only in "
+            "the workspace file on disk, never through the web or the API."
         )
     write_text(path, text)
     revision = WorkspaceRevision(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -67,10 +68,50 @@ class SourceError(Exception):
 
 @dataclass(frozen=True)
 class Context:
-    """Where the workspace file is (relative paths start there) and whether commands may run."""
+    """Where the workspace file is (relative paths start there), whether commands may run, and what
+    of Guarantor's own no source may reach: its home folder and its database."""
 
     base_dir: Path
     allow_command: bool
+    home: Path | None = None
+    database_url: str | None = None
+
+    @classmethod
+    def of(cls, base_dir: Path, allow_command: bool, home: Path, database_url: str) -> Context:
+        return cls(base_dir.resolve(), allow_command, home.expanduser().resolve(), database_url)
+
+    def own_files(self) -> list[tuple[Path, str]]:
+        files = [(self.home, "home folder")] if self.home is not None else []
+        database = sqlite_path(self.database_url) if self.database_url else None
+        return files + ([(database, "database")] if database is not None else [])
+
+    def guarded_under(self, place: Path) -> str | None:
+        """What of Guarantor's own lies in ``place`` (or holds it), if anything."""
+        place = place.resolve()
+        for path, what in self.own_files():
+            if path == place or path.is_relative_to(place) or place.is_relative_to(path):
+                return f"{what} ({path})"
+        return None
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database or an in-memory one)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    name = parsed.database.removeprefix("file:").split("?", 1)[0]
+    return Path(name).expanduser().resolve()
+
+
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
+
+
+def redact(message: str) -> str:
+    """A database's error message with the quoted values taken out: a conversion error quotes the
+    value it could not read, which would show row data to whoever wrote the query."""
+    return _QUOTED.sub("'…'", message)
 
 
 def to_decimal(raw: Any, what: str) -> Decimal | None:

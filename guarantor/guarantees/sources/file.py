@@ -1,25 +1,44 @@
 """`file`: CSV, Parquet or JSON files queried with DuckDB SQL (``SELECT avg(x) FROM 'orders.csv'``).
 
-Relative file names are looked up beside the workspace file (or under the source's ``path``).
+Confined to what the spec names, whoever wrote the query: DuckDB runs with external access off
+except for the source's folder (``path``, beside the workspace file by default) and the folders or
+files listed under ``paths``; no extension is installed or loaded, the configuration is locked
+before any query runs, and only one read-only statement (a SELECT, by DuckDB's own parser) is
+accepted. So an indicator cannot write a file (``COPY … TO``), read one elsewhere
+(``read_text('/etc/passwd')``), reach the network or attach a database.
+
+DuckDB checks paths as written, so relative names in string literals that name files in the folder
+(``'orders.csv'``, ``'logs/*.csv'``) are written out in full before the query runs.
 """
 
 from __future__ import annotations
 
+import glob
 import threading
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from guarantor.guarantees.sources.base import Context, Reading, SourceError, register, row_reading
+from guarantor.guarantees.sources.base import Context, Reading, SourceError, redact, register, row_reading
 from guarantor.guarantees.spec import Duration, Indicator
+
+_LOCKED_DOWN: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+}
 
 
 class FileSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     type: Literal["file"]
-    path: str = "."
+    path: str = Field(".", description="The folder queries read, where relative file names are looked up.")
+    paths: list[str] = Field(
+        default_factory=list, description="More folders or files queries may read, besides path (allow-list)."
+    )
     timeout: Duration = timedelta(seconds=30)
 
 
@@ -27,25 +46,42 @@ class FileSource:
     def __init__(self, spec: FileSpec, context: Context) -> None:
         import duckdb
 
-        folder = Path(spec.path)
-        folder = folder if folder.is_absolute() else context.base_dir / folder
+        self.folder = _resolve(spec.path, context.base_dir)
+        allowed = [self.folder, *(_resolve(p, context.base_dir) for p in spec.paths)]
+        for place in allowed:
+            own = context.guarded_under(place)
+            if own is not None:
+                raise SourceError(
+                    f"this source may read {place}, which holds Guarantor's own {own}; "
+                    "give it a path (and paths) that do not"
+                )
+        folders = [str(p).rstrip("/") + "/" for p in allowed if not p.is_file()]
+        files = [str(p) for p in allowed if p.is_file()]
         # One in-memory database per run; each measurement gets its own cursor (DuckDB's way to
         # share a connection between threads) so files are opened once, not once per query.
-        self.conn = duckdb.connect(":memory:")
-        self.conn.execute("SET GLOBAL file_search_path = ?", [str(folder)])
+        try:
+            self.conn = duckdb.connect(":memory:", config=_LOCKED_DOWN)
+            self.conn.execute("SET allowed_directories = ?", [folders])
+            self.conn.execute("SET allowed_paths = ?", [files])
+            self.conn.execute("SET temp_directory = ''")
+            self.conn.execute("SET enable_external_access = false")
+            self.conn.execute("SET lock_configuration = true")
+        except duckdb.Error as exc:
+            raise SourceError(f"cannot start DuckDB: {exc}") from exc
 
     def measure(self, indicator: Indicator, timeout: float) -> Reading:
         import duckdb
 
+        query = _absolute_paths(_one_select(indicator.query), self.folder)
         conn = self.conn.cursor()
         timer = threading.Timer(timeout, conn.interrupt)
         try:
             timer.start()
-            row = conn.execute(indicator.query).fetchone()
+            row = conn.execute(query).fetchone()
         except duckdb.InterruptException as exc:
             raise SourceError(f"timed out after {timeout:g} s") from exc
         except duckdb.Error as exc:
-            raise SourceError(str(exc).strip().splitlines()[0]) from exc
+            raise SourceError(_message(exc)) from exc
         finally:
             timer.cancel()
             conn.close()
@@ -53,6 +89,70 @@ class FileSource:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def _resolve(path: str, base: Path) -> Path:
+    p = Path(path).expanduser()
+    return (p if p.is_absolute() else base / p).resolve()
+
+
+def _one_select(query: str) -> str:
+    """The query, if DuckDB's parser sees exactly one SELECT in it (WITH, VALUES, FROM-first too)."""
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as exc:
+        raise SourceError(_message(exc)) from exc
+    if len(statements) != 1:
+        raise SourceError(f"the query holds {len(statements)} statements; a file indicator runs exactly one SELECT")
+    kind = statements[0].type
+    if kind != duckdb.StatementType.SELECT:
+        raise SourceError(f"only a SELECT may run on a file source, not {kind.name}")
+    return query
+
+
+def _absolute_paths(query: str, folder: Path) -> str:
+    """Relative file names in string literals, written out under the folder when they name files
+    there; DuckDB's tokenizer finds the literals, so names in comments or identifiers stay."""
+    import duckdb
+
+    out, last = [], 0
+    for start, kind in duckdb.tokenize(query):
+        if kind != duckdb.token_type.string_const or query[start] != "'":
+            continue
+        end, value = _literal(query, start)
+        if value and not value.startswith(("/", "~")) and "://" not in value and ".." not in value:
+            full = folder / value
+            if full.exists() or (any(c in value for c in "*?[") and glob.glob(str(full))):
+                out += [query[last:start], "'", str(full).replace("'", "''"), "'"]
+                last = end
+    out.append(query[last:])
+    return "".join(out)
+
+
+def _literal(query: str, start: int) -> tuple[int, str]:
+    """The end (after the closing quote) and the value of the string literal opening at ``start``."""
+    i = start + 1
+    while True:
+        i = query.find("'", i)
+        if i < 0:
+            return len(query), query[start + 1 :]
+        if query[i + 1 : i + 2] == "'":
+            i += 2
+            continue
+        return i + 1, query[start + 1 : i].replace("''", "'")
+
+
+def _message(exc: Any) -> str:
+    """DuckDB's first line, without row data: a conversion error quotes the value it could not read,
+    which would hand the contents of a file to whoever wrote the query."""
+    import duckdb
+
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException | duckdb.OutOfRangeException):
+        return redact(first)
+    return first
 
 
 register("file", FileSpec)(lambda spec, context: FileSource(spec, context))

@@ -1,19 +1,28 @@
-"""`http`: GET a JSON document and pick the number with JSONPath or JMESPath; TLS verified."""
+"""`http`: GET a JSON document and pick the number with JSONPath or JMESPath; TLS verified.
+
+An indicator's ``query`` is a path under the source's ``base_url``, never a URL of its own: an
+absolute URL, another scheme, host or port, ``..`` segments and control characters are refused when
+the workspace is validated and again before each request. Redirects are followed by hand, so the
+source's headers (its credentials) go only to its own origin and are dropped on a redirect
+elsewhere; only http and https are spoken, and a body over ``MAX_BODY_BYTES`` is refused.
+"""
 
 from __future__ import annotations
 
 import json
-import ssl
-import urllib.error
-import urllib.parse
-import urllib.request
+import re
 from datetime import timedelta
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
 from guarantor.guarantees.sources.base import Context, Reading, SourceError, register, reveal, to_decimal
 from guarantor.guarantees.spec import Duration, Indicator, Secret
+
+MAX_BODY_BYTES = 16 << 20
+MAX_REDIRECTS = 5
+_UNSAFE_PATH = re.compile(r"[\x00-\x20\x7f\\]")
 
 
 class HttpClientSpec(BaseModel):
@@ -30,21 +39,75 @@ class HttpSpec(HttpClientSpec):
     base_url: str
 
 
+def path_problem(query: str) -> str | None:
+    """Why ``query`` is not a path under a base URL, or None when it is one."""
+    parts = urlsplit(query)
+    if parts.scheme or parts.netloc or query.startswith("//"):
+        return "must be a path under the source's base_url (such as /status), not a URL"
+    if _UNSAFE_PATH.search(query):
+        return "may not hold spaces, control characters or backslashes"
+    if any(segment in (".", "..") for segment in parts.path.split("/")):
+        return "may not hold . or .. segments"
+    return None
+
+
+def join(base_url: str, query: str) -> str:
+    problem = path_problem(query)
+    if problem is not None:
+        raise SourceError(f"the query {query[:80]!r} {problem}")
+    return base_url.rstrip("/") + "/" + query.lstrip("/")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+
+
 def get_json(url: str, headers: dict[str, str], timeout: float, verify: bool) -> Any:
     """GET a JSON document; every failure becomes a SourceError that says what happened."""
-    request = urllib.request.Request(url, headers={"Accept": "application/json", **headers})
-    context = ssl.create_default_context() if verify else ssl._create_unverified_context()
+    import httpx
+
+    origin = _origin(url)
+    if origin[0] not in ("http", "https"):
+        raise SourceError(f"only http and https URLs are fetched, not {origin[0] or 'a relative URL'}")
+    sent = {"Accept": "application/json", **headers}
     try:
-        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
-            body = response.read()
-    except urllib.error.HTTPError as exc:
-        raise SourceError(f"GET {_safe(url)} answered HTTP {exc.code} {exc.reason}") from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise SourceError(f"GET {_safe(url)} failed: {getattr(exc, 'reason', exc)}") from exc
+        with httpx.Client(verify=verify, timeout=timeout, follow_redirects=False) as client:
+            for _ in range(MAX_REDIRECTS + 1):
+                with client.stream("GET", url, headers=sent) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        url = str(response.url.join(response.headers["location"]))
+                        if _origin(url)[0] not in ("http", "https"):
+                            raise SourceError(f"GET {_safe(str(response.url))} redirected to a non-HTTP URL")
+                        if _origin(url) != origin:  # the source's credentials stay with its origin
+                            sent = {"Accept": "application/json"}
+                        continue
+                    if response.status_code >= 400:
+                        raise SourceError(
+                            f"GET {_safe(url)} answered HTTP {response.status_code} {response.reason_phrase}"
+                        )
+                    body = _read(response, url)
+                    break
+            else:
+                raise SourceError(f"GET {_safe(url)}: more than {MAX_REDIRECTS} redirects")
+    except httpx.HTTPError as exc:
+        raise SourceError(f"GET {_safe(url)} failed: {exc or type(exc).__name__}") from exc
     try:
         return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise SourceError(f"GET {_safe(url)} did not return JSON: {exc}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise SourceError(f"GET {_safe(url)} did not return JSON: {reason}") from exc
+
+
+def _read(response: Any, url: str) -> bytes:
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise SourceError(f"GET {_safe(url)} returned more than {MAX_BODY_BYTES >> 20} MiB")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _safe(url: str) -> str:
@@ -93,7 +156,7 @@ class HttpSource:
         self.headers = {k: reveal(v) for k, v in spec.headers.items()}
 
     def measure(self, indicator: Indicator, timeout: float) -> Reading:
-        url = urllib.parse.urljoin(self.spec.base_url.rstrip("/") + "/", indicator.query.lstrip("/"))
+        url = join(self.spec.base_url, indicator.query)
         return pick(get_json(url, self.headers, timeout, self.spec.verify_tls), indicator)
 
     def close(self) -> None:

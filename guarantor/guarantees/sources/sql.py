@@ -1,8 +1,22 @@
 """`sql`: any SQLAlchemy URL, read-only, with a timeout; the query returns one number
-(or a number and the time it was true)."""
+(or a number and the time it was true).
+
+Whoever wrote the query, it can only read what the source's own database user can read, one
+statement at a time:
+
+* SQLite is opened read-only, and SQLite's authorizer allows nothing but reading (no ``ATTACH``,
+  no ``PRAGMA``, no write), so a query cannot open another file, Guarantor's database included.
+* PostgreSQL's own parser (pglast) must see exactly one SELECT that writes nothing and calls none
+  of the server's file, program or connection functions; it then runs in a READ ONLY transaction
+  with a statement timeout.
+* Any other database: sqlglot must parse exactly one SELECT with no write in it.
+
+A source whose URL is Guarantor's own database is refused.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +28,7 @@ from guarantor.guarantees.sources.base import (
     Context,
     Reading,
     SourceError,
+    redact,
     register,
     reveal,
     row_reading,
@@ -28,20 +43,67 @@ class SqlSpec(BaseModel):
     timeout: Duration = timedelta(seconds=30)
 
 
+# Server functions that read or write the server's files, run programs, open connections or change
+# settings: a SELECT may call them, so a role with the privilege would reach past its tables.
+_PG_FORBIDDEN = frozenset(
+    {
+        "pg_read_file",
+        "pg_read_binary_file",
+        "pg_stat_file",
+        "pg_ls_dir",
+        "pg_ls_logdir",
+        "pg_ls_waldir",
+        "pg_ls_tmpdir",
+        "pg_ls_archive_statusdir",
+        "pg_file_write",
+        "pg_file_rename",
+        "pg_file_unlink",
+        "lo_import",
+        "lo_export",
+        "lo_from_bytea",
+        "lo_put",
+        "lo_create",
+        "lo_unlink",
+        "dblink",
+        "dblink_exec",
+        "dblink_connect",
+        "dblink_connect_u",
+        "dblink_send_query",
+        "set_config",
+        "pg_reload_conf",
+        "pg_rotate_logfile",
+        "pg_terminate_backend",
+        "pg_cancel_backend",
+        "pg_logical_emit_message",
+        "pg_create_restore_point",
+        "pg_switch_wal",
+    }
+)
+_SQLITE_READ_ONLY = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+
+
 class SqlSource:
     def __init__(self, spec: SqlSpec, context: Context) -> None:
         # Imported here: the spec above is part of every workspace, the engine only of a check.
         from sqlalchemy import create_engine, event
         from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import SQLAlchemyError
+        from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-        url = make_url(reveal(spec.url))
+        try:
+            url = make_url(reveal(spec.url))
+        except ArgumentError as exc:
+            raise SourceError(f"the url is not a database URL: {exc}") from exc
         self.dialect = url.get_backend_name()
+        if _same_database(url, context):
+            raise SourceError("this source's url is Guarantor's own database; a source may not read it")
         if self.dialect == "sqlite" and url.database and url.database != ":memory:":
             path = Path(url.database)
             path = path if path.is_absolute() else context.base_dir / path
             if not path.is_file():
                 raise SourceError(f"no SQLite database at {path}")
+            own = context.guarded_under(path)
+            if own is not None:
+                raise SourceError(f"{path} is part of Guarantor's own {own}; a source may not read it")
             # Read-only at the connection: the file cannot be written whatever the query says.
             url = url.set(database=f"file:{path}?mode=ro", query={"uri": "true"})
         connect_args: dict[str, Any] = {}
@@ -54,14 +116,18 @@ class SqlSource:
         except (SQLAlchemyError, ImportError) as exc:
             raise SourceError(f"cannot use {url.render_as_string(hide_password=True)}: {exc}") from exc
         if self.dialect == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_busy_timeout)
+            event.listen(self.engine, "connect", _sqlite_read_only)
 
     def measure(self, indicator: Indicator, timeout: float) -> Reading:
         from sqlalchemy import text
-        from sqlalchemy.exc import SQLAlchemyError
+        from sqlalchemy.exc import DataError, SQLAlchemyError
 
+        if self.dialect != "sqlite":
+            _check_one_select(indicator.query, self.dialect)
         try:
             with self.engine.connect() as conn:
+                if self.dialect == "postgresql":
+                    conn = conn.execution_options(postgresql_readonly=True)
                 raw = conn.connection.driver_connection
                 if self.dialect == "sqlite" and raw is not None:
                     deadline = time.monotonic() + timeout
@@ -76,6 +142,10 @@ class SqlSource:
             message = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             if "interrupted" in message:
                 message = f"timed out after {timeout:g} s"
+            elif "not authorized" in message:
+                message = f"only reading is allowed on this source ({message})"
+            elif isinstance(exc, DataError):
+                message = redact(message)
             raise SourceError(message) from exc
         return row_reading(row)
 
@@ -83,8 +153,78 @@ class SqlSource:
         self.engine.dispose()
 
 
-def _sqlite_busy_timeout(dbapi_connection: Any, _record: Any) -> None:
+def _same_database(url: Any, context: Context) -> bool:
+    if not context.database_url:
+        return False
+    from sqlalchemy.engine import make_url
+
+    own = make_url(context.database_url)
+    if url.get_backend_name() != own.get_backend_name() or url.get_backend_name() == "sqlite":
+        return False  # SQLite files are compared by path, against every file of Guarantor's
+    return (url.host or "localhost", url.port, url.database) == (own.host or "localhost", own.port, own.database)
+
+
+def _sqlite_read_only(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.execute("PRAGMA busy_timeout=5000")
+    dbapi_connection.set_authorizer(lambda action, *_: 0 if action in _SQLITE_READ_ONLY else sqlite3.SQLITE_DENY)
+
+
+def _check_one_select(query: str, dialect: str) -> None:
+    """Refuse anything but one SELECT, by the database's own grammar where we have it."""
+    if dialect == "postgresql":
+        _check_postgres(query)
+        return
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    try:
+        statements = [s for s in sqlglot.parse(query, read=_SQLGLOT.get(dialect)) if s]
+    except SqlglotError as exc:
+        raise SourceError(f"the query could not be read as one SELECT: {str(exc).splitlines()[0]}") from exc
+    if len(statements) != 1:
+        raise SourceError(f"the query holds {len(statements)} statements; an indicator runs exactly one SELECT")
+    writes = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Command, exp.Into)
+    if not isinstance(statements[0], exp.Query) or any(isinstance(n, writes) for n in statements[0].walk()):
+        raise SourceError("only a SELECT that writes nothing may run on a sql source")
+
+
+def _check_postgres(query: str) -> None:
+    from pglast import ast, parse_sql
+    from pglast.parser import ParseError
+    from pglast.visitors import Visitor
+
+    try:
+        statements = parse_sql(query)
+    except ParseError as exc:
+        raise SourceError(f"the query is not valid PostgreSQL: {exc}") from exc
+    if len(statements) != 1:
+        raise SourceError(f"the query holds {len(statements)} statements; an indicator runs exactly one SELECT")
+    stmt = statements[0].stmt
+    if not isinstance(stmt, ast.SelectStmt):
+        raise SourceError(f"only a SELECT may run on a sql source, not {type(stmt).__name__.removesuffix('Stmt')}")
+
+    class Check(Visitor):
+        def visit_SelectStmt(self, _ancestors: Any, node: Any) -> None:
+            if node.intoClause is not None or node.lockingClause:
+                raise SourceError("only a SELECT that writes and locks nothing may run on a sql source")
+
+        def visit_CommonTableExpr(self, _ancestors: Any, node: Any) -> None:
+            if not isinstance(node.ctequery, ast.SelectStmt):
+                raise SourceError("a WITH clause may only read (no INSERT, UPDATE or DELETE in it)")
+
+        def visit_FuncCall(self, _ancestors: Any, node: Any) -> None:
+            name = node.funcname[-1].sval.lower()
+            if name in _PG_FORBIDDEN:
+                raise SourceError(f"{name}() reaches past the database's tables; it may not run on a sql source")
+
+    Check()(stmt)
+
+
+_SQLGLOT = {
+    name: name for name in ("mysql", "oracle", "duckdb", "snowflake", "bigquery", "redshift", "trino", "clickhouse")
+} | {"mssql": "tsql", "mariadb": "mysql"}
+"""sqlglot's dialect for a SQLAlchemy backend name; others are read as generic SQL."""
 
 
 register("sql", SqlSpec)(lambda spec, context: SqlSource(spec, context))
