@@ -1,8 +1,10 @@
 """The one error tree and the exit-code table.
 
 Every failure a person can cause or meet is a ``GuarantorError`` with an exit code from
-``ExitCode``; the CLI maps them to a message and that code in one place (``cli.main``), so a
-script can rely on the number meaning the same thing in every command and every release.
+``ExitCode`` and an HTTP status with a short code; the CLI maps them to a message and the exit code
+in one place (``cli.main``) and the web app to the status (``web.errors``), so a script can rely on
+the number meaning the same thing in every command and every release. Both live on the class, so a
+new subclass states them beside its exit code instead of in a table kept elsewhere.
 Third-party exceptions are translated where they are caught (``raise X from exc``).
 """
 
@@ -54,6 +56,8 @@ class ExitCode(IntEnum):
 
 class GuarantorError(Exception):
     exit_code: ExitCode = ExitCode.INTERNAL
+    http_status: int = 500
+    code: str = "internal"
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -63,6 +67,15 @@ class GuarantorError(Exception):
 
 class InputError(GuarantorError):
     exit_code = ExitCode.INPUT
+    http_status = 422
+    code = "invalid"
+
+
+class TooLarge(InputError):
+    """An input past a limit (a request body, a file, a line, YAML nesting or alias expansion)."""
+
+    http_status = 413
+    code = "too_large"
 
 
 @dataclass(frozen=True)
@@ -95,10 +108,14 @@ class ValidationFailed(InputError):
 
 class NotFound(GuarantorError):
     exit_code = ExitCode.NOT_FOUND
+    http_status = 404
+    code = "not_found"
 
 
 class Ambiguous(GuarantorError):
     exit_code = ExitCode.AMBIGUOUS
+    http_status = 400
+    code = "ambiguous"
 
     def __init__(self, message: str, candidates: list[str]) -> None:
         super().__init__(message, hint="Candidates:\n" + "\n".join(f"  {c}" for c in candidates))
@@ -107,31 +124,56 @@ class Ambiguous(GuarantorError):
 
 class DataMissing(GuarantorError):
     exit_code = ExitCode.DATA_MISSING
+    http_status = 503
+    code = "data_missing"
 
 
 class NetworkError(GuarantorError):
     exit_code = ExitCode.NETWORK
+    http_status = 502
+    code = "network"
 
 
 class DatabaseError(GuarantorError):
     exit_code = ExitCode.DATABASE
+    http_status = 503
+    code = "database"
 
 
 class ModelError(GuarantorError):
     exit_code = ExitCode.MODEL
+    http_status = 503
+    code = "model"
 
 
 class Unauthenticated(GuarantorError):
     """No valid session or token: the web app answers 401 (the API) or sends to the login page."""
 
     exit_code = ExitCode.REFUSED
+    http_status = 401
+    code = "unauthenticated"
 
 
 class Forbidden(GuarantorError):
     """Known, but not allowed: a role too low, a CSRF token missing, or an unsafe configuration."""
 
     exit_code = ExitCode.REFUSED
+    http_status = 403
+    code = "forbidden"
 
 
 class Conflict(GuarantorError):
     exit_code = ExitCode.CONFLICT
+    http_status = 409
+    code = "conflict"
+
+
+class TooManyAttempts(Forbidden):
+    """Logins refused for a while after repeated failures, for a user or a client address."""
+
+    http_status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, hint=f"Try again in {retry_after} s.")
+        self.retry_after = retry_after

@@ -58,6 +58,25 @@ class Settings(BaseSettings):
             "within this time."
         ),
     )
+    web_max_body_bytes: int = Field(
+        default=1 << 20,
+        ge=1024,
+        description=(
+            "The largest request body the server reads, in bytes (1 MiB); a larger one is refused with 413 "
+            "before it is read whole."
+        ),
+    )
+    login_free_failures: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Failed logins allowed for one user name, or from one client address, before each further attempt "
+            "must wait (1 s, doubling with every failure up to GUARANTOR_LOGIN_MAX_WAIT_S)."
+        ),
+    )
+    login_max_wait_s: int = Field(
+        default=900, ge=1, description="The longest a user or client must wait after repeated failed logins."
+    )
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from guarantor.accounts.models import ApiToken, User, WebSession
+from guarantor.accounts.models import ApiToken, LoginFailure, User, WebSession
 
 
 def user(session: Session, username: str) -> User | None:
@@ -66,3 +66,24 @@ def revoke_token(session: Session, token_id: int, now: datetime) -> bool:
         update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def login_failures(session: Session, keys: Sequence[str]) -> Sequence[LoginFailure]:
+    return session.scalars(select(LoginFailure).where(LoginFailure.key.in_(keys))).all()
+
+
+def add_login_failure(session: Session, key: str, now: datetime) -> int:
+    """Count one more failure for ``key``; returns the count. A row lock (PostgreSQL) or the
+    database lock (SQLite) keeps two processes from losing a failure between them."""
+    found = session.scalars(select(LoginFailure).where(LoginFailure.key == key).with_for_update()).first()
+    if found is None:
+        session.add(LoginFailure(key=key, failures=1, last_failure_at=now))
+        session.flush()
+        return 1
+    found.failures += 1
+    found.last_failure_at = now
+    return found.failures
+
+
+def clear_login_failures(session: Session, keys: Sequence[str]) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys)))

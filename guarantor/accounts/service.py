@@ -8,6 +8,7 @@ secret that is not guessable, and cheap enough to check on every request.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from guarantor.accounts import repository
 from guarantor.accounts.models import ApiToken, Role, User, WebSession
-from guarantor.errors import Forbidden, InputError, NotFound, Unauthenticated
+from guarantor.errors import Forbidden, InputError, NotFound, TooManyAttempts, Unauthenticated
 
+log = logging.getLogger("guarantor.accounts")
 _hasher = PasswordHasher()
 # Checked against when the user does not exist, so a login takes as long for an unknown name.
 _DUMMY_HASH = _hasher.hash("not a password anyone has")
@@ -84,6 +86,51 @@ def authenticate(session: Session, username: str, password: str) -> User:
         raise Unauthenticated("Wrong username or password.")
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
+    return user
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How many failed logins in a row are free, and the longest wait after more."""
+
+    free: int
+    max_wait_s: int
+
+    def wait(self, failures: int) -> int:
+        """Seconds to wait after ``failures`` failures in a row: none while free, then 1 s doubling."""
+        if failures < self.free:
+            return 0
+        return min(self.max_wait_s, 1 << min(failures - self.free, 30))
+
+
+def login(session: Session, username: str, password: str, client: str, now: datetime, backoff: Backoff) -> User | None:
+    """A password login, throttled per user name and per client address.
+
+    Returns None for a wrong name or password, after counting the failure (the caller commits, so
+    the count holds although the login failed). While either key must wait, even the right password
+    is refused: otherwise guessing at full speed would only need to hit the window."""
+    keys = [f"user:{username[:64]}", f"client:{client[:64]}"]
+    for failure in repository.login_failures(session, keys):
+        until = failure.last_failure_at + timedelta(seconds=backoff.wait(failure.failures))
+        if now < until:
+            retry = max(1, int((until - now).total_seconds() + 0.999))
+            log.warning(
+                "login refused for %r from %s: %s locked for %d s after %d failed logins",
+                username[:64],
+                client,
+                failure.key,
+                retry,
+                failure.failures,
+            )
+            raise TooManyAttempts("Too many failed logins; wait before trying again.", retry)
+    try:
+        user = authenticate(session, username, password)
+    except Unauthenticated:
+        counts = [repository.add_login_failure(session, key, now) for key in keys]
+        if max(counts) >= backoff.free:
+            log.warning("failed login %d in a row for %r from %s", max(counts), username[:64], client)
+        return None
+    repository.clear_login_failures(session, keys)
     return user
 
 

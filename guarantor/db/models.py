@@ -1,6 +1,6 @@
 """Every table, gathered so Alembic and the tests see the whole schema."""
 
-from guarantor.accounts.models import ApiToken, User, WebSession
+from guarantor.accounts.models import ApiToken, LoginFailure, User, WebSession
 from guarantor.analysis.models import AnalysisPersonRecord, AnalysisRecord
 from guarantor.db.base import Base
 from guarantor.guarantees.models import AlertRecord, Claim, Measurement, OutcomeStateRecord
@@ -16,6 +16,7 @@ __all__ = [
     "ApiToken",
     "Claim",
     "LinkDecision",
+    "LoginFailure",
     "Measurement",
     "OutcomeStateRecord",
     "User",

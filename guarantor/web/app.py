@@ -14,13 +14,14 @@ from pathlib import Path
 
 from anyio import to_thread
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from guarantor import __version__
-from guarantor.errors import GuarantorError
+from guarantor.errors import GuarantorError, TooLarge
 from guarantor.settings import Settings, get_settings
 from guarantor.web import api, errors, pages
 from guarantor.web.security import SECURITY_HEADERS
@@ -54,6 +55,58 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class BodyLimit:
+    """Refuses a request body over ``limit`` bytes with 413 before the app reads any of it: by its
+    Content-Length when it has one, else by reading at most ``limit`` bytes of it and then replaying
+    them to the app. Plain ASGI, so nothing downstream (form parsing, JSON decoding) sees more."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.limit:
+            await self._refuse(scope, send)
+            return
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > self.limit:
+                await self._refuse(scope, send)
+                return
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        message = f"The request body is larger than {self.limit:,} bytes (GUARANTOR_WEB_MAX_BODY_BYTES)."
+        if scope["path"].startswith("/api/"):
+            response: Response = JSONResponse(errors.body(TooLarge.code, message), status_code=TooLarge.http_status)
+        else:
+            response = PlainTextResponse(message, status_code=TooLarge.http_status)
+        await response(scope, self._no_body, send)
+
+    @staticmethod
+    async def _no_body() -> Message:
+        return {"type": "http.disconnect"}
+
+
 def create_app(settings: Settings | None = None, workspace: Path | None = None) -> FastAPI:
     settings = settings or get_settings()
     path = workspace or Path(os.environ.get(WORKSPACE_ENV, "."))
@@ -85,5 +138,6 @@ def create_app(settings: Settings | None = None, workspace: Path | None = None) 
     app.include_router(api.router)
     errors.install(app)
 
+    app.add_middleware(BodyLimit, limit=settings.web_max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app

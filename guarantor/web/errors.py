@@ -1,4 +1,4 @@
-"""Errors as HTTP: one table from the error tree to a status and a code, and one JSON shape.
+"""Errors as HTTP: each error class carries its status and code (``guarantor.errors``); one JSON shape.
 
 API clients get ``{"error": {"code", "message", "hint", "problems"}}``; browsers get the same
 facts on an HTML page, or the login page when they are not logged in.
@@ -17,42 +17,9 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from guarantor.errors import (
-    Ambiguous,
-    Conflict,
-    DatabaseError,
-    DataMissing,
-    Forbidden,
-    GuarantorError,
-    InputError,
-    ModelError,
-    NetworkError,
-    NotFound,
-    Unauthenticated,
-    ValidationFailed,
-)
+from guarantor.errors import GuarantorError, TooManyAttempts, ValidationFailed
 
 log = logging.getLogger("guarantor.web")
-
-STATUS: dict[type[GuarantorError], tuple[int, str]] = {
-    Unauthenticated: (401, "unauthenticated"),
-    Forbidden: (403, "forbidden"),
-    NotFound: (404, "not_found"),
-    Ambiguous: (400, "ambiguous"),
-    Conflict: (409, "conflict"),
-    InputError: (422, "invalid"),
-    NetworkError: (502, "network"),
-    DataMissing: (503, "data_missing"),
-    ModelError: (503, "model"),
-    DatabaseError: (503, "database"),
-}
-
-
-def _status(exc: GuarantorError) -> tuple[int, str]:
-    for cls in type(exc).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 500, "internal"
 
 
 def body(code: str, message: str, hint: str | None = None, problems: list[Any] | None = None) -> dict[str, Any]:
@@ -98,7 +65,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(GuarantorError)
     async def guarantor_error(request: Request, exc: GuarantorError) -> Response:
-        status, code = _status(exc)
+        headers = {"retry-after": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
         problems = (
             [
                 {"file": p.file, "line": p.line, "column": p.column, "field": p.field, "message": p.message}
@@ -107,7 +74,7 @@ def install(app: FastAPI) -> None:
             if isinstance(exc, ValidationFailed)
             else []
         )
-        return respond(request, status, code, exc.message, exc.hint, problems)
+        return respond(request, exc.http_status, exc.code, exc.message, exc.hint, problems, headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

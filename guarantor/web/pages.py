@@ -16,7 +16,7 @@ from guarantor import __version__
 from guarantor.accounts import service as accounts
 from guarantor.accounts.service import Principal
 from guarantor.data.files import ATTRIBUTION
-from guarantor.errors import Unauthenticated
+from guarantor.errors import TooManyAttempts
 from guarantor.guarantees.spec import parse_target
 from guarantor.web import security
 from guarantor.web.security import SESSION_COOKIE, editor, site, viewer, writer
@@ -143,16 +143,22 @@ def login(
     s: Site = Depends(site),
 ) -> Response:
     security.check_login_token(request, csrf_token)
+    backoff = accounts.Backoff(s.settings.login_free_failures, s.settings.login_max_wait_s)
+    client = request.client.host if request.client else "unknown"
+    lifetime = timedelta(hours=s.settings.web_session_hours)
     try:
         with s.db.transaction() as session:
-            user = accounts.authenticate(session, username, password)
-            lifetime = timedelta(hours=s.settings.web_session_hours)
-            secret, _ = accounts.start_session(session, user, s.clock(), lifetime)
-    except Unauthenticated as exc:
-        response: Response = render(
-            request, "login.html.j2", 401, next=_safe_next(next), error=exc.message, token=csrf_token
+            user = accounts.login(session, username, password, client, s.clock(), backoff)
+            secret = accounts.start_session(session, user, s.clock(), lifetime)[0] if user else None
+    except TooManyAttempts as exc:
+        refused = render(request, "login.html.j2", 429, next=_safe_next(next), error=exc.message, token=csrf_token)
+        refused.headers["retry-after"] = str(exc.retry_after)
+        return refused
+    if secret is None:
+        failed: Response = render(
+            request, "login.html.j2", 401, next=_safe_next(next), error="Wrong username or password.", token=csrf_token
         )
-        return response
+        return failed
     response = _back(_safe_next(next))
     security.set_session_cookie(request, response, secret, int(lifetime.total_seconds()))
     response.delete_cookie(security.LOGIN_COOKIE, path="/login")
