@@ -48,7 +48,7 @@ def test_jsonl_output_to_a_file(cli, tmp_path: Path) -> None:
 
 
 def test_stdin(cli, monkeypatch) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO("Answer customer questions by e-mail\n"))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"Answer customer questions by e-mail\n")))
     rows = _rows(cli("classify", "-").out)
     assert rows[0]["text"] == "Answer customer questions by e-mail"
 

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import IO
 
-from guarantor.errors import InputError, NotFound
+from guarantor.errors import InputError
+from guarantor.inputs.lines import TextLines, csv_reader, json_value, text_field
 from guarantor.tasks.catalogue import AUTOMATION_LEVELS, EXPOSURE_LEVELS
 from guarantor.tasks.model import ExposureModel
 
 CHUNK = 2048
-csv.field_size_limit(1 << 24)
 
 
 class InputFormat(StrEnum):
@@ -63,49 +62,38 @@ def read_records(
     fmt: InputFormat,
     text_column: str | None,
     id_column: str | None,
-    stdin: IO[str] | None = None,
+    stdin: IO[bytes] | None = None,
 ) -> Iterator[Record]:
-    name = "<stdin>" if source == "-" else source
-    if source == "-":
-        handle = stdin or sys.stdin
-    else:
-        try:
-            handle = open(source, newline="", encoding="utf-8")  # noqa: SIM115 - closed below
-        except FileNotFoundError as exc:
-            raise NotFound(f"{source}: no such file.") from exc
-    try:
-        first = handle.readline()
+    """Every record of a file (``-``: standard input), read as ``inputs.lines`` reads any text."""
+    with TextLines(source, stdin) as lines:
+        stream = iter(lines)
+        first = next(stream, "")
         if fmt is InputFormat.auto:
-            fmt = _detect(name, first)
-        lines = _chain(first, handle)
+            fmt = _detect(lines.name, first)
+        chained = _chain(first, stream)
         if fmt in (InputFormat.csv, InputFormat.tsv):
-            yield from _table(name, lines, "," if fmt is InputFormat.csv else "\t", text_column, id_column)
+            yield from _table(lines, chained, "," if fmt is InputFormat.csv else "\t", text_column, id_column)
         elif fmt is InputFormat.jsonl:
-            yield from _jsonl(name, lines, text_column or "text", id_column)
+            yield from _jsonl(lines, chained, text_column or "text", id_column)
         else:
-            for number, line in enumerate(lines, start=1):
+            for line in chained:
                 if text := line.strip():
-                    yield Record(str(number), text)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start}).") from exc
-    finally:
-        if handle is not (stdin or sys.stdin):
-            handle.close()
+                    yield Record(str(lines.line), text)
 
 
-def _chain(first: str, rest: IO[str]) -> Iterator[str]:
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
     if first:
         yield first
     yield from rest
 
 
 def _table(
-    name: str, lines: Iterator[str], delimiter: str, text_column: str | None, id_column: str | None
+    lines: TextLines, chained: Iterator[str], delimiter: str, text_column: str | None, id_column: str | None
 ) -> Iterator[Record]:
-    reader = csv.reader(lines, delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
+    name = lines.name
+    rows = csv_reader(chained, lines, delimiter)
+    header = next(rows, None)
+    if header is None:
         return
     text_col = _column(name, header, text_column, ("text", "task", "title", "summary"), "--text-column")
     id_col = (
@@ -113,22 +101,18 @@ def _table(
         if (id_column or {"id", "task_id", "key"} & set(header))
         else None
     )
-    try:
-        for row in reader:
-            if not row:
-                continue
-            line = reader.line_num
-            if len(row) <= max(text_col, id_col or 0):
-                raise InputError(
-                    f"{name}:{line}: {header[text_col]}: missing (the row has {len(row)} fields, "
-                    f"the header {len(header)})."
-                )
-            text = row[text_col].strip()
-            if not text:
-                raise InputError(f"{name}:{line}: {header[text_col]}: empty.")
-            yield Record(row[id_col] if id_col is not None else str(line - 1), text)
-    except csv.Error as exc:
-        raise InputError(f"{name}:{reader.line_num}: {exc}.") from exc
+    for row in rows:
+        if not row:
+            continue
+        if len(row) <= max(text_col, id_col or 0):
+            shape = f"the row has {len(row)} fields, the header {len(header)}"
+            raise InputError(f"{lines.where()}: {header[text_col]}: missing ({shape}).")
+        if len(row) > len(header):
+            raise InputError(f"{lines.where()}: {len(row)} fields, the header has {len(header)}.")
+        text = row[text_col].strip()
+        if not text:
+            raise InputError(f"{lines.where()}: {header[text_col]}: empty.")
+        yield Record(row[id_col] if id_col is not None else str(lines.line - 1), text)
 
 
 def _column(name: str, header: list[str], asked: str | None, defaults: tuple[str, ...], option: str) -> int:
@@ -142,20 +126,19 @@ def _column(name: str, header: list[str], asked: str | None, defaults: tuple[str
     raise InputError(f"{name}:1: no text column found (looked for {', '.join(defaults)}); name it with {option}.")
 
 
-def _jsonl(name: str, lines: Iterator[str], text_key: str, id_key: str | None) -> Iterator[Record]:
-    for number, line in enumerate(lines, start=1):
+def _jsonl(lines: TextLines, chained: Iterator[str], text_key: str, id_key: str | None) -> Iterator[Record]:
+    for line in chained:
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{name}:{number}:{exc.colno}: invalid JSON: {exc.msg}.") from exc
+        where = lines.where()
+        obj = json_value(line, where)
         if not isinstance(obj, dict):
-            raise InputError(f"{name}:{number}: expected a JSON object, found {type(obj).__name__}.")
-        text = obj.get(text_key)
-        if not isinstance(text, str) or not text.strip():
-            raise InputError(f"{name}:{number}: {text_key}: missing or not a non-empty string.")
-        ident = obj.get(id_key or "id", number)
+            raise InputError(f"{where}: expected a JSON object, found {type(obj).__name__}.")
+        text = text_field(obj.get(text_key), where, text_key)
+        ident = obj.get(id_key or "id", lines.line)
+        if isinstance(ident, bool) or not isinstance(ident, str | int):
+            found = type(ident).__name__
+            raise InputError(f"{where}: {id_key or 'id'}: expected text or a whole number, found {found}.")
         yield Record(str(ident), text.strip())
 
 
@@ -163,15 +146,20 @@ COLUMNS = ("id", "text", "exposure", "p_E0", "p_E1", "p_E2", "automation", "conf
 
 
 def classify_stream(model: ExposureModel, records: Iterator[Record], out: IO[str], fmt: OutputFormat) -> int:
-    """Write one prediction per record; returns how many were written."""
+    """Write one prediction per record; returns how many were written. Nothing is written before
+    the first chunk has been read whole, so a bad record early in the input leaves stdout empty."""
     writer = csv.writer(out, lineterminator="\n") if fmt is OutputFormat.csv else None
-    if writer:
-        writer.writerow(COLUMNS)
+    header = [writer is not None]
     ev = model.evidence
     count = 0
     chunk: list[Record] = []
 
     def flush() -> None:
+        if header[0] and writer is not None:
+            writer.writerow(COLUMNS)
+            header[0] = False
+        if not chunk:
+            return
         p = model.predict([r.text for r in chunk])
         exposure = p.exposure.argmax(1)
         automation = p.automation.argmax(1)
@@ -212,7 +200,7 @@ def classify_stream(model: ExposureModel, records: Iterator[Record], out: IO[str
             flush()
             count += len(chunk)
             chunk = []
-    if chunk:
+    if chunk or header[0]:
         flush()
         count += len(chunk)
     return count

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
 from collections.abc import Iterator, Sequence
@@ -10,9 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from guarantor.errors import InputError, NotFound
-
-csv.field_size_limit(1 << 26)
+from guarantor.errors import InputError
+from guarantor.inputs.lines import TextLines, csv_reader
 
 
 @dataclass
@@ -57,6 +55,11 @@ _DATE_FORMATS = (
 )
 
 
+MIN_YEAR, MAX_YEAR = 1900, 2200
+"""Dates outside these years are typos (or 9999-12-31 placeholders) and would overflow date arithmetic."""
+MAX_ESTIMATE = 1_000_000.0
+
+
 def parse_time(raw: str | None, where: str) -> datetime | None:
     """ISO 8601 (with Z), epoch-free; Jira's and a few common formats; UTC when no zone is given."""
     if raw is None or not str(raw).strip():
@@ -72,24 +75,23 @@ def parse_time(raw: str | None, where: str) -> datetime | None:
             except ValueError:
                 continue
         else:
-            raise InputError(f"{where}: {text!r} is not a date (ISO 8601 or Jira's 21/Nov/26 10:15 AM)") from None
+            raise InputError(f"{where}: {text[:60]!r} is not a date (ISO 8601 or Jira's 21/Nov/26 10:15 AM)") from None
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise InputError(f"{where}: {text[:60]!r} is outside the years {MIN_YEAR} to {MAX_YEAR}")
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def parse_number(raw: str | None, where: str) -> float | None:
+    """An estimate (story points, hours): a finite number from 0 up to a million."""
     if raw is None or not str(raw).strip():
         return None
     try:
-        return float(str(raw).strip())
+        value = float(str(raw).strip())
     except ValueError:
-        raise InputError(f"{where}: {raw!r} is not a number") from None
-
-
-def open_text(path: Path):  # type: ignore[no-untyped-def]
-    try:
-        return path.open(newline="", encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise NotFound(f"{path}: no such file.") from exc
+        raise InputError(f"{where}: {str(raw)[:60]!r} is not a number") from None
+    if not 0 <= value <= MAX_ESTIMATE:  # also refuses inf and nan
+        raise InputError(f"{where}: {str(raw)[:60]!r} is not an estimate between 0 and {MAX_ESTIMATE:,.0f}")
+    return value
 
 
 class Row:
@@ -122,32 +124,25 @@ class Row:
 
 def csv_rows(path: Path, required: Sequence[str], what: str) -> Iterator[Row]:
     """The records of a CSV file, checking the header has the ``required`` columns."""
-    with open_text(path) as handle:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise InputError(f"{path}:1: the file is empty") from None
-        except csv.Error as exc:
-            raise InputError(f"{path}:1: {exc}") from exc
+    with TextLines(path) as lines:
+        shown = Path(lines.name)
+        records = csv_reader(lines, lines)
+        header = next(records, None)
+        if header is None:
+            raise InputError(f"{shown}:1: the file is empty")
         columns: dict[str, list[int]] = {}
         for i, name in enumerate(header):
             columns.setdefault(name.strip(), []).append(i)
         missing = [c for c in required if c not in columns]
         if missing:
-            raise InputError(f"{path}:1: no {', '.join(map(repr, missing))} column: is this {what}?")
-        line = reader.line_num + 1
-        try:
-            for cells in reader:
-                if any(cell.strip() for cell in cells):
-                    if len(cells) > len(header):
-                        raise InputError(f"{path}:{line}: {len(cells)} fields, the header has {len(header)}")
-                    yield Row(path, line, columns, cells + [""] * (len(header) - len(cells)))
-                line = reader.line_num + 1
-        except csv.Error as exc:
-            raise InputError(f"{path}:{reader.line_num}: {exc}") from exc
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+            raise InputError(f"{shown}:1: no {', '.join(map(repr, missing))} column: is this {what}?")
+        line = lines.line + 1
+        for cells in records:
+            if any(cell.strip() for cell in cells):
+                if len(cells) > len(header):
+                    raise InputError(f"{shown}:{line}: {len(cells)} fields, the header has {len(header)}")
+                yield Row(shown, line, columns, cells + [""] * (len(header) - len(cells)))
+            line = lines.line + 1
 
 
 def split_list(cell: str) -> list[str]:

@@ -3,6 +3,7 @@ them: one JSON array a page, the arrays back to back. Read page by page, never t
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -10,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from guarantor.errors import InputError
-from guarantor.work.importers.base import Item, open_text, parse_time
+from guarantor.inputs import lines as lines_json
+from guarantor.inputs.lines import TextLines, text_field
+from guarantor.work.importers.base import Item, parse_time
 
 _REPO = re.compile(r"/repos/([^/]+/[^/]+)")
 _REF = re.compile(r"(?:^|[\s(])(?:([\w.-]+/[\w.-]+))?#(\d+)\b")
@@ -18,9 +21,10 @@ _REF = re.compile(r"(?:^|[\s(])(?:([\w.-]+/[\w.-]+))?#(\d+)\b")
 
 def _values(path: Path) -> Iterator[tuple[int, Any]]:
     """Top-level JSON values of a file (back to back, as gh writes pages), with their line."""
-    decoder = json.JSONDecoder()
+    decoder = lines_json.decoder()
     buffer, line, eof = "", 1, False
-    with open_text(path) as handle:
+    with TextLines(path) as lines:
+        source = iter(lines)
         while True:
             stripped = buffer.lstrip()
             line += buffer[: len(buffer) - len(stripped)].count("\n")
@@ -31,12 +35,16 @@ def _values(path: Path) -> Iterator[tuple[int, Any]]:
                 value, end = decoder.raw_decode(buffer)
             except json.JSONDecodeError as exc:
                 if not eof:
-                    chunk = handle.read(1 << 20)
+                    chunk = "".join(itertools.islice(source, 4096))
                     eof = not chunk
                     buffer += chunk
                     continue
                 where = line + buffer[: exc.pos].count("\n")
-                raise InputError(f"{path}:{where}: invalid JSON: {exc.msg}") from exc
+                raise InputError(f"{lines.name}:{where}: invalid JSON: {exc.msg}") from exc
+            except RecursionError as exc:
+                raise InputError(f"{lines.name}:{line}: JSON nested too deeply") from exc
+            except ValueError as exc:  # a number too large for a float
+                raise InputError(f"{lines.name}:{line}: {exc}") from exc
             yield line, value
             line += buffer[:end].count("\n")
             buffer = buffer[end:]
@@ -54,34 +62,51 @@ def read(path: Path) -> Iterator[Item]:
 def _item(obj: dict[str, Any], path: Path, line: int, index: int) -> Item:
     where = f"{path}:{line}: item {index}"
     number = obj.get("number")
-    if not isinstance(number, int):
-        raise InputError(f"{where}: number: missing or not a whole number")
-    title = obj.get("title")
-    if not isinstance(title, str) or not title.strip():
-        raise InputError(f"{where} (#{number}): title: missing")
-    match = _REPO.search(str(obj.get("repository_url") or obj.get("url") or ""))
+    if isinstance(number, bool) or not isinstance(number, int) or number <= 0:
+        raise InputError(f"{where}: number: missing or not a positive whole number")
+    where = f"{where} (#{number})"
+    title = text_field(obj.get("title"), where, "title").strip()
+    body = text_field(obj.get("body"), where, "body", required=False)
+    match = _REPO.search(_optional(obj, "repository_url", where) or _optional(obj, "url", where) or "")
     repo = match.group(1) if match else "github"
-    body = obj.get("body") or ""
     is_pr = "pull_request" in obj or "merged_at" in obj
-    assignee = (obj.get("assignee") or {}).get("login") if isinstance(obj.get("assignee"), dict) else None
-    labels = [lab["name"] if isinstance(lab, dict) else str(lab) for lab in obj.get("labels") or []]
+    assignee = _named(obj.get("assignee"), "login", where, "assignee")
+    raw_labels = obj.get("labels") or []
+    if not isinstance(raw_labels, list):
+        raise InputError(f"{where}: labels: expected a list, found {type(raw_labels).__name__}")
+    labels = [
+        text_field(lab, where, f"labels.{k}") if isinstance(lab, str) else _named(lab, "name", where, f"labels.{k}")
+        for k, lab in enumerate(raw_labels)
+    ]
     links = sorted({f"{r or repo}#{n}" for r, n in _REF.findall(body) if f"{r or repo}#{n}" != f"{repo}#{number}"})
-    state = str(obj.get("state") or "")
-    milestone = obj.get("milestone")
+    state = _optional(obj, "state", where)
     return Item(
         source="github",
         external_id=f"{repo}#{number}",
-        title=title.strip(),
+        title=title,
         kind="pull_request" if is_pr else "issue",
         body=body,
         state=state,
         closed=state == "closed",
-        created_at=parse_time(obj.get("created_at"), f"{where}: created_at"),
-        closed_at=parse_time(obj.get("closed_at"), f"{where}: closed_at"),
-        labels=labels,
+        created_at=parse_time(_optional(obj, "created_at", where), f"{where}: created_at"),
+        closed_at=parse_time(_optional(obj, "closed_at", where), f"{where}: closed_at"),
+        labels=[label for label in labels if label],
         assignee=assignee,
-        epic=milestone.get("title") if isinstance(milestone, dict) else None,
-        url=obj.get("html_url"),
+        epic=_named(obj.get("milestone"), "title", where, "milestone"),
+        url=_optional(obj, "html_url", where) or None,
         links=links,
         line=line,
     )
+
+
+def _optional(obj: dict[str, Any], key: str, where: str) -> str:
+    return text_field(obj.get(key), where, key, required=False)
+
+
+def _named(value: Any, key: str, where: str, field: str) -> str | None:
+    """The name inside an object such as a label ({"name": …}) or a user ({"login": …}); None when absent."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InputError(f"{where}: {field}: expected an object with {key}, found {type(value).__name__}")
+    return text_field(value.get(key), where, f"{field}.{key}")
