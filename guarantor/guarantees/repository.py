@@ -7,6 +7,7 @@ import socket
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import cast
 
 from sqlalchemy import Table, and_, delete, func, select, tuple_, update
@@ -21,9 +22,29 @@ Key = tuple[str, str, datetime]  # indicator id, spec hash, scheduled time
 
 
 def runner_id() -> str:
-    """Unique per run (two runs in one process must not share claims), and naming its process so a
-    claim left by a killed run can be recognised."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """Unique per run (two runs in one process must not share claims), and naming its process (pid
+    and start time, so a reused pid is not mistaken for it) so a claim left by a killed run can be
+    recognised."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}.{_started(pid) or ''}:{uuid.uuid4().hex[:8]}"
+
+
+def _proc(pid: int) -> tuple[str, str] | None:
+    """A process's state letter and start time (clock ticks since boot) from /proc; None if it is
+    gone, ("", "") where there is no /proc to ask."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return None if Path("/proc/self/stat").exists() else ("", "")
+    except OSError:
+        return ("", "")
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[0], fields[19]
+
+
+def _started(pid: int) -> str:
+    found = _proc(pid)
+    return found[1] if found else ""
 
 
 def _insert(session: Session, model: type[Base]):  # type: ignore[no-untyped-def]
@@ -95,17 +116,34 @@ def claim(session: Session, keys: Sequence[Key], owner: str, now: datetime, expi
     return held
 
 
+def abandoned(session: Session, now: datetime) -> list[Key]:
+    """Slots claimed by a run that will never measure them: expired, or of a runner on this host
+    that is gone. The next run measures them (``runner.check``), whatever slot is due now."""
+    rows = session.execute(
+        select(Claim.indicator_id, Claim.spec_hash, Claim.scheduled_at, Claim.owner, Claim.expires_at)
+    )
+    return [(i, h, at) for i, h, at, owner, expires in rows if expires < now or _dead(owner)]
+
+
 def _dead(owner: str) -> bool:
-    host, pid, _token = [*owner.rsplit(":", 2), "", ""][:3]
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+    """Whether the runner that wrote ``owner`` is gone: its process has exited, is a zombie (killed,
+    not yet reaped), or its pid now belongs to a process started at another time."""
+    host, process, _token = [*owner.rsplit(":", 2), "", ""][:3]
+    pid, _, started = process.partition(".")
+    if host != socket.gethostname() or not pid.isdigit():
         return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
+    found = _proc(int(pid))
+    if found == ("", ""):  # no /proc: ask the kernel whether the pid exists at all
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+    if found is None or found[0] in ("Z", "X"):
         return True
-    except PermissionError:
-        return False
-    return False
+    return bool(started) and found[1] != started
 
 
 def record(session: Session, measurements: Iterable[Measurement], owner: str) -> int:

@@ -4,7 +4,8 @@
 2. evaluate concurrently;
 3. record measurements in small committed batches (full, or half a second old), releasing their claims.
 Killed between 1 and 3, a slot stays claimed by a dead process; the next run on this host takes
-it over at once (elsewhere, when the claim expires) and no slot is ever stored twice.
+it over at once (elsewhere, when the claim expires), measures it even though a later slot is due
+by then, and no slot is ever stored twice.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def check(
 ) -> RunReport:
     now = clock()
     items = service.plan(ws, now, force=force, outcome=outcome)
+    with db.transaction() as session:
+        items += service.resume(ws, repository.abandoned(session, now), {i.key for i in items}, outcome)
     service.check_secrets(ws, items, marks, name)
     owner = repository.runner_id()
     lease = (

@@ -61,6 +61,22 @@ def plan(ws: Workspace, now: datetime, *, force: bool = False, outcome: str | No
     return items
 
 
+def resume(
+    ws: Workspace, keys: Sequence[repository.Key], planned: set[repository.Key], outcome: str | None = None
+) -> list[Planned]:
+    """Abandoned slots (claimed by a run that died) of indicators the workspace still has unchanged
+    (same spec hash), to measure late rather than leave a hole in the history."""
+    wanted = {k for k in keys if k not in planned}
+    items = []
+    for o in ws.outcomes:
+        if o.guarantee is None or (outcome is not None and o.id != outcome):
+            continue
+        for ind in o.guarantee.indicators:
+            spec_hash = ind.spec_hash(ws.sources[ind.source])
+            items += [Planned(o.id, ind, h, at, "schedule") for i, h, at in wanted if i == ind.id and h == spec_hash]
+    return items
+
+
 def check_secrets(ws: Workspace, items: Sequence[Planned], marks: Marks, name: str) -> None:
     """Every environment variable the planned sources need is set, or nothing runs."""
     problems: list[Problem] = []

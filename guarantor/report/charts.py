@@ -46,11 +46,11 @@ def stacked_bars(rows: Sequence[tuple[str, Sequence[Segment]]], unit: str = "h",
             if w > 0:
                 parts.append(
                     f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{_color(name)}">'
-                    f"<title>{escape(name)}: {value:.1f} {unit}</title></rect>"
+                    f"<title>{escape(name)}: {value:.1f} {escape(unit)}</title></rect>"
                 )
             x += w
         total = sum(v for _, v in segs)
-        parts.append(f'<text x="{x + 6:.1f}" y="{y + 15}" class="val">{total:.1f} {unit}</text>')
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 15}" class="val">{total:.1f} {escape(unit)}</text>')
     parts.append(_legend(series, len(rows) * (bar_h + gap) + 8, label_w))
     parts.append("</svg>")
     return "".join(parts)
@@ -101,7 +101,7 @@ def trend(points: Sequence[tuple[str, float]], unit: str = "h", width: int = 900
     out = [_open(width, height), f'<path d="{path}" fill="none" stroke="#d9822b" stroke-width="2.5"/>']
     for (x, y), (label, v) in zip(xy, points, strict=True):
         out.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#d9822b"><title>{escape(label)}: {v:.1f} {unit}'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#d9822b"><title>{escape(label)}: {v:.1f} {escape(unit)}'
             f'</title></circle><text x="{x:.1f}" y="{height - 10}" text-anchor="middle" class="lbl">'
             f'{escape(label[:10])}</text><text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" class="val">'
             f"{v:.1f}</text>"

@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 
 from guarantor.data.files import ATTRIBUTION
 from guarantor.guarantees.spec import parse_target
 from guarantor.report import charts
 
+# Every value is escaped: titles, names and task texts come from files anyone can hand a user, and
+# a report is what people forward. (select_autoescape would skip the template's .j2 extension.)
+# The charts are SVG strings built by ``charts``, which escapes each label it writes.
 _env = Environment(
     loader=PackageLoader("guarantor.report", "templates"),
-    autoescape=select_autoescape(),
+    autoescape=True,
     trim_blocks=True,
     lstrip_blocks=True,
 )

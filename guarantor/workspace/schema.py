@@ -15,7 +15,10 @@ from guarantor.guarantees.sources import SourceSpec
 from guarantor.guarantees.spec import Channel, Guarantee
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+MAX_TEXT = 2000
+"""Characters in one text field (a title, a task): a paragraph, not a document."""
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+Answer = Annotated[str, StringConstraints(max_length=2 * MAX_TEXT)]
 
 
 class Strict(BaseModel):
@@ -25,11 +28,11 @@ class Strict(BaseModel):
 class ValueProposition(Strict):
     """A person's answers to the three questions of the value proposition."""
 
-    outcomes_delivered: str | None = Field(
+    outcomes_delivered: Answer | None = Field(
         None, description="What outcomes do I consistently deliver that matter to others?"
     )
-    problems_obsessed_with: str | None = Field(None, description="What problems am I obsessed with solving?")
-    perspective: str | None = Field(None, description="What perspective do I bring that AI can't replicate?")
+    problems_obsessed_with: Answer | None = Field(None, description="What problems am I obsessed with solving?")
+    perspective: Answer | None = Field(None, description="What perspective do I bring that AI can't replicate?")
 
 
 class Person(Strict):
@@ -87,7 +90,7 @@ class System(Strict):
     name: Text
     does: Text = Field(description="What it does, in a sentence.")
     for_whom: Text
-    users: int | None = Field(None, ge=0, description="How many people use it.")
+    users: int | None = Field(None, ge=0, le=10**10, description="How many people use it.")
     serves: list[Id] = Field(default_factory=list, description="Ids of the outcomes it delivers.")
     owner: Id | None = None
     replacement: Text | None = Field(None, description="The planned replacement, if any.")
