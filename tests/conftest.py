@@ -18,6 +18,7 @@ from guarantor.cli import run
 from guarantor.settings import Settings, get_settings
 from guarantor.tasks import service
 from guarantor.tasks.model import ExposureModel
+from tests.web_server import Server, prepare, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("GUARANTOR_TEST_DATA_DIR", ROOT.parent / "shared" / "data" / "onet"))
@@ -89,3 +90,12 @@ def cli(env: Settings, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-u
         return Result(int(code), captured.out, captured.err)
 
     return invoke
+
+
+@pytest.fixture
+def server(env: Settings, cli, tmp_path: Path) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    settings = env.model_copy(update={"web_cache_s": 0.0})
+    workspace = prepare(tmp_path / "shop", settings, cli)
+    tokens = dict(line.split("=", 1) for line in (workspace.parent / ".tokens").read_text().splitlines())
+    with serving(settings, workspace) as url:
+        yield Server(url, workspace, tokens, settings)

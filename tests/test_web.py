@@ -4,50 +4,15 @@ edits in the browser and changes to the file on disk stay one workspace."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 import yaml
 from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
 
-from guarantor.settings import Settings
 from guarantor.web.app import create_app
-from tests.web_server import PASSWORD, Server, prepare, serving
-
-
-@pytest.fixture
-def server(env: Settings, cli, tmp_path: Path) -> Iterator[Server]:  # type: ignore[no-untyped-def]
-    settings = env.model_copy(update={"web_cache_s": 0.0})
-    workspace = prepare(tmp_path / "shop", settings, cli)
-    tokens = dict(line.split("=", 1) for line in (workspace.parent / ".tokens").read_text().splitlines())
-    with serving(settings, workspace) as url:
-        yield Server(url, workspace, tokens, settings)
-
-
-def api(server: Server, role: str = "editor") -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.tokens[role]}"}, timeout=30)
-
-
-@contextmanager
-def browser(server: Server, role: str) -> Iterator[tuple[httpx.Client, str]]:
-    """A logged-in browser-like client, and its session's CSRF token (read from a page's form)."""
-    with httpx.Client(base_url=server.url, timeout=30, follow_redirects=True) as client:
-        yield client, _login(client, role)
-
-
-def _login(client: httpx.Client, role: str) -> str:
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
-    done = client.post("/login", data={"username": role, "password": PASSWORD, "csrf_token": token[1], "next": "/"})
-    assert done.status_code == 200 and done.url.path == "/"
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', done.text)
-    assert csrf
-    return csrf[1]
+from tests.web_server import PASSWORD, Server, api, browser
 
 
 def test_every_route_refuses_anonymous_requests(server: Server) -> None:

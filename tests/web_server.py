@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 
 from guarantor.accounts import service as accounts
@@ -117,3 +119,25 @@ def serving(settings: Settings, workspace: Path) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def api(server: Server, role: str = "editor") -> httpx.Client:
+    return httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.tokens[role]}"}, timeout=30)
+
+
+@contextmanager
+def browser(server: Server, role: str) -> Iterator[tuple[httpx.Client, str]]:
+    """A logged-in browser-like client, and its session's CSRF token (read from a page's form)."""
+    with httpx.Client(base_url=server.url, timeout=30, follow_redirects=True) as client:
+        yield client, _login(client, role)
+
+
+def _login(client: httpx.Client, role: str) -> str:
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    done = client.post("/login", data={"username": role, "password": PASSWORD, "csrf_token": token[1], "next": "/"})
+    assert done.status_code == 200 and done.url.path == "/"
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', done.text)
+    assert csrf
+    return csrf[1]

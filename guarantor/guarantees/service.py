@@ -103,7 +103,7 @@ class Evaluator:
         if name not in self._sources:
             spec = self.ws.sources[name]
             try:
-                self._sources[name] = REGISTRY[spec.type][1](spec, self.context)
+                self._sources[name] = REGISTRY[spec.type].factory(spec, self.context)
             except (SourceError, MissingSecret) as exc:
                 self._sources[name] = SourceError(str(exc))
         found = self._sources[name]

@@ -74,7 +74,8 @@ def problem_at(marks: Marks, name: str, loc: Path_, message: str) -> Problem:
 
 def _guarantee_problems(ws: Workspace, marks: Marks, name: str, allow_command: bool) -> list[Problem]:
     """What the schema alone cannot see: unique indicator ids, known sources, paths that compile."""
-    from guarantor.guarantees.sources.http import compile_path, path_problem
+    from guarantor.guarantees.sources import REGISTRY
+    from guarantor.guarantees.sources.http import compile_path
 
     problems = []
     seen: set[str] = set()
@@ -119,10 +120,10 @@ def _guarantee_problems(ws: Workspace, marks: Marks, name: str, allow_command: b
                     )
                 )
                 continue
+            wrong = REGISTRY[source.type].check_query(source, ind.query)
+            if wrong is not None:
+                problems.append(problem_at(marks, name, (*loc, "query"), wrong))
             if source.type == "http":
-                wrong = path_problem(ind.query)
-                if wrong is not None:
-                    problems.append(problem_at(marks, name, (*loc, "query"), wrong))
                 if (ind.jsonpath is None) == (ind.jmespath is None):
                     problems.append(problem_at(marks, name, loc, "an http indicator needs one of jsonpath or jmespath"))
                     continue

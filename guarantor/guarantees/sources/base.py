@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -105,7 +105,7 @@ def sqlite_path(url: str) -> Path | None:
     return Path(name).expanduser().resolve()
 
 
-_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
+_QUOTED = re.compile(r"'(?:[^']|'')*(?:'|$)|\"(?:[^\"]|\"\")*(?:\"|$)")
 
 
 def redact(message: str) -> str:
@@ -163,16 +163,30 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
-SpecT = TypeVar("SpecT", bound=BaseModel)
 Factory = Callable[[Any, Context], Source]
-REGISTRY: dict[str, tuple[type[BaseModel], Factory]] = {}
+QueryCheck = Callable[[Any, str], "str | None"]
 
 
-def register(name: str, spec: type[BaseModel]) -> Callable[[Factory], Factory]:
-    """Register a source type: its spec model (``type: name``) and a factory of implementations."""
+@dataclass(frozen=True)
+class Kind:
+    """A source type: its spec model (``type: name``), a factory of implementations, and the check
+    of a query that can be made before anything runs (when the workspace is validated, so a query a
+    source would refuse is refused at its line, and a web edit holding one is never stored)."""
+
+    spec: type[BaseModel]
+    factory: Factory
+    check_query: QueryCheck
+
+
+REGISTRY: dict[str, Kind] = {}
+
+
+def register(name: str, spec: type[BaseModel], check_query: QueryCheck | None = None) -> Callable[[Factory], Factory]:
+    """Register a source type under ``name``; ``check_query(spec, query)`` says why a query cannot
+    run on such a source, or None."""
 
     def decorate(factory: Factory) -> Factory:
-        REGISTRY[name] = (spec, factory)
+        REGISTRY[name] = Kind(spec, factory, check_query or (lambda _spec, _query: None))
         return factory
 
     return decorate

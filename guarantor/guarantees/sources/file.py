@@ -149,10 +149,18 @@ def _message(exc: Any) -> str:
     which would hand the contents of a file to whoever wrote the query."""
     import duckdb
 
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = str(exc).strip() or type(exc).__name__
     if isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException | duckdb.OutOfRangeException):
-        return redact(first)
-    return first
+        text = redact(text)  # the whole message first: a quoted value may span lines
+    return text.splitlines()[0]
 
 
-register("file", FileSpec)(lambda spec, context: FileSource(spec, context))
+def _check_query(_spec: FileSpec, query: str) -> str | None:
+    try:
+        _one_select(query)
+    except SourceError as exc:
+        return str(exc)
+    return None
+
+
+register("file", FileSpec, _check_query)(lambda spec, context: FileSource(spec, context))

@@ -163,4 +163,4 @@ class HttpSource:
         pass
 
 
-register("http", HttpSpec)(lambda spec, context: HttpSource(spec, context))
+register("http", HttpSpec, lambda _spec, query: path_problem(query))(lambda spec, context: HttpSource(spec, context))

@@ -139,13 +139,12 @@ class SqlSource:
                         raw.set_progress_handler(None, 0)
                     conn.rollback()
         except SQLAlchemyError as exc:
-            message = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            full = str(getattr(exc, "orig", None) or exc).strip()
+            message = (redact(full) if isinstance(exc, DataError) else full).splitlines()[0]
             if "interrupted" in message:
                 message = f"timed out after {timeout:g} s"
             elif "not authorized" in message:
                 message = f"only reading is allowed on this source ({message})"
-            elif isinstance(exc, DataError):
-                message = redact(message)
             raise SourceError(message) from exc
         return row_reading(row)
 
@@ -174,6 +173,10 @@ def _check_one_select(query: str, dialect: str) -> None:
     if dialect == "postgresql":
         _check_postgres(query)
         return
+    _check_sqlglot(query, dialect, lenient=False)
+
+
+def _check_sqlglot(query: str, dialect: str, lenient: bool) -> None:
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
@@ -181,6 +184,8 @@ def _check_one_select(query: str, dialect: str) -> None:
     try:
         statements = [s for s in sqlglot.parse(query, read=_SQLGLOT.get(dialect)) if s]
     except SqlglotError as exc:
+        if lenient:
+            return
         raise SourceError(f"the query could not be read as one SELECT: {str(exc).splitlines()[0]}") from exc
     if len(statements) != 1:
         raise SourceError(f"the query holds {len(statements)} statements; an indicator runs exactly one SELECT")
@@ -223,8 +228,31 @@ def _check_postgres(query: str) -> None:
 
 _SQLGLOT = {
     name: name for name in ("mysql", "oracle", "duckdb", "snowflake", "bigquery", "redshift", "trino", "clickhouse")
-} | {"mssql": "tsql", "mariadb": "mysql"}
+} | {"mssql": "tsql", "mariadb": "mysql", "sqlite": "sqlite"}
 """sqlglot's dialect for a SQLAlchemy backend name; others are read as generic SQL."""
 
 
-register("sql", SqlSpec)(lambda spec, context: SqlSource(spec, context))
+def _check_query(spec: SqlSpec, query: str) -> str | None:
+    """Before anything runs: PostgreSQL's own parser when the URL is written out; otherwise sqlglot,
+    refusing only what it reads as a write or as several statements (SQL it cannot parse is left to
+    the database and the checks made when the query runs)."""
+    dialect = None
+    if isinstance(spec.url, str):
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            dialect = make_url(spec.url).get_backend_name()
+        except ArgumentError:
+            return None
+    try:
+        if dialect == "postgresql":
+            _check_postgres(query)
+        else:
+            _check_sqlglot(query, dialect or "", lenient=True)
+    except SourceError as exc:
+        return str(exc)
+    return None
+
+
+register("sql", SqlSpec, _check_query)(lambda spec, context: SqlSource(spec, context))

@@ -1,0 +1,348 @@
+"""Attacks on a real server on loopback, as an editor, a viewer, a stranger at the login form and
+the author of a hostile workspace file. Each must be refused with a clear error and leave nothing
+behind: no file written or read, no secret sent elsewhere, no edit stored, no script in a page."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import pytest
+import yaml
+
+from guarantor.db.session import Database
+from guarantor.guarantees.sources.base import Context, SourceError
+from guarantor.guarantees.sources.sql import SqlSource, SqlSpec
+from guarantor.guarantees.spec import Indicator
+from guarantor.settings import Settings
+from tests.web_server import PASSWORD, Server, api, browser, free_port, serving
+
+SECRET_MARKER = "s3cr3t-marker-7f1c"
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def _indicator(source: str, query: str, **extra: Any) -> dict[str, Any]:
+    return {"indicators": [{"id": "probe", "source": source, "query": query, "target": ">= 0", **extra}]}
+
+
+def _patch_guarantee(server: Server, outcome: str, guarantee: dict[str, Any], role: str = "editor") -> httpx.Response:
+    with api(server, role) as c:
+        return c.patch(f"/api/v1/outcomes/{outcome}", json={"guarantee": guarantee})
+
+
+def _check(server: Server, outcome: str) -> dict[str, Any]:
+    with api(server) as c:
+        answer = c.post("/api/v1/checks", json={"outcome": outcome})
+    assert answer.status_code == 200, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def _probe(result: dict[str, Any]) -> dict[str, Any]:
+    indicator: dict[str, Any] = result["outcomes"][0]["indicators"][0]["latest"]
+    return indicator
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "COPY (SELECT 'pwned') TO 'pwned.csv'",
+        "COPY (SELECT 'sources: {x: {type: command}}') TO 'guarantor.yaml' (HEADER false)",
+        "SELECT 1; COPY (SELECT 1) TO 'pwned.csv'",
+        "ATTACH 'pwned.db' AS p",
+        "EXPORT DATABASE 'pwned'",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "SET enable_external_access = true",
+        "CREATE TABLE pwned AS SELECT 1",
+        "PRAGMA version",
+    ],
+)
+def test_an_editor_cannot_write_files_through_a_file_source(server: Server, query: str) -> None:
+    before = server.workspace.read_text()
+    answer = _patch_guarantee(server, "quick-delivery", _indicator("files", query))
+    assert answer.status_code == 422, answer.text
+    problems = answer.json()["error"]["problems"]
+    assert any(p["field"].endswith("query") and ("SELECT" in p["message"]) for p in problems), problems
+    assert server.workspace.read_text() == before
+    assert not list(server.workspace.parent.glob("pwned*"))
+
+
+def test_an_editor_cannot_read_files_beyond_the_source_folder(server: Server, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.csv"
+    outside.write_text(f"secret\n{SECRET_MARKER}\n")
+    inside = server.workspace.parent / "notes.txt"
+    inside.write_text(f"{SECRET_MARKER}\n")
+    database = server.settings.resolved_database_url.removeprefix("sqlite:///")
+    queries = [
+        "SELECT count(*) FROM read_csv('/etc/passwd')",
+        f"SELECT count(*) FROM read_csv('{outside}')",
+        "SELECT count(*) FROM read_csv('../outside.csv')",
+        f"SELECT length(content) FROM read_text('{database}')",
+        f"SELECT length(content) FROM read_text('{server.settings.home}/models/*')",
+        "SELECT count(*) FROM read_csv('http://127.0.0.1:9/x.csv')",
+        "SELECT CAST(content AS INTEGER) FROM read_text('notes.txt')",  # inside: allowed, but no echo
+        "SELECT CAST(secret AS INTEGER) FROM '../outside.csv'",
+    ]
+    for query in queries:
+        assert _patch_guarantee(server, "quick-delivery", _indicator("files", query)).status_code == 200
+        probe = _probe(_check(server, "quick-delivery"))
+        assert probe["status"] == "ERROR", (query, probe)
+        assert SECRET_MARKER not in json.dumps(probe) and "root:" not in json.dumps(probe), (query, probe)
+    # Guarantor's own database is whole and still answers: tokens and revocations hold.
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    with api(server, "viewer") as c:
+        assert c.get("/api/v1/me").status_code == 200
+
+
+def test_a_file_source_refuses_a_folder_holding_guarantors_database(cli, tmp_path: Path, env: Settings) -> None:  # type: ignore[no-untyped-def]
+    database = Path(env.resolved_database_url.removeprefix("sqlite:///"))
+    (database.parent / "guarantor.yaml").write_text(
+        "name: Beside the database\nsources:\n  files: {type: file}\noutcomes:\n"
+        "  - id: o\n    title: T\n    for_whom: W\n    guarantee:\n      indicators:\n"
+        "        - {id: i, source: files, query: 'SELECT 1', target: '>= 0'}\n"
+    )
+    r = cli("check", str(database.parent), "--json")
+    probe = json.loads(r.out)["outcomes"][0]["indicators"][0]["latest"]
+    assert probe["status"] == "ERROR" and "Guarantor's own database" in probe["reason"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ATTACH DATABASE '{db}' AS g",
+        "SELECT 1; DELETE FROM payouts",
+        "DELETE FROM payouts",
+        "PRAGMA writable_schema = 1",
+        "CREATE TABLE pwned (x)",
+    ],
+)
+def test_an_editor_cannot_write_or_attach_through_a_sql_source(server: Server, query: str) -> None:
+    database = server.settings.resolved_database_url.removeprefix("sqlite:///")
+    before = server.workspace.read_text()
+    answer = _patch_guarantee(server, "fast-support", _indicator("shop", query.format(db=database)))
+    assert answer.status_code == 422, answer.text
+    assert server.workspace.read_text() == before
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ATTACH DATABASE '{db}' AS g",
+        "SELECT load_extension('/tmp/x.so')",
+        "PRAGMA writable_schema = 1",
+        "SELECT 1; SELECT 2",
+        "DELETE FROM t RETURNING 1",
+    ],
+)
+def test_sqlite_refuses_at_run_time_what_validation_may_not_see(tmp_path: Path, env: Settings, query: str) -> None:
+    """Validation reads SQL it can parse; what it cannot is left to SQLite, whose authorizer allows
+    nothing but reading, so the query fails when it runs."""
+    target = tmp_path / "data.db"
+    with sqlite3.connect(target) as conn:
+        conn.execute("CREATE TABLE t (x)")
+        conn.execute("INSERT INTO t VALUES (1)")
+    conn.close()
+    database = env.resolved_database_url.removeprefix("sqlite:///")
+    context = Context.of(tmp_path, False, env.home, env.resolved_database_url)
+    source = SqlSource(SqlSpec(type="sql", url=f"sqlite:///{target}"), context)
+    indicator = Indicator(id="i", source="s", query=query.format(db=database), target=">= 0")
+    try:
+        with pytest.raises(SourceError):
+            source.measure(indicator, 5.0)
+    finally:
+        source.close()
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("SELECT count(*) FROM t").fetchone() == (1,)
+    conn.close()
+
+
+def test_a_sql_source_may_not_be_guarantors_own_database(tmp_path: Path, env: Settings) -> None:
+    Database(env.resolved_database_url).close()  # created and migrated, as a server's is
+    context = Context.of(tmp_path, False, env.home, env.resolved_database_url)
+    with pytest.raises(SourceError, match="Guarantor's own"):
+        SqlSource(SqlSpec(type="sql", url=env.resolved_database_url), context)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "http://127.0.0.1:9/steal",
+        "https://example.com/status",
+        "//127.0.0.1:9/steal",
+        "file:///etc/passwd",
+        "/../../etc/passwd",
+        "/status/../../admin",
+        "/status\\..\\x",
+        "/sta tus",
+    ],
+)
+def test_an_http_indicator_is_a_path_under_its_base_url(server: Server, query: str) -> None:
+    before = server.workspace.read_text()
+    answer = _patch_guarantee(server, "fast-checkout", _indicator("status", query, jsonpath="$.x"))
+    assert answer.status_code == 422, answer.text
+    assert server.workspace.read_text() == before
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Answers /status with JSON, or redirects elsewhere; keeps the headers of every request."""
+
+    seen: ClassVar[list[tuple[int, str, dict[str, str]]]] = []
+    redirect_to = ""
+
+    def do_GET(self) -> None:
+        self.seen.append((self.server.server_address[1], self.path, dict(self.headers)))
+        if self.redirect_to and self.path == "/status":
+            self.send_response(302)
+            self.send_header("Location", self.redirect_to)
+            self.end_headers()
+            return
+        body = json.dumps({"latency_ms": {"p95": 120}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@contextmanager
+def _http(redirect_to: str = "") -> Iterator[int]:
+    handler = type("Handler", (_Recorder,), {"redirect_to": redirect_to})
+    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield httpd.server_address[1]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_sources_credentials_stay_with_its_origin(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STATUS_TOKEN", SECRET_MARKER)
+    _Recorder.seen = []
+    with _http() as elsewhere, _http(redirect_to=f"http://127.0.0.1:{elsewhere}/landing") as origin:
+        data = yaml.safe_load(server.workspace.read_text())
+        data["sources"]["status"] = {
+            "type": "http",
+            "base_url": f"http://127.0.0.1:{origin}",
+            "headers": {"Authorization": {"env": "STATUS_TOKEN"}, "X-Api-Key": {"env": "STATUS_TOKEN"}},
+        }
+        server.workspace.write_text(yaml.safe_dump(data, sort_keys=False))  # the file's author, on disk
+        probe = _probe(_check(server, "fast-checkout"))
+    assert probe["status"] == "MET", probe
+    to_origin = [h for port, _, h in _Recorder.seen if port == origin]
+    to_elsewhere = [h for port, _, h in _Recorder.seen if port == elsewhere]
+    assert to_origin and to_origin[0].get("Authorization") == SECRET_MARKER
+    assert to_elsewhere, "the redirect was followed"
+    assert all(SECRET_MARKER not in json.dumps(h) for h in to_elsewhere), to_elsewhere
+
+
+def test_a_viewer_can_change_nothing(server: Server) -> None:
+    before = server.workspace.read_text()
+    with api(server, "viewer") as c:
+        writes = [
+            c.post("/api/v1/outcomes", json={"id": "x", "title": "X", "for_whom": "Y"}),
+            c.patch("/api/v1/outcomes/fast-support", json={"title": "Changed"}),
+            c.post("/api/v1/tasks", json={"text": "New task"}),
+            c.patch("/api/v1/tasks/task-1", json={"text": "Changed"}),
+            c.post("/api/v1/links", json={"item": "jira:SHOP-1", "outcome": "fast-support", "decision": "accepted"}),
+            c.post("/api/v1/checks", json={}),
+        ]
+    assert [w.status_code for w in writes] == [403] * len(writes)
+    assert all(w.json()["error"]["code"] == "forbidden" for w in writes)
+    assert server.workspace.read_text() == before
+
+
+def test_oversized_bodies_are_refused_before_they_are_read(server: Server) -> None:
+    before = server.workspace.read_text()
+    limit = server.settings.web_max_body_bytes
+    with api(server) as c:
+        big = c.post("/api/v1/tasks", json={"text": "x" * (limit + 10)})
+        assert big.status_code == 413 and big.json()["error"]["code"] == "too_large"
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: read up to the limit, then refused
+            yield b'{"text": "'
+            for _ in range(limit // 65536 + 2):
+                yield b"y" * 65536
+            yield b'"}'
+
+        streamed = c.post("/api/v1/tasks", content=chunks(), headers={"content-type": "application/json"})
+        assert streamed.status_code == 413
+        long_text = c.post("/api/v1/tasks", json={"text": "z" * 5000})  # under the body limit, over a field's
+        assert long_text.status_code == 422
+        deep = c.post("/api/v1/tasks", content=b"[" * 200_000, headers={"content-type": "application/json"})
+        assert deep.status_code in (400, 422), deep.text
+    assert server.workspace.read_text() == before
+
+
+def _attempt(client: httpx.Client, username: str, password: str) -> httpx.Response:
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token[1]})
+
+
+def test_password_guessing_is_slowed_per_user_and_per_client(server: Server, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="guarantor.accounts")
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        codes = [_attempt(client, "editor", f"wrong-{i}").status_code for i in range(60)]
+        assert codes[: server.settings.login_free_failures] == [401] * server.settings.login_free_failures
+        assert 429 in codes
+        right = _attempt(client, "editor", PASSWORD)
+        assert right.status_code == 429 and "retry-after" in right.headers
+        assert "guarantor_session" not in right.cookies
+        # another user from the same client is locked too: the client guessed too often
+        assert _attempt(client, "viewer", PASSWORD).status_code == 429
+    assert any("locked" in r.getMessage() for r in caplog.records), [r.getMessage() for r in caplog.records]
+
+
+def test_everything_users_typed_is_escaped_in_pages_and_the_report(server: Server, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with api(server) as c:
+        created = c.post(
+            "/api/v1/outcomes",
+            json={"id": "xss", "title": XSS, "for_whom": XSS, "need": XSS, "indicator": XSS, "target": XSS},
+        )
+        assert created.status_code == 201, created.text
+        assert c.post("/api/v1/tasks", json={"text": XSS, "owner": "ana", "serves": ["xss"]}).status_code == 201
+    # the file's author writes names, units and systems too
+    data = yaml.safe_load(server.workspace.read_text())
+    data["people"][0]["name"] = XSS
+    data["systems"][0]["name"] = XSS
+    data["outcomes"][0]["guarantee"]["indicators"][0]["unit"] = XSS[:40]
+    server.workspace.write_text(yaml.safe_dump(data, sort_keys=False))
+    with browser(server, "viewer") as (client, _csrf):
+        for path in ("/", "/outcomes", "/outcomes/xss", "/outcomes/payouts-on-time", "/people", "/work", "/systems"):
+            page = client.get(path)
+            assert page.status_code == 200, path
+            assert "<script>alert" not in page.text and "<img src=x" not in page.text, path
+            if path in ("/outcomes", "/outcomes/xss", "/people", "/systems"):
+                assert "&lt;script&gt;" in page.text, path
+    report = tmp_path / "report.html"
+    assert cli("analyze", str(server.workspace), "-o", str(report)).code == 0
+    html = report.read_text()
+    assert "<script>alert" not in html and "<img src=x" not in html and "onerror=alert(1)>" not in html
+    assert "&lt;script&gt;" in html
+    assert '<meta http-equiv="Content-Security-Policy"' in html and "script-src" not in html
+
+
+def test_a_second_server_process_shares_the_login_backoff(server: Server) -> None:
+    """The count lives in the database: a second process answering the same users sees it."""
+    with serving(server.settings, server.workspace) as other, httpx.Client(base_url=server.url, timeout=30) as a:
+        for i in range(server.settings.login_free_failures):
+            assert _attempt(a, "admin", f"wrong-{i}").status_code == 401
+        with httpx.Client(base_url=other, timeout=30) as b:
+            assert _attempt(b, "admin", PASSWORD).status_code == 429
