@@ -20,3 +20,12 @@ def test_usage_error_is_exit_2_without_traceback(cli) -> None:
 def test_version(cli) -> None:
     r = cli("version")
     assert r.code == 0 and re.match(r"\d+\.\d+\.\d+", r.out)
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    from guarantor.settings import Settings
+
+    readme = (ROOT / "README.md").read_text()
+    for name, field in Settings.model_fields.items():
+        assert re.search(rf"^\| `GUARANTOR_{name.upper()}` \|", readme, re.M), name
+        assert field.description, name

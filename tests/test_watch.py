@@ -68,3 +68,57 @@ def test_watchers_and_a_check_beside_them_store_each_slot_once(env, tmp_path: Pa
         assert all(m.status == "MET" for m in rows if m.indicator_id == "rows")
         assert s.query(Claim).count() <= 2, "only slots in flight when the last watcher stopped may be claimed"
     db.close()
+
+
+ONE_FILE_INDICATOR = """\
+name: Claimed
+sources:
+  files: {type: file}
+outcomes:
+  - id: fresh
+    title: Numbers stay fresh
+    for_whom: Readers
+    guarantee:
+      schedule: 1h
+      indicators:
+        - {id: rows, source: files, query: "SELECT count(*) FROM 'data.csv'", target: "> 0"}
+"""
+
+
+def test_slots_claimed_by_a_killed_runner_are_measured_by_the_next_run(cli, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A watch killed between claiming and measuring leaves claims held by a process that is gone:
+    exited and reaped, a zombie not yet reaped, or a pid since reused by another process. The next
+    run on this host measures those slots at once, though a later slot is due by then."""
+    from datetime import timedelta
+
+    from guarantor.clock import utcnow
+    from guarantor.guarantees.service import plan
+    from guarantor.workspace import loader
+
+    (tmp_path / "data.csv").write_text("x\n1\n")
+    (tmp_path / "guarantor.yaml").write_text(ONE_FILE_INDICATOR)
+    ws = loader.load(tmp_path / "guarantor.yaml")
+    item = plan(ws, utcnow())[0]
+    exited = subprocess.Popen([sys.executable, "-c", "pass"])
+    exited.wait()
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # never waited for until the end
+    time.sleep(0.5)
+    host = os.uname().nodename
+    owners = {
+        item.scheduled_at - timedelta(hours=1): f"{host}:{exited.pid}.1:dead",
+        item.scheduled_at - timedelta(hours=2): f"{host}:{zombie.pid}.1:zombie",
+        item.scheduled_at - timedelta(hours=3): f"{host}:{os.getppid()}.1:reused",  # alive, started at another time
+    }
+    db = Database(env.resolved_database_url)
+    far = utcnow() + timedelta(days=1)  # not expired: only the owner's death frees them
+    with db.transaction() as s:
+        for at, owner in owners.items():
+            s.add(Claim(indicator_id="rows", spec_hash=item.spec_hash, scheduled_at=at, owner=owner, expires_at=far))
+    r = cli("check", str(tmp_path))
+    assert r.code == 0, r.err
+    with db.transaction() as s:
+        measured = {m.scheduled_at for m in s.query(Measurement).all()}
+        assert set(owners) | {item.scheduled_at} <= measured
+        assert s.query(Claim).count() == 0
+    db.close()
+    zombie.wait()
