@@ -151,7 +151,6 @@ def test_a_second_check_in_the_same_slot_measures_nothing(cli, shop: Path, api: 
         ("SELECT count(*) FROM missing_table", "ERROR", "no such table: missing_table"),
         ("SELECT 'abc'", "ERROR", "not a number"),
         ("SELECT 1", "BROKEN", "misses the target"),
-        ("DELETE FROM payouts RETURNING 1", "ERROR", "only reading"),
     ],
 )
 def test_no_silent_pass(cli, shop: Path, api: str, query: str, status: str, reason: str) -> None:
@@ -161,6 +160,16 @@ def test_no_silent_pass(cli, shop: Path, api: str, query: str, status: str, reas
     r = cli("check", str(path), "--json", "--outcome", "paid")
     on_time = json.loads(r.out)["outcomes"][0]["indicators"][0]["latest"]
     assert on_time["status"] == status and reason in on_time["reason"]
+    with sqlite3.connect(shop / "shop.db") as db:
+        assert db.execute("SELECT count(*) FROM payouts").fetchone()[0] == 1000
+
+
+def test_a_write_is_refused_before_anything_runs(cli, shop: Path, api: str) -> None:
+    path = _workspace(shop, api)
+    query = json.dumps("DELETE FROM payouts RETURNING 1")
+    path.write_text(path.read_text().replace('"SELECT 100.0 * avg(on_time), max(settled_at) FROM payouts"', query))
+    r = cli("check", str(path), "--json", "--outcome", "paid")
+    assert r.code == 3 and "query: only a SELECT" in r.err and r.out == "", r.err
     with sqlite3.connect(shop / "shop.db") as db:
         assert db.execute("SELECT count(*) FROM payouts").fetchone()[0] == 1000
 

@@ -82,6 +82,7 @@ def test_an_editor_cannot_read_files_beyond_the_source_folder(server: Server, tm
     outside.write_text(f"secret\n{SECRET_MARKER}\n")
     inside = server.workspace.parent / "notes.txt"
     inside.write_text(f"{SECRET_MARKER}\n")
+    (server.workspace.parent / ".env").write_text(f"TOKEN={SECRET_MARKER}\n")
     database = server.settings.resolved_database_url.removeprefix("sqlite:///")
     queries = [
         "SELECT count(*) FROM read_csv('/etc/passwd')",
@@ -91,6 +92,10 @@ def test_an_editor_cannot_read_files_beyond_the_source_folder(server: Server, tm
         f"SELECT length(content) FROM read_text('{server.settings.home}/models/*')",
         "SELECT count(*) FROM read_csv('http://127.0.0.1:9/x.csv')",
         "SELECT CAST(content AS INTEGER) FROM read_text('notes.txt')",  # inside: allowed, but no echo
+        "SELECT length(content) FROM read_text('.env')",  # hidden: a repository's secrets
+        "SELECT ascii(content) FROM read_text('.tokens')",
+        "SELECT length(content) FROM read_text('guarantor.yaml')",  # not a data file
+        "SELECT count(*) FROM glob('*')",
         "SELECT CAST(secret AS INTEGER) FROM '../outside.csv'",
     ]
     for query in queries:

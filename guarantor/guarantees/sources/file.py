@@ -1,11 +1,13 @@
 """`file`: CSV, Parquet or JSON files queried with DuckDB SQL (``SELECT avg(x) FROM 'orders.csv'``).
 
 Confined to what the spec names, whoever wrote the query: DuckDB runs with external access off
-except for the source's folder (``path``, beside the workspace file by default) and the folders or
-files listed under ``paths``; no extension is installed or loaded, the configuration is locked
-before any query runs, and only one read-only statement (a SELECT, by DuckDB's own parser) is
-accepted. So an indicator cannot write a file (``COPY … TO``), read one elsewhere
-(``read_text('/etc/passwd')``), reach the network or attach a database.
+except for the data files in the source's folder (``path``, beside the workspace file by default:
+CSV, TSV, text, Parquet and JSON files, compressed or not, outside hidden files and folders, so a
+repository's ``.env`` or ``.git`` stays out of reach) and the folders or files the file's author
+lists under ``paths`` (whole folders, globs included); no extension is installed or loaded, the
+configuration is locked before any query runs, and only one read-only statement (a SELECT, by
+DuckDB's own parser) is accepted. So an indicator cannot write a file (``COPY … TO``), read one
+elsewhere (``read_text('/etc/passwd')``), reach the network or attach a database.
 
 DuckDB checks paths as written, so relative names in string literals that name files in the folder
 (``'orders.csv'``, ``'logs/*.csv'``) are written out in full before the query runs.
@@ -14,6 +16,7 @@ DuckDB checks paths as written, so relative names in string literals that name f
 from __future__ import annotations
 
 import glob
+import os
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -47,16 +50,16 @@ class FileSource:
         import duckdb
 
         self.folder = _resolve(spec.path, context.base_dir)
-        allowed = [self.folder, *(_resolve(p, context.base_dir) for p in spec.paths)]
-        for place in allowed:
+        listed = [_resolve(p, context.base_dir) for p in spec.paths]
+        for place in [self.folder, *listed]:
             own = context.guarded_under(place)
             if own is not None:
                 raise SourceError(
                     f"this source may read {place}, which holds Guarantor's own {own}; "
                     "give it a path (and paths) that do not"
                 )
-        folders = [str(p).rstrip("/") + "/" for p in allowed if not p.is_file()]
-        files = [str(p) for p in allowed if p.is_file()]
+        folders = [str(p).rstrip("/") + "/" for p in listed if not p.is_file()]
+        files = [str(p) for p in listed if p.is_file()] + [str(p) for p in _data_files(self.folder)]
         # One in-memory database per run; each measurement gets its own cursor (DuckDB's way to
         # share a connection between threads) so files are opened once, not once per query.
         try:
@@ -89,6 +92,25 @@ class FileSource:
 
     def close(self) -> None:
         self.conn.close()
+
+
+DATA_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".json", ".jsonl", ".ndjson")
+MAX_FILES = 20_000
+
+
+def _data_files(folder: Path) -> list[Path]:
+    """The data files a query may read in the source's folder: by suffix (``.gz``/``.zst`` too),
+    never hidden, never inside a hidden folder."""
+    found: list[Path] = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            plain = name.lower().removesuffix(".gz").removesuffix(".zst")
+            if not name.startswith(".") and plain.endswith(DATA_SUFFIXES):
+                found.append(Path(root) / name)
+                if len(found) >= MAX_FILES:
+                    return found
+    return found
 
 
 def _resolve(path: str, base: Path) -> Path:
