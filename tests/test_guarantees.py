@@ -219,20 +219,37 @@ def test_postgresql_source(cli, shop: Path, api: str, database_url: str) -> None
         pytest.skip("set GUARANTOR_TEST_DATABASE_URL to run the PostgreSQL source")
     import psycopg
 
-    with psycopg.connect(database_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-        conn.execute("CREATE TABLE signups (minutes numeric)")
-        conn.execute("INSERT INTO signups VALUES (12.5), (30), (7.25)")
-    path = _workspace(shop, api)
-    path.write_text(
-        path.read_text()
-        .replace('url: "sqlite:///shop.db"', f'url: "{database_url}"')
-        .replace('"SELECT 100.0 * avg(on_time), max(settled_at) FROM payouts"', '"SELECT max(minutes) FROM signups"')
-    )
-    latest = json.loads(cli("check", str(path), "--json", "--outcome", "paid").out)["outcomes"][0]["indicators"][0]
-    assert latest["latest"]["value"] == "30" and latest["latest"]["status"] == "BROKEN"
-    path.write_text(path.read_text().replace('"SELECT max(minutes) FROM signups"', '"DROP TABLE signups"'))
-    latest = json.loads(cli("check", str(path), "--json", "--all", "--outcome", "paid").out)["outcomes"][0]
-    assert "read-only transaction" in latest["indicators"][0]["latest"]["reason"]
+    admin = database_url.replace("postgresql+psycopg", "postgresql")
+    source_db = database_url.rsplit("/", 1)[1] + "_src"  # a database of its own: Guarantor's is refused
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{source_db}"')
+    source_url = database_url.rsplit("/", 1)[0] + "/" + source_db
+    try:
+        with psycopg.connect(source_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+            conn.execute("CREATE TABLE signups (minutes numeric)")
+            conn.execute("INSERT INTO signups VALUES (12.5), (30), (7.25)")
+            conn.execute("CREATE SEQUENCE tickets")
+        path = _workspace(shop, api)
+        original = '"SELECT 100.0 * avg(on_time), max(settled_at) FROM payouts"'
+        path.write_text(
+            path.read_text()
+            .replace('url: "sqlite:///shop.db"', f'url: "{source_url}"')
+            .replace(original, '"SELECT max(minutes) FROM signups"')
+        )
+        latest = json.loads(cli("check", str(path), "--json", "--outcome", "paid").out)["outcomes"][0]["indicators"][0]
+        assert latest["latest"]["value"] == "30" and latest["latest"]["status"] == "BROKEN"
+        for refused in ("DROP TABLE signups", "SELECT 1; DROP TABLE signups", "SELECT set_config('a.b', 'c', false)"):
+            path.write_text(path.read_text().replace('"SELECT max(minutes) FROM signups"', json.dumps(refused)))
+            r = cli("check", str(path), "--json", "--all", "--outcome", "paid")
+            assert r.code == 3 and "query:" in r.err, r.err
+            path.write_text(path.read_text().replace(json.dumps(refused), '"SELECT max(minutes) FROM signups"'))
+        # a SELECT that would write runs, inside a READ ONLY transaction, and fails there
+        path.write_text(path.read_text().replace('"SELECT max(minutes) FROM signups"', "\"SELECT nextval('tickets')\""))
+        latest = json.loads(cli("check", str(path), "--json", "--all", "--outcome", "paid").out)["outcomes"][0]
+        assert "read-only transaction" in latest["indicators"][0]["latest"]["reason"]
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{source_db}" WITH (FORCE)')
 
 
 def test_frozen_clock_two_runners_measure_each_slot_once(env, shop: Path, api: str) -> None:

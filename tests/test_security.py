@@ -83,7 +83,8 @@ def test_an_editor_cannot_read_files_beyond_the_source_folder(server: Server, tm
     inside = server.workspace.parent / "notes.txt"
     inside.write_text(f"{SECRET_MARKER}\n")
     (server.workspace.parent / ".env").write_text(f"TOKEN={SECRET_MARKER}\n")
-    database = server.settings.resolved_database_url.removeprefix("sqlite:///")
+    url = server.settings.resolved_database_url
+    database = url.removeprefix("sqlite:///") if url.startswith("sqlite") else f"{server.settings.home}/guarantor.db"
     queries = [
         "SELECT count(*) FROM read_csv('/etc/passwd')",
         f"SELECT count(*) FROM read_csv('{outside}')",
@@ -104,22 +105,30 @@ def test_an_editor_cannot_read_files_beyond_the_source_folder(server: Server, tm
         assert probe["status"] == "ERROR", (query, probe)
         assert SECRET_MARKER not in json.dumps(probe) and "root:" not in json.dumps(probe), (query, probe)
     # Guarantor's own database is whole and still answers: tokens and revocations hold.
-    with sqlite3.connect(database) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    if url.startswith("sqlite"):
+        with sqlite3.connect(database) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     with api(server, "viewer") as c:
         assert c.get("/api/v1/me").status_code == 200
 
 
-def test_a_file_source_refuses_a_folder_holding_guarantors_database(cli, tmp_path: Path, env: Settings) -> None:  # type: ignore[no-untyped-def]
-    database = Path(env.resolved_database_url.removeprefix("sqlite:///"))
-    (database.parent / "guarantor.yaml").write_text(
-        "name: Beside the database\nsources:\n  files: {type: file}\noutcomes:\n"
-        "  - id: o\n    title: T\n    for_whom: W\n    guarantee:\n      indicators:\n"
-        "        - {id: i, source: files, query: 'SELECT 1', target: '>= 0'}\n"
-    )
-    r = cli("check", str(database.parent), "--json")
-    probe = json.loads(r.out)["outcomes"][0]["indicators"][0]["latest"]
-    assert probe["status"] == "ERROR" and "Guarantor's own database" in probe["reason"]
+WORKSPACE_WITH_FILES = (
+    "name: Beside Guarantor\nsources:\n  files: {type: file}\noutcomes:\n"
+    "  - id: o\n    title: T\n    for_whom: W\n    guarantee:\n      indicators:\n"
+    "        - {id: i, source: files, query: 'SELECT 1', target: '>= 0'}\n"
+)
+
+
+def test_a_file_source_refuses_a_folder_holding_guarantors_own_files(cli, env: Settings) -> None:  # type: ignore[no-untyped-def]
+    folders = [(env.home / "workspace", "home folder")]
+    if env.resolved_database_url.startswith("sqlite"):
+        folders.append((Path(env.resolved_database_url.removeprefix("sqlite:///")).parent, "database"))
+    for folder, what in folders:
+        folder.mkdir(exist_ok=True)
+        (folder / "guarantor.yaml").write_text(WORKSPACE_WITH_FILES)
+        r = cli("check", str(folder), "--json")
+        probe = json.loads(r.out)["outcomes"][0]["indicators"][0]["latest"]
+        assert probe["status"] == "ERROR" and f"Guarantor's own {what}" in probe["reason"], probe
 
 
 @pytest.mark.parametrize(
