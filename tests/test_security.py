@@ -126,7 +126,7 @@ def test_a_file_source_refuses_a_folder_holding_guarantors_own_files(cli, env: S
     for folder, what in folders:
         folder.mkdir(exist_ok=True)
         (folder / "guarantor.yaml").write_text(WORKSPACE_WITH_FILES)
-        r = cli("check", str(folder), "--json")
+        r = cli("check", str(folder), "--json", "--all")  # now: the same slot was measured for the first folder
         probe = json.loads(r.out)["outcomes"][0]["indicators"][0]["latest"]
         assert probe["status"] == "ERROR" and f"Guarantor's own {what}" in probe["reason"], probe
 
