@@ -110,7 +110,7 @@ def test_breach_and_recovery_are_sent_once_to_every_channel(env, tmp_path: Path,
         ("slack", "breach", None),
     ]
     plain = next(r["body"] for r in received if r["path"] == "/plain")
-    assert plain["event"] == "breach" and plain["status"] == "BROKEN" and "97.5 % misses" in plain["reason"]  # type: ignore[index, operator]
+    assert plain["event"] == "breach" and plain["status"] == "BROKEN" and "97.5% misses the target >= 99%" in plain["reason"]  # type: ignore[index, operator]
     slack = next(r["body"] for r in received if r["path"] == "/slack")
     assert set(slack) == {"text"} and "Merchants are paid on time: BROKEN" in slack["text"]  # type: ignore[arg-type, index]
     mail = message_from_bytes(mails[0])

@@ -336,7 +336,7 @@ def test_everything_users_typed_is_escaped_in_pages_and_the_report(server: Serve
     data = yaml.safe_load(server.workspace.read_text())
     data["people"][0]["name"] = XSS
     data["systems"][0]["name"] = XSS
-    data["outcomes"][0]["guarantee"]["indicators"][0]["unit"] = XSS[:40]
+    data["outcomes"][0]["guarantee"]["indicators"][0]["unit"] = XSS[:32]
     server.workspace.write_text(yaml.safe_dump(data, sort_keys=False))
     with browser(server, "viewer") as (client, _csrf):
         for path in ("/", "/outcomes", "/outcomes/xss", "/outcomes/payouts-on-time", "/people", "/work", "/systems"):

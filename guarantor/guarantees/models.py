@@ -51,9 +51,12 @@ class Measurement(Base):
     reason: Mapped[str] = mapped_column(Text)
     target: Mapped[str] = mapped_column(String(100))
     source: Mapped[str] = mapped_column(String(64))
-    trigger: Mapped[str] = mapped_column(String(10))  # schedule | manual
+    trigger: Mapped[str] = mapped_column(String(10))  # schedule | manual (check --all) | checkin
     duration_ms: Mapped[float] = mapped_column(Float)
     tool_version: Mapped[str] = mapped_column(String(20))
+    author: Mapped[str | None] = mapped_column(String(64), default=None)  # who checked in
+    note: Mapped[str | None] = mapped_column(Text, default=None)
+    confidence: Mapped[str | None] = mapped_column(String(8), default=None)  # low | medium | high
 
 
 class Claim(Base):

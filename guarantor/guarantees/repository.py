@@ -164,6 +164,12 @@ def record(session: Session, measurements: Iterable[Measurement], owner: str) ->
     return len(rows)
 
 
+def add(session: Session, m: Measurement) -> bool:
+    """Append one measurement (a check-in); False when its slot is taken already."""
+    columns = [c.key for c in Measurement.__table__.columns if c.key != "id"]
+    return insert_ignoring_duplicates(session, Measurement, {c: getattr(m, c) for c in columns})
+
+
 def history(
     session: Session, indicator_ids: Sequence[str], since: datetime | None = None, limit: int | None = None
 ) -> Sequence[Measurement]:

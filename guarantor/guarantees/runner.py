@@ -55,7 +55,7 @@ def check(
     service.check_secrets(ws, items, marks, name)
     owner = repository.runner_id()
     lease = (
-        max((i.indicator.timeout or ws.sources[i.indicator.source].timeout).total_seconds() for i in items)
+        max((i.indicator.timeout or ws.sources[i.indicator.source_name].timeout).total_seconds() for i in items)
         if items
         else 0.0
     )

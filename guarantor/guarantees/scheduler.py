@@ -36,3 +36,15 @@ def next_slot(schedule: Schedule, now: datetime) -> datetime:
     assert schedule.cron is not None
     following: datetime = croniter(schedule.cron, now.astimezone(ZoneInfo(schedule.timezone))).get_next(datetime)
     return following.astimezone(UTC)
+
+
+def due_after(schedule: Schedule, last: datetime) -> datetime:
+    """When the next value is due after one taken at ``last``: a check-in every week taken on the
+    13th is due on the 20th; with cron, at the next slot after it."""
+    if schedule.every is not None:
+        return last + schedule.every
+    from croniter import croniter
+
+    assert schedule.cron is not None
+    following: datetime = croniter(schedule.cron, last.astimezone(ZoneInfo(schedule.timezone))).get_next(datetime)
+    return following.astimezone(UTC)

@@ -12,22 +12,35 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
 from guarantor import __version__
-from guarantor.errors import Problem, ValidationFailed
+from guarantor.errors import Ambiguous, Conflict, InputError, NotFound, Problem, ValidationFailed
 from guarantor.guarantees import budget as budgets
+from guarantor.guarantees import display
 from guarantor.guarantees import repository
 from guarantor.guarantees.evaluation import judge
 from guarantor.guarantees.models import Measurement, Status
-from guarantor.guarantees.scheduler import current_slot
-from guarantor.guarantees.sources.base import REGISTRY, Context, MissingSecret, Source, SourceError, env_refs
+from guarantor.guarantees.scheduler import current_slot, due_after
+from guarantor.guarantees.sources.base import (
+    REGISTRY,
+    Context,
+    MissingSecret,
+    Reading,
+    Source,
+    SourceError,
+    env_refs,
+)
 from guarantor.guarantees.spec import Indicator
 from guarantor.workspace.loader import Marks, problem_at
-from guarantor.workspace.schema import Workspace
+from guarantor.workspace.schema import MAX_TEXT, Outcome, Workspace
+
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far in the future a check-in's time may lie (clocks differ a little between machines)."""
 
 Clock = Callable[[], datetime]
 
@@ -54,11 +67,15 @@ def plan(ws: Workspace, now: datetime, *, force: bool = False, outcome: str | No
         if o.guarantee is None or (outcome is not None and o.id != outcome):
             continue
         slot = now if force else current_slot(o.guarantee.schedule, now)
+        trigger = "manual" if force else "schedule"
         for ind in o.guarantee.indicators:
-            items.append(
-                Planned(o.id, ind, ind.spec_hash(ws.sources[ind.source]), slot, "manual" if force else "schedule")
-            )
+            if not ind.manual:  # check-ins are measured by people, not by a run
+                items.append(Planned(o.id, ind, hash_of(ws, ind), slot, trigger))
     return items
+
+
+def hash_of(ws: Workspace, ind: Indicator) -> str:
+    return ind.spec_hash(ws.sources.get(ind.source_name))
 
 
 def resume(
@@ -72,7 +89,9 @@ def resume(
         if o.guarantee is None or (outcome is not None and o.id != outcome):
             continue
         for ind in o.guarantee.indicators:
-            spec_hash = ind.spec_hash(ws.sources[ind.source])
+            if ind.manual:
+                continue
+            spec_hash = hash_of(ws, ind)
             items += [Planned(o.id, ind, h, at, "schedule") for i, h, at in wanted if i == ind.id and h == spec_hash]
     return items
 
@@ -80,7 +99,7 @@ def resume(
 def check_secrets(ws: Workspace, items: Sequence[Planned], marks: Marks, name: str) -> None:
     """Every environment variable the planned sources need is set, or nothing runs."""
     problems: list[Problem] = []
-    for source_name in sorted({p.indicator.source for p in items}):
+    for source_name in sorted({p.indicator.source_name for p in items}):
         for path, variable in env_refs(ws.sources[source_name]):
             if variable not in os.environ:
                 problems.append(
@@ -113,14 +132,14 @@ class Evaluator:
 
     def evaluate(self, item: Planned) -> Measurement:
         ind = item.indicator
-        spec: Any = self.ws.sources[ind.source]
+        spec: Any = self.ws.sources.get(ind.source_name)
         timeout = (ind.timeout or spec.timeout).total_seconds()
         start = time.perf_counter()
         value = value_at = None
         for attempt in range(self.retries + 1):
             try:
-                reading = self._source(ind.source).measure(ind, timeout)
-                status, reason = judge(ind, reading)
+                reading = self._source(ind.source_name).measure(ind, timeout)
+                status, reason, reading = judge(ind, reading, self.clock())
                 value, value_at = reading.value, reading.at
                 break
             except SourceError as exc:
@@ -135,11 +154,11 @@ class Evaluator:
             measured_at=self.clock(),
             value=str(value) if value is not None else None,
             value_at=value_at,
-            unit=ind.unit,
+            unit=ind.shown_unit,
             status=status.value,
             reason=reason[:2000],
-            target=str(ind.target),
-            source=ind.source,
+            target=str(ind.goal),
+            source=ind.source or "manual",
             trigger=item.trigger,
             duration_ms=(time.perf_counter() - start) * 1000,
             tool_version=__version__,
@@ -184,6 +203,8 @@ class IndicatorState:
     unit: str
     target: str
     latest: Measurement | None
+    precision: int | None = None  # decimal places for people; None: by unit
+    manual: bool = False
 
 
 @dataclass
@@ -202,7 +223,7 @@ def outcome_states(session: Session, ws: Workspace, now: datetime, outcome: str 
     for o in ws.outcomes:
         if o.guarantee is None or (outcome is not None and o.id != outcome):
             continue
-        hashes = {ind.id: ind.spec_hash(ws.sources[ind.source]) for ind in o.guarantee.indicators}
+        hashes = {ind.id: hash_of(ws, ind) for ind in o.guarantee.indicators}
         since = budgets.window_start(o.guarantee.window, now)
         ms = [
             m for m in repository.history(session, list(hashes), since=since) if hashes[m.indicator_id] == m.spec_hash
@@ -214,6 +235,9 @@ def outcome_states(session: Session, ws: Workspace, now: datetime, outcome: str 
             older = repository.history(session, [ind_id], limit=1)
             if older and older[-1].spec_hash == hashes[ind_id]:
                 latest[ind_id] = older[-1]
+        for ind in o.guarantee.indicators:
+            if ind.manual:
+                latest[ind.id] = _overdue(o, ind, hashes[ind.id], latest.get(ind.id), now) or latest[ind.id]
         b = budgets.budget(o.guarantee, ms, now)
         status, reason = budgets.outcome_status([latest.get(i) for i in hashes], b)
         states.append(
@@ -223,7 +247,7 @@ def outcome_states(session: Session, ws: Workspace, now: datetime, outcome: str 
                 status,
                 reason,
                 [
-                    IndicatorState(ind.id, ind.unit, str(ind.target), latest.get(ind.id))
+                    IndicatorState(ind.id, ind.shown_unit, str(ind.goal), latest.get(ind.id), ind.precision, ind.manual)
                     for ind in o.guarantee.indicators
                 ],
                 b,
@@ -233,12 +257,158 @@ def outcome_states(session: Session, ws: Workspace, now: datetime, outcome: str 
     return states
 
 
-def measurement_dict(m: Measurement | None) -> dict[str, Any] | None:
+def _overdue(o: Outcome, ind: Indicator, spec_hash: str, last: Measurement | None, now: datetime) -> Measurement | None:
+    """A manual indicator whose check-in is late is NO_DATA until the next one: a stand-in
+    measurement (never stored) says since when and what was due."""
+    assert o.guarantee is not None
+    if last is not None:
+        due = due_after(o.guarantee.schedule, last.scheduled_at)
+        if now <= due:
+            return None
+        reason = f"check-in due {due:%Y-%m-%d}, none since {last.scheduled_at:%Y-%m-%d}"
+    else:
+        due, reason = now, f"no check-in yet: guarantor record {o.id} {ind.id} VALUE"
+    return Measurement(
+        outcome_id=o.id,
+        indicator_id=ind.id,
+        spec_hash=spec_hash,
+        scheduled_at=due,
+        measured_at=now,
+        value=None,
+        value_at=None,
+        unit=ind.unit,
+        status=Status.NO_DATA.value,
+        reason=reason,
+        target=str(ind.goal),
+        source="manual",
+        trigger="overdue",
+        duration_ms=0.0,
+        tool_version=__version__,
+    )
+
+
+Confidence = Literal["low", "medium", "high"]
+
+
+def record_checkin(
+    session: Session,
+    ws: Workspace,
+    outcome_id: str,
+    indicator_id: str | None,
+    value: str,
+    *,
+    author: str,
+    now: datetime,
+    at: datetime | None = None,
+    note: str | None = None,
+    confidence: Confidence | None = None,
+) -> Measurement:
+    """A person's check-in: a measurement with its author, in the same append-only history, judged
+    against the indicator's target like any other."""
+    o = next((o for o in ws.outcomes if o.id == outcome_id and o.guarantee is not None), None)
+    if o is None or o.guarantee is None:
+        raise NotFound(f"No outcome {outcome_id!r} with a guarantee.")
+    manual = [i for i in o.guarantee.indicators if i.manual]
+    if indicator_id is not None:
+        ind = next((i for i in o.guarantee.indicators if i.id == indicator_id), None)
+        if ind is None:
+            raise NotFound(f"Outcome {outcome_id!r} has no indicator {indicator_id!r}.")
+        if not ind.manual:
+            raise InputError(f"{indicator_id} is measured from a source; only manual indicators take check-ins.")
+    elif len(manual) == 1:
+        ind = manual[0]
+    elif not manual:
+        raise InputError(f"Outcome {outcome_id!r} has no manual indicator (type: manual) to check in to.")
+    else:
+        raise Ambiguous(
+            f"Outcome {outcome_id!r} has {len(manual)} manual indicators; name one.", [i.id for i in manual]
+        )
+    exact = _checked_value(value)
+    when = (at or now).astimezone(UTC)
+    if when > now + CLOCK_SKEW:
+        raise InputError(f"--at {when:%Y-%m-%d %H:%M} UTC is in the future.")
+    if note is not None and len(note) > MAX_TEXT:
+        raise InputError(f"The note is longer than {MAX_TEXT:,} characters.")
+    status, reason, reading = judge(ind, Reading(exact, when), now)
+    m = Measurement(
+        outcome_id=o.id,
+        indicator_id=ind.id,
+        spec_hash=hash_of(ws, ind),
+        scheduled_at=when,
+        measured_at=now,
+        value=str(reading.value),
+        value_at=when,
+        unit=ind.unit,
+        status=status.value,
+        reason=reason,
+        target=str(ind.goal),
+        source="manual",
+        trigger="checkin",
+        duration_ms=0.0,
+        tool_version=__version__,
+        author=author[:64],
+        note=note or None,
+        confidence=confidence,
+    )
+    if not repository.add(session, m):
+        raise Conflict(f"A check-in of {ind.id} at {when:%Y-%m-%d %H:%M:%S} UTC exists already.")
+    return m
+
+
+def _checked_value(text: str) -> Decimal:
+    try:
+        value = Decimal(str(text).strip().replace(",", "").rstrip("%").strip())
+    except InvalidOperation:
+        raise InputError(f"{str(text)[:40]!r} is not a number.") from None
+    if not value.is_finite() or abs(value) >= Decimal("1e15"):
+        raise InputError(f"{str(text)[:40]!r} is not a number a check-in can hold.")
+    return value
+
+
+@dataclass(frozen=True)
+class DueCheckin:
+    """A manual indicator whose next check-in falls within the horizon (or is late)."""
+
+    person: str | None
+    outcome: str
+    title: str
+    indicator: str
+    due: datetime
+    last: datetime | None
+
+    def overdue(self, now: datetime) -> bool:
+        return self.due < now
+
+
+def due_checkins(session: Session, ws: Workspace, now: datetime, within: timedelta) -> list[DueCheckin]:
+    """Check-ins due before ``now + within``, soonest first, with who is expected to make each."""
+    found = []
+    for o in ws.outcomes:
+        if o.guarantee is None:
+            continue
+        for ind in o.guarantee.indicators:
+            if not ind.manual:
+                continue
+            spec_hash = hash_of(ws, ind)
+            last = next(
+                (m for m in reversed(repository.history(session, [ind.id], limit=20)) if m.spec_hash == spec_hash), None
+            )
+            due = due_after(o.guarantee.schedule, last.scheduled_at) if last else now
+            if due <= now + within:
+                found.append(
+                    DueCheckin(ind.by or o.owner, o.id, o.title, ind.id, due, last.scheduled_at if last else None)
+                )
+    return sorted(found, key=lambda d: d.due)
+
+
+def measurement_dict(m: Measurement | None, precision: int | None = None) -> dict[str, Any] | None:
+    """A measurement as JSON: the exact ``value`` for machines, ``display`` rounded for people."""
     if m is None:
         return None
     return {
         "indicator": m.indicator_id,
         "value": m.value,
+        "display": display.number(m.value, m.unit, precision),
         "unit": m.unit,
         "status": m.status,
         "reason": m.reason,
@@ -250,6 +420,9 @@ def measurement_dict(m: Measurement | None) -> dict[str, Any] | None:
         "spec_hash": m.spec_hash,
         "duration_ms": round(m.duration_ms, 2),
         "trigger": m.trigger,
+        "author": m.author,
+        "note": m.note,
+        "confidence": m.confidence,
     }
 
 
@@ -275,7 +448,14 @@ def state_dict(s: OutcomeState) -> dict[str, Any]:
         "status": s.status.value,
         "reason": s.reason,
         "indicators": [
-            {"id": i.id, "target": i.target, "unit": i.unit, "latest": measurement_dict(i.latest)} for i in s.indicators
+            {
+                "id": i.id,
+                "target": i.target,
+                "unit": i.unit,
+                "manual": i.manual,
+                "latest": measurement_dict(i.latest, i.precision),
+            }
+            for i in s.indicators
         ],
         "budget": None
         if b is None
@@ -289,5 +469,10 @@ def state_dict(s: OutcomeState) -> dict[str, Any]:
             "spent": b.spent,
             "exhausted_at": b.exhausted_at.isoformat() if b.exhausted_at else None,
             "burn_alerts": b.burn_alerts,
+            "display": {
+                "objective": display.ratio(float(b.objective)),
+                "achieved": display.ratio(b.achieved),
+                "spent": display.ratio(b.spent, 0),
+            },
         },
     }

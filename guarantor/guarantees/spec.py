@@ -48,7 +48,7 @@ def parse_duration(value: Any) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def _duration_text(value: timedelta) -> str:
+def duration_text(value: timedelta) -> str:
     seconds = int(value.total_seconds())
     for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
         if seconds % size == 0:
@@ -59,7 +59,7 @@ def _duration_text(value: timedelta) -> str:
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration, json_schema_input_type=str | float),
-    PlainSerializer(_duration_text, return_type=str),
+    PlainSerializer(duration_text, return_type=str),
 ]
 
 _COMPARATORS: dict[str, Callable[[Decimal, Decimal], bool]] = {
@@ -255,31 +255,94 @@ class AlertPolicy(Strict):
     on: list[AlertEvent] = Field(default_factory=lambda: list(DEFAULT_ALERT_EVENTS))
 
 
+Reduce = Literal["sum", "avg", "min", "max", "count", "first", "last"]
+
+
 class Indicator(Strict):
     id: Id = Field(description="Explicit and unique: history is kept under it.")
-    source: Id = Field(description="The name of a source under sources:.")
-    query: str = Field(
+    type: Literal["source", "manual"] = Field(
+        "source",
+        description="source: measured by a query on a source; manual: people check in the value (guarantor "
+        "record, the outcome page, the API), expected at each slot of the guarantee's schedule.",
+    )
+    source: Id | None = Field(None, description="The name of a source under sources: (not for manual).")
+    query: str | None = Field(
+        None,
         min_length=1,
         description="SQL (sql, file), a PromQL expression (prometheus), a URL path (http) or a command line.",
     )
     jsonpath: str | None = Field(None, description="http: where the number is in the JSON document.")
     jmespath: str | None = Field(None, description="http: a JMESPath expression instead of jsonpath.")
-    unit: str = ""
-    target: TargetSpec
+    time_path: str | None = Field(
+        None, description="http: where the value's time is in the document (JSONPath or JMESPath, as the value)."
+    )
+    reduce: Reduce | None = Field(
+        None,
+        description="How several rows (or selected values, or series) become one value; without it, more than "
+        "one is an ERROR.",
+    )
+    fresh_within: Duration | None = Field(
+        None,
+        description="The value's own time (a second column, time_path, Prometheus' sample time, a file's "
+        "modification time) must be this recent, or the indicator is NO_DATA. Without a target, the indicator "
+        "is the data's age: BROKEN when older.",
+    )
+    unit: str = Field("", max_length=32)
+    precision: int | None = Field(
+        None, ge=0, le=10, description="Decimal places shown to people (exact values are kept); default by unit."
+    )
+    target: TargetSpec | None = Field(None, description="Required, except for a freshness-only indicator.")
     warn: TargetSpec | None = Field(None, description="Met, but at risk, when this does not hold.")
     timeout: Duration | None = Field(None, description="Overrides the source's timeout.")
     system: Id | None = Field(None, description="The system (under systems:) through which the outcome is delivered.")
+    by: Id | None = Field(None, description="manual: who is expected to check in (default: the outcome's owner).")
 
-    def spec_hash(self, source: BaseModel) -> str:
-        """What determines the measured value; target and warn are left out, so tightening a target
-        keeps the same history (each measurement stores the status it had under its own target)."""
-        what = {
-            "source": source.model_dump(mode="json"),
-            "query": self.query,
-            "jsonpath": self.jsonpath,
-            "jmespath": self.jmespath,
-            "unit": self.unit,
-        }
+    @property
+    def manual(self) -> bool:
+        return self.type == "manual"
+
+    @property
+    def source_name(self) -> str:
+        """The source a source indicator reads ("" for a manual one; the loader checks both)."""
+        return self.source or ""
+
+    @property
+    def query_text(self) -> str:
+        return self.query or ""
+
+    @property
+    def freshness_only(self) -> bool:
+        return self.target is None and self.fresh_within is not None
+
+    @property
+    def goal(self) -> Target:
+        """The target; a freshness-only indicator's is its age in seconds, at most fresh_within."""
+        if self.target is not None:
+            return self.target
+        assert self.fresh_within is not None, "the loader requires a target or fresh_within"
+        return Target(comparator="<=", threshold=Decimal(int(self.fresh_within.total_seconds())))
+
+    @property
+    def shown_unit(self) -> str:
+        return "s" if self.freshness_only and not self.unit else self.unit
+
+    def spec_hash(self, source: BaseModel | None) -> str:
+        """What determines the measured value; target, warn, freshness and precision are left out,
+        so tightening a target keeps the same history (each measurement stores the status it had
+        under its own target). Keys are added only when set, so older series keep their hash."""
+        if self.manual or source is None:
+            what: dict[str, Any] = {"type": "manual", "unit": self.unit}
+        else:
+            what = {
+                "source": source.model_dump(mode="json"),
+                "query": self.query,
+                "jsonpath": self.jsonpath,
+                "jmespath": self.jmespath,
+                "unit": self.unit,
+            }
+            what.update({k: v for k, v in (("reduce", self.reduce), ("time_path", self.time_path)) if v})
+            if self.freshness_only:
+                what["freshness_only"] = True
         return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from guarantor.errors import NotFound, Problem, TooLarge, ValidationFailed
+from guarantor.guarantees.spec import Indicator
 from guarantor.inputs import yamldoc
 from guarantor.workspace.schema import Workspace
 
@@ -74,9 +75,6 @@ def problem_at(marks: Marks, name: str, loc: Path_, message: str) -> Problem:
 
 def _guarantee_problems(ws: Workspace, marks: Marks, name: str, allow_command: bool) -> list[Problem]:
     """What the schema alone cannot see: unique indicator ids, known sources, paths that compile."""
-    from guarantor.guarantees.sources import REGISTRY
-    from guarantor.guarantees.sources.http import compile_path
-
     problems = []
     seen: set[str] = set()
     for s_name, spec in ws.sources.items():
@@ -111,30 +109,63 @@ def _guarantee_problems(ws: Workspace, marks: Marks, name: str, allow_command: b
             seen.add(ind.id)
             if ind.system is not None and ind.system not in {s.id for s in ws.systems}:
                 problems.append(problem_at(marks, name, (*loc, "system"), f"no system with id {ind.system!r}"))
-            source = ws.sources.get(ind.source)
-            if source is None:
-                known = ", ".join(ws.sources) or "none defined"
-                problems.append(
-                    problem_at(
-                        marks, name, (*loc, "source"), f"no source named {ind.source!r} under sources: ({known})"
-                    )
-                )
-                continue
-            wrong = REGISTRY[source.type].check_query(source, ind.query)
-            if wrong is not None:
-                problems.append(problem_at(marks, name, (*loc, "query"), wrong))
-            if source.type == "http":
-                if (ind.jsonpath is None) == (ind.jmespath is None):
-                    problems.append(problem_at(marks, name, loc, "an http indicator needs one of jsonpath or jmespath"))
-                    continue
-                try:
-                    compile_path(ind)
-                except ValueError as exc:
-                    field = "jsonpath" if ind.jsonpath is not None else "jmespath"
-                    problems.append(problem_at(marks, name, (*loc, field), str(exc)))
-            elif ind.jsonpath is not None or ind.jmespath is not None:
-                field = "jsonpath" if ind.jsonpath is not None else "jmespath"
-                problems.append(problem_at(marks, name, (*loc, field), f"only http indicators take {field}"))
+            problems.extend(_indicator_problems(ws, ind, marks, name, loc))
+    return problems
+
+
+_NOT_MANUAL = ("source", "query", "jsonpath", "jmespath", "time_path", "reduce", "fresh_within")
+
+
+def _indicator_problems(ws: Workspace, ind: Indicator, marks: Marks, name: str, loc: Path_) -> list[Problem]:
+    """One indicator against its kind: a manual one takes check-ins and nothing of a source's; a
+    source one needs a source, a query the source accepts, and a target unless it is freshness-only."""
+    from guarantor.guarantees.sources import REGISTRY
+    from guarantor.guarantees.sources.http import compile_path
+
+    problems: list[Problem] = []
+
+    def problem(field: str | None, message: str) -> None:
+        problems.append(problem_at(marks, name, (*loc, field) if field else loc, message))
+
+    if ind.by is not None and ind.by not in {p.id for p in ws.people}:
+        problem("by", f"no person with id {ind.by!r}")
+    if ind.manual:
+        for field in _NOT_MANUAL:
+            if getattr(ind, field) is not None:
+                problem(field, f"a manual indicator takes no {field}: its values are people's check-ins")
+        if ind.target is None:
+            problem("target", "a manual indicator needs a target")
+        return problems
+    if ind.by is not None:
+        problem("by", "only a manual indicator takes by (who checks in)")
+    if ind.target is None and ind.fresh_within is None:
+        problem("target", "missing: give a target, or fresh_within alone for a freshness-only indicator")
+    if ind.source is None or ind.query is None:
+        problem("source" if ind.source is None else "query", "missing (or write type: manual for check-ins)")
+        return problems
+    source = ws.sources.get(ind.source)
+    if source is None:
+        known = ", ".join(ws.sources) or "none defined"
+        problem("source", f"no source named {ind.source!r} under sources: ({known})")
+        return problems
+    wrong = REGISTRY[source.type].check_query(source, ind.query)
+    if wrong is not None:
+        problem("query", wrong)
+    if source.type == "http":
+        if (ind.jsonpath is None) == (ind.jmespath is None):
+            problem(None, "an http indicator needs one of jsonpath or jmespath")
+            return problems
+        try:
+            compile_path(ind)
+            if ind.time_path is not None:
+                compile_path(ind, ind.time_path)
+        except ValueError as exc:
+            field = "jsonpath" if ind.jsonpath is not None else "jmespath"
+            problem(field if "time_path" not in str(exc) else "time_path", str(exc))
+    else:
+        for field in ("jsonpath", "jmespath", "time_path"):
+            if getattr(ind, field) is not None:
+                problem(field, f"only http indicators take {field}")
     return problems
 
 

@@ -146,15 +146,57 @@ def to_time(raw: Any) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def row_reading(row: Sequence[Any] | None) -> Reading:
-    """A query's first row as a reading: the value, and the time it was true when a second column
-    gives one. No row or a NULL is no data, never a pass."""
-    if row is None:
-        return Reading(None, no_data="the query returned no rows")
-    value = to_decimal(row[0], "the query's first column")
-    if value is None:
-        return Reading(None, no_data="the query returned NULL")
-    return Reading(value, to_time(row[1]) if len(row) > 1 else None)
+MAX_ROWS = 100_000
+"""Rows a query may return when they are reduced to one value; more is an error (aggregate in SQL)."""
+REDUCERS = "sum, avg, min, max, count, first or last"
+
+
+def reduce_values(
+    pairs: Sequence[tuple[Decimal | None, datetime | None]], how: str | None, what: str, many: str
+) -> Reading:
+    """One reading from several (value, time) pairs: exactly one unless ``how`` says how to reduce
+    them; the time is the newest one given. ``what`` names the result ("the query"), ``many`` its
+    items ("rows")."""
+    if not pairs:
+        return Reading(None, no_data=f"{what} returned no {many}")
+    if len(pairs) > 1 and how is None:
+        raise SourceError(
+            f"{what} returned {len(pairs):,} {many}; an indicator needs exactly one value: return one, or "
+            f"declare reduce: {REDUCERS}"
+        )
+    times = [t for _, t in pairs if t is not None]
+    newest = max(times) if times else None
+    if how in (None, "first", "last"):
+        value, at = pairs[-1] if how == "last" else pairs[0]
+        return Reading(value, at, no_data="" if value is not None else f"{what} returned NULL")
+    if how == "count":
+        return Reading(Decimal(len(pairs)), newest)
+    numbers = [v for v, _ in pairs if v is not None]
+    if not numbers:
+        return Reading(None, newest, no_data=f"all {len(pairs):,} values {what} returned are NULL")
+    reduced = {
+        "sum": lambda: sum(numbers, Decimal(0)),
+        "avg": lambda: sum(numbers, Decimal(0)) / len(numbers),
+        "min": lambda: min(numbers),
+        "max": lambda: max(numbers),
+    }[how]()
+    return Reading(reduced, newest)
+
+
+def rows_reading(rows: Sequence[Sequence[Any]], indicator: Indicator, more: bool = False) -> Reading:
+    """A query's rows as one reading: the first column is the value and an optional second the time
+    it was true. A freshness-only indicator needs only a time: the second column, or the first when
+    it is a time. No row, or NULL, is no data, never a pass."""
+    if more:
+        raise SourceError(f"the query returned more than {MAX_ROWS:,} rows; aggregate them in the query")
+    pairs: list[tuple[Decimal | None, datetime | None]] = []
+    for row in rows:
+        if indicator.freshness_only:
+            first_is_time = len(row) == 1 and isinstance(row[0], datetime | str)
+            pairs.append((Decimal(0), to_time(row[1] if len(row) > 1 else row[0] if first_is_time else None)))
+        else:
+            pairs.append((to_decimal(row[0], "the query's first column"), to_time(row[1]) if len(row) > 1 else None))
+    return reduce_values(pairs, indicator.reduce, "the query", "rows")
 
 
 class Source(Protocol):

@@ -30,7 +30,7 @@ class CommandSource:
         self.cwd = context.base_dir
 
     def measure(self, indicator: Indicator, timeout: float) -> Reading:
-        argv = shlex.split(indicator.query)
+        argv = shlex.split(indicator.query_text)
         try:
             done = subprocess.run(argv, cwd=self.cwd, capture_output=True, text=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired as exc:

@@ -18,13 +18,21 @@ from __future__ import annotations
 import glob
 import os
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from guarantor.guarantees.sources.base import Context, Reading, SourceError, redact, register, row_reading
+from guarantor.guarantees.sources.base import (
+    MAX_ROWS,
+    Context,
+    Reading,
+    SourceError,
+    redact,
+    register,
+    rows_reading,
+)
 from guarantor.guarantees.spec import Duration, Indicator
 
 _LOCKED_DOWN: dict[str, str | bool | int | float | list[str]] = {
@@ -75,12 +83,12 @@ class FileSource:
     def measure(self, indicator: Indicator, timeout: float) -> Reading:
         import duckdb
 
-        query = _absolute_paths(_one_select(indicator.query), self.folder)
+        query, files = _absolute_paths(_one_select(indicator.query_text), self.folder)
         conn = self.conn.cursor()
         timer = threading.Timer(timeout, conn.interrupt)
         try:
             timer.start()
-            row = conn.execute(query).fetchone()
+            rows = conn.execute(query).fetchmany(MAX_ROWS + 1)
         except duckdb.InterruptException as exc:
             raise SourceError(f"timed out after {timeout:g} s") from exc
         except duckdb.Error as exc:
@@ -88,7 +96,12 @@ class FileSource:
         finally:
             timer.cancel()
             conn.close()
-        return row_reading(row)
+        reading = rows_reading(rows[:MAX_ROWS], indicator, more=len(rows) > MAX_ROWS)
+        if reading.at is None and indicator.fresh_within is not None and files:
+            # No time column: the data is as recent as the newest file the query read.
+            newest = max(p.stat().st_mtime for p in files)
+            reading = Reading(reading.value, datetime.fromtimestamp(newest, UTC), reading.no_data)
+        return reading
 
     def close(self) -> None:
         self.conn.close()
@@ -134,23 +147,30 @@ def _one_select(query: str) -> str:
     return query
 
 
-def _absolute_paths(query: str, folder: Path) -> str:
+def _absolute_paths(query: str, folder: Path) -> tuple[str, list[Path]]:
     """Relative file names in string literals, written out under the folder when they name files
-    there; DuckDB's tokenizer finds the literals, so names in comments or identifiers stay."""
+    there, and the files they name; DuckDB's tokenizer finds the literals, so names in comments or
+    identifiers stay."""
     import duckdb
 
-    out, last = [], 0
+    out: list[str] = []
+    files: list[Path] = []
+    last = 0
     for start, kind in duckdb.tokenize(query):
         if kind != duckdb.token_type.string_const or query[start] != "'":
             continue
         end, value = _literal(query, start)
-        if value and not value.startswith(("/", "~")) and "://" not in value and ".." not in value:
-            full = folder / value
-            if full.exists() or (any(c in value for c in "*?[") and glob.glob(str(full))):
-                out += [query[last:start], "'", str(full).replace("'", "''"), "'"]
-                last = end
+        if not value or value.startswith("~") or "://" in value or ".." in value:
+            continue
+        full = Path(value) if value.startswith("/") else folder / value
+        wild = any(c in value for c in "*?[")
+        named = [full] if full.is_file() else [Path(p) for p in glob.glob(str(full))] if wild else []
+        files += named
+        if (named or full.exists()) and not value.startswith("/"):
+            out += [query[last:start], "'", str(full).replace("'", "''"), "'"]
+            last = end
     out.append(query[last:])
-    return "".join(out)
+    return "".join(out), files
 
 
 def _literal(query: str, start: int) -> tuple[int, str]:

@@ -17,7 +17,16 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from guarantor.guarantees.sources.base import Context, Reading, SourceError, register, reveal, to_decimal
+from guarantor.guarantees.sources.base import (
+    Context,
+    Reading,
+    SourceError,
+    reduce_values,
+    register,
+    reveal,
+    to_decimal,
+    to_time,
+)
 from guarantor.guarantees.spec import Duration, Indicator, Secret
 
 MAX_BODY_BYTES = 16 << 20
@@ -115,39 +124,50 @@ def _safe(url: str) -> str:
     return url.split("?", 1)[0]
 
 
-def compile_path(indicator: Indicator) -> Any:
-    """The compiled JSONPath or JMESPath expression; a malformed one raises ValueError."""
+def compile_path(indicator: Indicator, path: str | None = None) -> Any:
+    """The compiled expression (the value's, or ``path`` in the same language, such as time_path);
+    a malformed one raises ValueError."""
     if indicator.jsonpath is not None:
         from jsonpath_ng.ext.parser import parse
 
+        text = path or indicator.jsonpath
         try:
-            return parse(indicator.jsonpath)
+            return parse(text)
         except Exception as exc:  # jsonpath-ng raises lexer, parser and plain exceptions alike
-            raise ValueError(f"malformed JSONPath {indicator.jsonpath!r}: {exc}") from exc
+            raise ValueError(f"malformed JSONPath {text!r}{' (time_path)' if path else ''}: {exc}") from exc
     if indicator.jmespath is not None:
         import jmespath
         from jmespath.exceptions import JMESPathError
 
+        text = path or indicator.jmespath
         try:
-            return jmespath.compile(indicator.jmespath)
+            return jmespath.compile(text)
         except JMESPathError as exc:
-            raise ValueError(f"malformed JMESPath {indicator.jmespath!r}: {exc}") from exc
+            raise ValueError(f"malformed JMESPath {text!r}{' (time_path)' if path else ''}: {exc}") from exc
     raise ValueError("an http indicator needs jsonpath or jmespath")
 
 
-def pick(document: Any, indicator: Indicator) -> Reading:
-    expression = compile_path(indicator)
+def _select(document: Any, indicator: Indicator, path: str | None = None) -> list[Any]:
+    """What an expression selects, as a list: JSONPath's matches, or a JMESPath result (a list
+    result is its items; null is nothing)."""
+    expression = compile_path(indicator, path)
     if indicator.jsonpath is not None:
-        matches = [m.value for m in expression.find(document)]
-        if not matches:
-            return Reading(None, no_data=f"{indicator.jsonpath} matched nothing")
-        found = matches[0]
-    else:
-        found = expression.search(document)
-        if found is None:
-            return Reading(None, no_data=f"{indicator.jmespath} matched nothing")
-    value = to_decimal(found, "the selected value")
-    return Reading(value, no_data="" if value is not None else "the selected value is null")
+        return [m.value for m in expression.find(document)]
+    found = expression.search(document)
+    return [] if found is None else found if isinstance(found, list) else [found]
+
+
+def pick(document: Any, indicator: Indicator) -> Reading:
+    expression = indicator.jsonpath or indicator.jmespath
+    values = _select(document, indicator)
+    at = None
+    if indicator.time_path is not None:
+        times = _select(document, indicator, indicator.time_path)
+        at = max((t for t in (to_time(v) for v in times) if t is not None), default=None)
+    if not values:
+        return Reading(None, at, no_data=f"{expression} matched nothing")
+    pairs = [(to_decimal(v, "the selected value"), at) for v in values]
+    return reduce_values(pairs, indicator.reduce, str(expression), "values")
 
 
 class HttpSource:
@@ -156,7 +176,7 @@ class HttpSource:
         self.headers = {k: reveal(v) for k, v in spec.headers.items()}
 
     def measure(self, indicator: Indicator, timeout: float) -> Reading:
-        url = join(self.spec.base_url, indicator.query)
+        url = join(self.spec.base_url, indicator.query_text)
         return pick(get_json(url, self.headers, timeout, self.spec.verify_tls), indicator)
 
     def close(self) -> None:

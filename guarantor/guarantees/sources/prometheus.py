@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import urllib.parse
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from guarantor.guarantees.sources.base import (
+    REDUCERS,
     Context,
     Reading,
     SourceError,
+    reduce_values,
     register,
     reveal,
     to_decimal,
@@ -29,15 +33,15 @@ class PrometheusSource:
         self.headers = {k: reveal(v) for k, v in spec.headers.items()}
 
     def measure(self, indicator: Indicator, timeout: float) -> Reading:
-        query = urllib.parse.urlencode({"query": indicator.query, "timeout": f"{timeout:g}s"})
+        query = urllib.parse.urlencode({"query": indicator.query_text, "timeout": f"{timeout:g}s"})
         url = f"{self.spec.url.rstrip('/')}/api/v1/query?{query}"
-        return parse_response(get_json(url, self.headers, timeout, self.spec.verify_tls))
+        return parse_response(get_json(url, self.headers, timeout, self.spec.verify_tls), indicator.reduce)
 
     def close(self) -> None:
         pass
 
 
-def parse_response(doc: Any) -> Reading:
+def parse_response(doc: Any, reduce: str | None = None) -> Reading:
     if not isinstance(doc, dict) or doc.get("status") != "success":
         error = doc.get("error", "unknown error") if isinstance(doc, dict) else "not a Prometheus response"
         raise SourceError(f"Prometheus answered: {error}")
@@ -48,15 +52,25 @@ def parse_response(doc: Any) -> Reading:
     elif kind == "vector":
         if not result:
             return Reading(None, no_data="the query returned an empty vector")
-        if len(result) > 1:
-            raise SourceError(f"the query returned {len(result)} series; aggregate it to one (sum, avg, max)")
+        if len(result) > 1 or reduce is not None:
+            if len(result) > 1 and reduce is None:
+                raise SourceError(
+                    f"the query returned {len(result)} series; aggregate it to one (sum, avg, max) or declare "
+                    f"reduce: {REDUCERS}"
+                )
+            pairs = [_sample(series.get("value") if isinstance(series, dict) else None) for series in result]
+            return reduce_values(pairs, reduce, "the query", "series")
         sample = result[0].get("value")
     else:
         raise SourceError(f"the query returned a {kind}; an instant query must return a scalar or one series")
+    value, at = _sample(sample)
+    return Reading(value, at, no_data="" if value is not None else "the sample is NaN")
+
+
+def _sample(sample: Any) -> tuple[Decimal | None, datetime | None]:
     if not isinstance(sample, list) or len(sample) != 2:
         raise SourceError("the sample is not [timestamp, value]")
-    value = to_decimal(sample[1], "the sample")
-    return Reading(value, to_time(sample[0]), no_data="" if value is not None else "the sample is NaN")
+    return to_decimal(sample[1], "the sample"), to_time(sample[0])
 
 
 register("prometheus", PrometheusSpec)(lambda spec, context: PrometheusSource(spec, context))

@@ -25,13 +25,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from guarantor.guarantees.sources.base import (
+    MAX_ROWS,
     Context,
     Reading,
     SourceError,
     redact,
     register,
     reveal,
-    row_reading,
+    rows_reading,
 )
 from guarantor.guarantees.spec import Duration, Indicator, Secret
 
@@ -123,7 +124,7 @@ class SqlSource:
         from sqlalchemy.exc import DataError, SQLAlchemyError
 
         if self.dialect != "sqlite":
-            _check_one_select(indicator.query, self.dialect)
+            _check_one_select(indicator.query_text, self.dialect)
         try:
             with self.engine.connect() as conn:
                 if self.dialect == "postgresql":
@@ -133,7 +134,7 @@ class SqlSource:
                     deadline = time.monotonic() + timeout
                     raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
                 try:
-                    row = conn.execute(text(indicator.query)).first()
+                    rows = conn.execute(text(indicator.query_text)).fetchmany(MAX_ROWS + 1)
                 finally:
                     if self.dialect == "sqlite" and raw is not None:
                         raw.set_progress_handler(None, 0)
@@ -146,7 +147,7 @@ class SqlSource:
             elif "not authorized" in message:
                 message = f"only reading is allowed on this source ({message})"
             raise SourceError(message) from exc
-        return row_reading(row)
+        return rows_reading(rows[:MAX_ROWS], indicator, more=len(rows) > MAX_ROWS)
 
     def close(self) -> None:
         self.engine.dispose()
