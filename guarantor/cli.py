@@ -18,7 +18,7 @@ from guarantor.analysis.cli import analyses, analyze
 from guarantor.console import err
 from guarantor.data.cli import app as data_app
 from guarantor.errors import ExitCode, GuarantorError
-from guarantor.guarantees.cli import check, history, watch
+from guarantor.guarantees.cli import check, history, record, watch
 from guarantor.tasks.cli import classify, model_app, role
 from guarantor.web.cli import serve
 from guarantor.work.cli import balance, import_, link_app, systems
@@ -48,6 +48,7 @@ for command in (
     schema,
     check,
     watch,
+    record,
     history,
     balance,
     systems,

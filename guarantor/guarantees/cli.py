@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +15,7 @@ from rich.table import Table
 
 from guarantor.console import err, out
 from guarantor.errors import ExitCode, NotFound
+from guarantor.guarantees import display
 from guarantor.settings import get_settings
 from guarantor.workspace import loader
 
@@ -75,7 +78,7 @@ def check(
         sys.stdout.write(json.dumps(_report_json(report), indent=2) + "\n")
     else:
         _print_states(report)
-    _print_alerts(report)
+    _print_alerts(report.alerts)
     worst = max((s.status.value for s in report.states), key=_ORDER.index, default="MET")
     raise typer.Exit(_EXIT[worst])
 
@@ -91,8 +94,8 @@ def _report_json(r: RunReport) -> dict[str, Any]:
     }
 
 
-def _print_alerts(r: RunReport) -> None:
-    for a in r.alerts:
+def _print_alerts(alerts: list[dict[str, str | None]]) -> None:
+    for a in alerts:
         outcome = f"{a['event']} of {a['outcome']} to {a['channel']}"
         err.print(f"alert {outcome}: " + (f"[red]not delivered[/] ({a['error']})" if a["error"] else "sent"))
 
@@ -109,8 +112,8 @@ def _print_states(r: RunReport) -> None:
                 s.id if first else "",
                 f"[{_STYLE[s.status]}]{s.status}[/]" if first else "",
                 i.id,
-                f"{m.value} {i.unit}".strip() if m and m.value is not None else "—",
-                f"{i.target} {i.unit}",
+                display.number(m.value, i.unit, i.precision) if m and m.value is not None else "—",
+                display.with_unit(i.target, i.unit),
                 m.reason if m else "never measured",
             )
             first = False
@@ -143,7 +146,7 @@ def watch(workspace: Path | None = typer.Argument(None, help="guarantor.yaml or 
     db = Database(settings.resolved_database_url)
 
     def ran(r: RunReport) -> None:
-        _print_alerts(r)
+        _print_alerts(r.alerts)
         if r.evaluated:
             summary = ", ".join(f"{s.id} {s.status}" for s in r.states)
             err.print(f"{utcnow():%Y-%m-%d %H:%M:%S} measured {r.evaluated}: {summary}", highlight=False)
@@ -195,23 +198,103 @@ def history(
             hint="Outcomes with guarantees: " + ", ".join(o.id for o in ws.outcomes if o.guarantee) + ".",
         )
     ids = [i.id for i in found.guarantee.indicators]
+    precision = {i.id: i.precision for i in found.guarantee.indicators}
     with open_session(get_settings()) as session:
         per = {i: list(repository.history(session, [i], limit=limit)) for i in ids}
     if as_json:
-        sys.stdout.write(json.dumps({i: [measurement_dict(m) for m in ms] for i, ms in per.items()}, indent=2) + "\n")
+        doc = {i: [measurement_dict(m, precision[i]) for m in ms] for i, ms in per.items()}
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
+    precision = {i.id: i.precision for i in found.guarantee.indicators}
     for ind, ms in per.items():
         values = [float(m.value) for m in ms if m.value is not None]
-        out.print(f"[bold]{ind}[/] {sparkline(values)}")
+        unit = next((m.unit for m in ms), "")
+        low, high = (
+            (display.number(str(v), unit, precision[ind]) for v in (min(values), max(values))) if values else ("", "")
+        )
+        scale = f" (low {low}, high {high})" if values else ""
+        out.print(f"[bold]{ind}[/] {sparkline(values)}{scale}")
         table = Table()
         for col in ("measured (UTC)", "value", "status", "reason", "spec"):
             table.add_column(col)
         for m in ms:
+            when = m.scheduled_at if m.trigger == "checkin" else m.measured_at  # a check-in: when it was true
             table.add_row(
-                f"{m.measured_at:%Y-%m-%d %H:%M:%S}",
-                f"{m.value or '—'} {m.unit}".strip(),
+                f"{when:%Y-%m-%d %H:%M:%S}" + (f" by {m.author}" if m.author else ""),
+                display.number(m.value, m.unit, precision[ind]),
                 f"[{_STYLE[m.status]}]{m.status}[/]",
                 m.reason,
                 m.spec_hash[:8],
             )
         out.print(table)
+
+
+class Confidence(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+def record(
+    args: list[str] = typer.Argument(..., metavar="OUTCOME [INDICATOR] VALUE", help="What was observed."),
+    note: str | None = typer.Option(None, "--note", help="What the number means this time."),
+    confidence: Confidence | None = typer.Option(None, "--confidence", help="How sure you are."),
+    at: str | None = typer.Option(None, "--at", help="When it was true (ISO 8601; default: now)."),
+    by: str | None = typer.Option(None, "--by", help="Who checks in (default: your user name)."),
+    workspace: Path | None = typer.Option(None, "--workspace", "-w", help="guarantor.yaml or its folder."),
+) -> None:
+    """Check in a value for a manual indicator (type: manual): kept in the history with its author."""
+    import getpass
+
+    from guarantor.clock import utcnow
+    from guarantor.db.session import Database
+    from guarantor.errors import InputError
+    from guarantor.guarantees import runner
+    from guarantor.guarantees.service import outcome_states, record_checkin
+
+    if len(args) not in (2, 3):
+        raise InputError("record takes OUTCOME [INDICATOR] VALUE, such as: guarantor record csat score 4.6")
+    outcome, indicator, value = (args[0], None, args[1]) if len(args) == 2 else (args[0], args[1], args[2])
+    when = _time(at) if at else None
+    ws, _marks, _name, _context = _load(workspace)
+    db = Database(get_settings().resolved_database_url)
+    try:
+        with db.transaction() as session:
+            m = record_checkin(
+                session,
+                ws,
+                outcome,
+                indicator,
+                value,
+                author=by or getpass.getuser(),
+                now=utcnow(),
+                at=when,
+                note=note,
+                confidence=confidence.value if confidence else None,
+            )
+            states = outcome_states(session, ws, utcnow(), outcome)
+        alerts = runner.notify(db, ws, states, utcnow)
+    finally:
+        db.close()
+    indicators = [i for o in ws.outcomes if o.guarantee for i in o.guarantee.indicators]
+    shown = display.number(m.value, m.unit, next(i.precision for i in indicators if i.id == m.indicator_id))
+    out.print(
+        f"{outcome} {m.indicator_id}: {shown} at {m.scheduled_at:%Y-%m-%d %H:%M} UTC by {m.author}: "
+        f"[{_STYLE[m.status]}]{m.status}[/] ({m.reason})",
+        highlight=False,
+    )
+    _print_alerts(alerts)
+
+
+def _time(text: str) -> datetime:
+    from guarantor.errors import InputError
+
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(
+            f"--at {text!r} is not a time: write ISO 8601, such as 2026-11-20 or 2026-11-20T09:30"
+        ) from None
+    if not 1900 <= parsed.year <= 2200:
+        raise InputError(f"--at {text!r} is outside the years 1900 to 2200")
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

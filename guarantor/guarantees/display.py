@@ -50,7 +50,13 @@ def number(value: Decimal | str | float | None, unit: str = "", precision: int |
         text = text.rstrip("0").rstrip(".")
     if text in ("-0", "-0.0") or (text.startswith("-0.") and not rounded):
         text = text[1:]
-    return text + ("%" if unit.strip() == "%" else f" {unit.strip()}" if unit.strip() else "")
+    return with_unit(text, unit)
+
+
+def with_unit(text: str, unit: str) -> str:
+    """``99.3%``, ``4.5/5``, ``45 min``: a unit that is a symbol sticks to its number."""
+    unit = unit.strip()
+    return text + unit if unit.startswith(("%", "/")) or not unit else f"{text} {unit}"
 
 
 def ratio(value: float | None, places: int = 1) -> str:

@@ -56,4 +56,4 @@ def judge(indicator: Indicator, reading: Reading, now: datetime) -> tuple[Status
 
 
 def _target(target: object, unit: str) -> str:
-    return f"{target}{unit}" if unit.strip() == "%" else f"{target} {unit}".strip()
+    return display.with_unit(str(target), unit)

@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 from guarantor import __version__
 from guarantor.errors import Ambiguous, Conflict, InputError, NotFound, Problem, ValidationFailed
 from guarantor.guarantees import budget as budgets
-from guarantor.guarantees import display
-from guarantor.guarantees import repository
+from guarantor.guarantees import display, repository
 from guarantor.guarantees.evaluation import judge
 from guarantor.guarantees.models import Measurement, Status
 from guarantor.guarantees.scheduler import current_slot, due_after
@@ -229,8 +228,11 @@ def outcome_states(session: Session, ws: Workspace, now: datetime, outcome: str 
             m for m in repository.history(session, list(hashes), since=since) if hashes[m.indicator_id] == m.spec_hash
         ]
         latest: dict[str, Measurement] = {}
-        for m in ms:
-            latest[m.indicator_id] = m
+        manual = {ind.id for ind in o.guarantee.indicators if ind.manual}
+        for m in ms:  # oldest measured first; a check-in counts by when it was true (--at)
+            known = latest.get(m.indicator_id)
+            if known is None or m.indicator_id not in manual or m.scheduled_at >= known.scheduled_at:
+                latest[m.indicator_id] = m
         for ind_id in hashes.keys() - latest.keys():  # nothing in the window: the last one ever, if any
             older = repository.history(session, [ind_id], limit=1)
             if older and older[-1].spec_hash == hashes[ind_id]:

@@ -73,6 +73,12 @@ def update_outcome(
     return schemas.Edited(revision=s.edit(who, ws_svc.update_outcome(outcome_id, fields), "api"))
 
 
+@router.post("/outcomes/{outcome_id}/checkins", status_code=201, responses=ERRORS)
+def checkin(outcome_id: str, body: schemas.CheckIn, who: Principal = Depends(editor), s: Site = Depends(site)) -> Json:
+    """Check in a value for a manual indicator: a measurement with you as its author."""
+    return s.checkin(who, outcome_id, body.indicator, str(body.value), body.note, body.confidence, body.at)
+
+
 @router.get("/tasks", responses=ERRORS)
 def tasks(s: Site = Depends(site)) -> list[Json]:
     return s.tasks()

@@ -269,6 +269,20 @@ def check_outcome(outcome_id: str, _: Principal = Depends(editor), s: Site = Dep
     return _back(f"/outcomes/{outcome_id}")
 
 
+@router.post("/outcomes/{outcome_id}/checkins")
+def checkin_outcome(
+    outcome_id: str,
+    indicator: str = Form(...),
+    value: str = Form(...),
+    note: str = Form(""),
+    confidence: str = Form(""),
+    who: Principal = Depends(editor),
+    s: Site = Depends(site),
+) -> Response:
+    s.checkin(who, outcome_id, indicator, value, note.strip() or None, confidence or None)
+    return _back(f"/outcomes/{outcome_id}")
+
+
 def _revision(form: dict[str, Any]) -> int | None:
     raw = str(form.get("revision") or "")
     return int(raw) if raw.isdigit() else None

@@ -3,6 +3,7 @@ the edited workspace is validated as a whole by the same loader as the file."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -58,6 +59,16 @@ class LinkDecision(Body):
     )
     outcome: Id
     decision: Literal["accepted", "rejected"]
+
+
+class CheckIn(Body):
+    """A value observed by a person, for a manual indicator (type: manual)."""
+
+    indicator: Id | None = Field(None, description="The manual indicator; absent: the outcome's only one.")
+    value: str | float = Field(description="The number observed (an exact decimal as text, or a number).")
+    note: Text | None = None
+    confidence: Literal["low", "medium", "high"] | None = None
+    at: datetime | None = Field(None, description="When it was true (default: now); not in the future.")
 
 
 class CheckRequest(Body):

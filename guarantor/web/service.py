@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,7 +29,15 @@ from guarantor.db.session import Database
 from guarantor.errors import NotFound
 from guarantor.guarantees import repository as measurements
 from guarantor.guarantees import runner
-from guarantor.guarantees.service import OutcomeState, measurement_dict, outcome_states, series, state_dict
+from guarantor.guarantees.service import (
+    OutcomeState,
+    due_checkins,
+    measurement_dict,
+    outcome_states,
+    record_checkin,
+    series,
+    state_dict,
+)
 from guarantor.guarantees.sources.base import Context
 from guarantor.settings import Settings
 from guarantor.systems.service import readiness
@@ -304,6 +313,7 @@ class Site:
             "workspace": ws.name,
             "revision": snap.revision.id,
             "problems": snap.problems,
+            "checkins_due": self._due(snap),
             "hours_week": analysis["hours_week"],
             "hours_freed": analysis["hours_freed"],
             "people": [
@@ -315,6 +325,30 @@ class Site:
             "orphan_work": orphan,
             "orphan_tasks": len(analysis["orphan_tasks"]),
         }
+
+    def _due(self, snap: Snapshot) -> list[dict[str, Any]]:
+        """Check-ins due within a week (or late), per person, as the overview lists them."""
+        now = self.clock()
+        names = {p.id: p.name for p in snap.workspace.people}
+
+        def compute() -> list[dict[str, Any]]:
+            with self.db.transaction() as session:
+                due = due_checkins(session, snap.workspace, now, timedelta(days=7))
+            return [
+                {
+                    "person": d.person,
+                    "name": names.get(d.person or "", d.person or "no one named"),
+                    "outcome": d.outcome,
+                    "title": d.title,
+                    "indicator": d.indicator,
+                    "due": d.due.isoformat(),
+                    "overdue": d.overdue(now),
+                    "last": d.last.isoformat() if d.last else None,
+                }
+                for d in due
+            ]
+
+        return self._cached(f"due:{snap.revision.id}:{self._measured_version()}", compute, STATES_MAX_AGE)
 
     def outcomes(self) -> list[dict[str, Any]]:
         snap = self.snapshot()
@@ -434,6 +468,42 @@ class Site:
                 }
                 for r in analyses_repo.history(session, snap.workspace.name)
             ]
+
+    def checkin(
+        self,
+        principal: Principal,
+        outcome_id: str,
+        indicator: str | None,
+        value: str,
+        note: str | None = None,
+        confidence: str | None = None,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """A check-in by the person logged in, as `guarantor record` makes it; alerts follow."""
+        snap = self.snapshot()
+        ind = next(
+            (i for o in snap.workspace.outcomes if o.guarantee for i in o.guarantee.indicators if i.id == indicator),
+            None,
+        )
+        with self.db.transaction() as session:
+            m = record_checkin(
+                session,
+                snap.workspace,
+                outcome_id,
+                indicator,
+                value,
+                author=principal.username,
+                now=self.clock(),
+                at=at,
+                note=note,
+                confidence=confidence if confidence in ("low", "medium", "high") else None,  # type: ignore[arg-type]
+            )
+            states = outcome_states(session, snap.workspace, self.clock(), outcome_id)
+            recorded = measurement_dict(m, ind.precision if ind else None)
+        runner.notify(self.db, snap.workspace, states, self.clock)
+        self._forget_measured_and_work()
+        assert recorded is not None
+        return recorded
 
     def check(self, outcome: str | None = None) -> dict[str, Any]:
         """Measure the due indicators now, as `guarantor check` does. Command sources run: they come
