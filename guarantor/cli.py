@@ -18,7 +18,7 @@ from guarantor.analysis.cli import analyses, analyze
 from guarantor.console import err
 from guarantor.data.cli import app as data_app
 from guarantor.errors import ExitCode, GuarantorError
-from guarantor.guarantees.cli import check, history, record, watch
+from guarantor.guarantees.cli import check, history, outcome_app, record, watch
 from guarantor.tasks.cli import classify, model_app, role
 from guarantor.web.cli import serve
 from guarantor.work.cli import balance, import_, link_app, systems
@@ -35,6 +35,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.add_typer(model_app, name="model")
 app.add_typer(link_app, name="link")
+app.add_typer(outcome_app, name="outcome")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.command("import")(import_)

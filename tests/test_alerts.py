@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import json
 import socket
 import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,27 +15,6 @@ from guarantor.guarantees import runner
 from guarantor.guarantees.models import AlertRecord
 from guarantor.guarantees.sources.base import Context
 from guarantor.workspace.loader import parse
-
-
-@pytest.fixture
-def hook() -> Iterator[tuple[str, list[dict[str, object]]]]:
-    received: list[dict[str, object]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append({"path": self.path, "body": json.loads(body)})
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", received
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
@@ -110,7 +87,11 @@ def test_breach_and_recovery_are_sent_once_to_every_channel(env, tmp_path: Path,
         ("slack", "breach", None),
     ]
     plain = next(r["body"] for r in received if r["path"] == "/plain")
-    assert plain["event"] == "breach" and plain["status"] == "BROKEN" and "97.5% misses the target >= 99%" in plain["reason"]  # type: ignore[index, operator]
+    assert (
+        plain["event"] == "breach"
+        and plain["status"] == "BROKEN"
+        and "97.5% misses the target >= 99%" in plain["reason"]
+    )  # type: ignore[index, operator]
     slack = next(r["body"] for r in received if r["path"] == "/slack")
     assert set(slack) == {"text"} and "Merchants are paid on time: BROKEN" in slack["text"]  # type: ignore[arg-type, index]
     mail = message_from_bytes(mails[0])

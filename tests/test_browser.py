@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -91,4 +92,53 @@ def test_log_in_explore_a_role_read_an_outcome_accept_a_link_log_out(
         token = (workspace.parent / ".tokens").read_text().split("viewer=")[1].split()[0]
         links = httpx.get(url + "/api/v1/work", headers={"Authorization": f"Bearer {token}"}).json()
         assert item not in {s["item"] for s in links["suggestions"]}
+    assert errors == []
+
+
+def test_check_ins_from_the_cli_the_api_and_the_page_land_in_one_history(
+    chromium: Browser,
+    env: Settings,
+    cli,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    settings = env.model_copy(update={"web_cache_s": 0.0})
+    workspace = prepare(tmp_path / "shop", settings, cli)
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="seconds")
+    recorded = cli("record", "onboarding-satisfaction", "4.1", "--by", "ben", "--at", yesterday, "-w", str(workspace))
+    assert recorded.code == 0, recorded.err
+    tokens = dict(line.split("=", 1) for line in (workspace.parent / ".tokens").read_text().splitlines())
+    errors: list[str] = []
+    with serving(settings, workspace) as url:
+        an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+        posted = httpx.post(
+            url + "/api/v1/outcomes/onboarding-satisfaction/checkins",
+            json={"value": 4.35, "note": "from the API", "at": an_hour_ago},
+            headers={"Authorization": f"Bearer {tokens['admin']}"},
+        )
+        assert posted.status_code == 201, posted.text
+        page = chromium.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.goto(url + "/outcomes/onboarding-satisfaction")
+        page.get_by_label("Username").fill("editor")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        form = page.locator("form.checkin")
+        form.get_by_label("Value (/5)").fill("4.62")
+        form.get_by_label("Note").fill("called three merchants")
+        form.get_by_label("Confidence").select_option("high")
+        form.get_by_role("button", name="Check in").click()
+        expect(page).to_have_url(url + "/outcomes/onboarding-satisfaction")
+        expect(page.get_by_text("4.6/5", exact=False).first).to_be_visible()
+        expect(page.get_by_text("called three merchants", exact=False)).to_be_visible()
+        history = httpx.get(
+            url + "/api/v1/outcomes/onboarding-satisfaction/history",
+            headers={"Authorization": f"Bearer {tokens['viewer']}"},
+        ).json()
+    assert [(m["author"], m["value"], m["trigger"]) for m in history] == [
+        ("ben", "4.1", "checkin"),
+        ("admin", "4.35", "checkin"),
+        ("editor", "4.62", "checkin"),
+    ]
+    assert history[-1]["note"] == "called three merchants" and history[-1]["confidence"] == "high"
     assert errors == []

@@ -298,3 +298,18 @@ def _time(text: str) -> datetime:
     if not 1900 <= parsed.year <= 2200:
         raise InputError(f"--at {text!r} is outside the years 1900 to 2200")
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+outcome_app = typer.Typer(help="Outcomes and their guarantees.", no_args_is_help=True)
+
+
+@outcome_app.command("suggest-indicator")
+def suggest_indicator(
+    outcome: str = typer.Argument(..., help="The outcome id."),
+    workspace: Path | None = typer.Option(None, "--workspace", "-w", help="guarantor.yaml or its folder."),
+) -> None:
+    """Draft a guarantee for an outcome: a query on one of the workspace's sources, or a check-in."""
+    from guarantor.guarantees.suggest import suggest
+
+    ws, *_ = _load(workspace)
+    sys.stdout.write(suggest(ws, outcome).yaml)

@@ -481,10 +481,6 @@ class Site:
     ) -> dict[str, Any]:
         """A check-in by the person logged in, as `guarantor record` makes it; alerts follow."""
         snap = self.snapshot()
-        ind = next(
-            (i for o in snap.workspace.outcomes if o.guarantee for i in o.guarantee.indicators if i.id == indicator),
-            None,
-        )
         with self.db.transaction() as session:
             m = record_checkin(
                 session,
@@ -499,7 +495,8 @@ class Site:
                 confidence=confidence if confidence in ("low", "medium", "high") else None,  # type: ignore[arg-type]
             )
             states = outcome_states(session, snap.workspace, self.clock(), outcome_id)
-            recorded = measurement_dict(m, ind.precision if ind else None)
+            precision = next(i.precision for s in states for i in s.indicators if i.id == m.indicator_id)
+            recorded = measurement_dict(m, precision)
         runner.notify(self.db, snap.workspace, states, self.clock)
         self._forget_measured_and_work()
         assert recorded is not None
