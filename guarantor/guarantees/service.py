@@ -437,7 +437,8 @@ def series(s: OutcomeState) -> list[dict[str, Any]]:
             for m in s.history
             if m.indicator_id == ind.id and m.value is not None
         ]
-        out.append({"indicator": ind.id, "unit": ind.unit, "target": ind.target, "points": points})
+        places = display.precision_for(ind.unit, ind.precision)
+        out.append({"indicator": ind.id, "unit": ind.unit, "target": ind.target, "points": points, "precision": places})
     return out
 
 

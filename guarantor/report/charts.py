@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
+from guarantor.guarantees import display
+
 COLORS = {
     "E0": "#2f6f4f",
     "E1": "#d9822b",
@@ -117,6 +119,7 @@ def indicator(
     marks: Sequence[tuple[str, str]] = (),
     width: int = 900,
     height: int = 170,
+    precision: int | None = None,
 ) -> str:
     """An indicator's values on a time axis, its target as dashed lines (``lines``), and ``marks``
     (time, label): work items closed, drawn as ticks so a person can see whether the work moved it."""
@@ -157,7 +160,7 @@ def indicator(
     for (px, py), (label, v) in zip(xy, points, strict=True):
         out.append(
             f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="#2f6f4f"><title>{escape(label[:16])}: '
-            f"{v:g} {escape(unit)}</title></circle>"
+            f"{escape(display.number(repr(v), unit, precision))}</title></circle>"
         )
     out.append(
         f'<text x="{left}" y="{height - 8}" class="lbl">{escape(points[0][0][:16].replace("T", " "))}</text>'

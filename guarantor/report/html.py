@@ -60,6 +60,7 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
                 parse_target(s["target"]).lines(),
                 s["unit"],
                 [(when, item) for when, item in closed.get(o["id"], [])],
+                precision=s.get("precision"),
             )
     balance_chart = ""
     balance_rows = sorted(work.get("by_outcome", {}).items(), key=lambda kv: -kv[1]["count"])

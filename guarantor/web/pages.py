@@ -116,6 +116,7 @@ def timeseries(s: dict[str, Any], marks: list[dict[str, str]]) -> dict[str, Any]
         "type": "time",
         "label": s["indicator"],
         "unit": s["unit"],
+        "precision": s.get("precision"),
         "points": s["points"],
         "targets": parse_target(s["target"]).lines(),
         "marks": [[m["closed_at"], m["item"]] for m in marks],

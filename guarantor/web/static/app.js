@@ -6,6 +6,8 @@
 
   const LEVEL = { E0: "#16a34a", E1: "#f59e0b", E2: "#dc2626" };
 
+  // The indicator's precision (decimal places), or at most two: the exact value stays in the API.
+  function rounded(v, places) { return places === null || places === undefined ? String(Math.round(v * 100) / 100) : v.toFixed(places); }
   function color(label, i) { return STATUS[label] || LEVEL[String(label).slice(0, 2)] || PALETTE[i % PALETTE.length]; }
 
   function categorical(spec) {
@@ -67,7 +69,7 @@
           tooltip: {
             callbacks: {
               title: (items) => new Date(items[0].parsed.x).toISOString().slice(0, 16).replace("T", " ") + " UTC",
-              label: (c) => (c.raw.item ? `closed ${c.raw.item}` : `${c.dataset.label}: ${c.parsed.y} ${spec.unit}`),
+              label: (c) => (c.raw.item ? `closed ${c.raw.item}` : `${c.dataset.label}: ${rounded(c.parsed.y, spec.precision)} ${spec.unit}`),
             },
           },
         },
