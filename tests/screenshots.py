@@ -22,6 +22,7 @@ PAGES = {
     "people": "/people",
     "outcomes": "/outcomes",
     "outcome": "/outcomes/payouts-on-time",
+    "checkin": "/outcomes/onboarding-satisfaction",
     "work": "/work",
     "systems": "/systems",
     "history": "/analyses",

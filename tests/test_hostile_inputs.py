@@ -64,6 +64,34 @@ def test_hostile_workspace_files(cli, tmp_path: Path, case: str) -> None:  # typ
     assert not (tmp_path / "report.html").exists()
 
 
+DEEP = "(" * 5000 + "1" + ")" * 5000
+
+
+@pytest.mark.parametrize(
+    ("source", "query"),
+    [
+        ('{type: sql, url: "sqlite:///shop.db"}', f"SELECT {DEEP}"),
+        ("{type: file}", f"SELECT {DEEP}"),
+        ('{type: http, base_url: "http://127.0.0.1:9"}', "/x"),
+    ],
+)
+def test_queries_nested_past_every_parser(cli, tmp_path: Path, source: str, query: str) -> None:  # type: ignore[no-untyped-def]
+    """SQL, JSONPath and JMESPath nested 5,000 deep: refused at validation, or an ERROR when the
+    source's own parser gives up; never a crash."""
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "shop.db").close()
+    path = tmp_path / "guarantor.yaml"
+    extra = f", jmespath: '{'[' * 3000}a{']' * 3000}'" if "http" in source else ""
+    path.write_text(
+        f"name: x\nsources:\n  s: {source}\noutcomes:\n  - id: o\n    title: T\n    for_whom: W\n"
+        f"    guarantee:\n      indicators:\n        - {{id: i, source: s, query: '{query}', target: '>= 0'{extra}}}\n"
+    )
+    r = cli("check", str(path), "--json")
+    assert r.code in (INPUT, 13), (r.code, r.err)
+    assert "internal error" not in r.err
+
+
 def test_the_alias_bomb_is_refused_before_it_expands(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "guarantor.yaml"
     path.write_bytes(YAML["alias bomb"][0])

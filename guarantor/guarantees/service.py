@@ -326,7 +326,10 @@ def record_checkin(
             f"Outcome {outcome_id!r} has {len(manual)} manual indicators; name one.", [i.id for i in manual]
         )
     exact = _checked_value(value)
-    when = (at or now).astimezone(UTC)
+    when = at or now
+    if not 1900 <= when.year <= 2200:
+        raise InputError(f"{when:%Y-%m-%d} is outside the years 1900 to 2200.")
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     if when > now + CLOCK_SKEW:
         raise InputError(f"--at {when:%Y-%m-%d %H:%M} UTC is in the future.")
     if note is not None and len(note) > MAX_TEXT:

@@ -17,6 +17,7 @@ from guarantor.accounts import service as accounts
 from guarantor.accounts.service import Principal
 from guarantor.data.files import ATTRIBUTION
 from guarantor.errors import TooManyAttempts
+from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
 from guarantor.web import security
 from guarantor.web.security import SESSION_COOKIE, editor, site, viewer, writer
@@ -29,6 +30,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.filters["with_unit"] = display.with_unit
 _env.filters["num"] = lambda v: f"{float(v):,.4g}" if abs(float(v)) < 1e4 else f"{float(v):,.0f}"
 public = APIRouter(include_in_schema=False)
 router = APIRouter(include_in_schema=False, dependencies=[Depends(viewer)])

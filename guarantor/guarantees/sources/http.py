@@ -142,7 +142,7 @@ def compile_path(indicator: Indicator, path: str | None = None) -> Any:
         text = path or indicator.jmespath
         try:
             return jmespath.compile(text)
-        except JMESPathError as exc:
+        except (JMESPathError, RecursionError) as exc:
             raise ValueError(f"malformed JMESPath {text!r}{' (time_path)' if path else ''}: {exc}") from exc
     raise ValueError("an http indicator needs jsonpath or jmespath")
 

@@ -184,14 +184,16 @@ def _check_sqlglot(query: str, dialect: str, lenient: bool) -> None:
 
     try:
         statements = [s for s in sqlglot.parse(query, read=_SQLGLOT.get(dialect)) if s]
-    except SqlglotError as exc:
+        nodes = [node for statement in statements for node in statement.walk()]
+    except (SqlglotError, RecursionError) as exc:  # sqlglot recurses once per level of nesting
         if lenient:
             return
-        raise SourceError(f"the query could not be read as one SELECT: {str(exc).splitlines()[0]}") from exc
+        reason = "it is nested too deeply" if isinstance(exc, RecursionError) else str(exc).splitlines()[0]
+        raise SourceError(f"the query could not be read as one SELECT: {reason}") from exc
     if len(statements) != 1:
         raise SourceError(f"the query holds {len(statements)} statements; an indicator runs exactly one SELECT")
     writes = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Command, exp.Into)
-    if not isinstance(statements[0], exp.Query) or any(isinstance(n, writes) for n in statements[0].walk()):
+    if not isinstance(statements[0], exp.Query) or any(isinstance(n, writes) for n in nodes):
         raise SourceError("only a SELECT that writes nothing may run on a sql source")
 
 
