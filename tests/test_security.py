@@ -360,3 +360,20 @@ def test_a_second_server_process_shares_the_login_backoff(server: Server) -> Non
             assert _attempt(a, "admin", f"wrong-{i}").status_code == 401
         with httpx.Client(base_url=other, timeout=30) as b:
             assert _attempt(b, "admin", PASSWORD).status_code == 429
+
+
+def test_page_parameters_are_checked_like_the_apis(server: Server) -> None:
+    with browser(server, "editor") as (client, csrf):
+        for hours in ("nan", "-5", "1e400", "inf"):
+            assert client.get(f"/roles/15-1252.00?hours={hours}").status_code == 422, hours
+        for value in ("abc", "nan", "1e999"):
+            answer = client.post(
+                "/outcomes/onboarding-satisfaction/checkins",
+                data={"csrf_token": csrf, "indicator": "onboarding-score", "value": value},
+            )
+            assert answer.status_code == 422 and XSS not in answer.text, value
+        sneaky = client.post(
+            "/outcomes/onboarding-satisfaction/checkins",
+            data={"csrf_token": csrf, "indicator": "onboarding-score", "value": "4", "note": XSS},
+        )
+        assert sneaky.status_code == 200 and "<script>alert" not in sneaky.text and "&lt;script&gt;" in sneaky.text

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -200,7 +200,9 @@ def roles(request: Request, q: str = "", s: Site = Depends(site)) -> HTMLRespons
 
 
 @router.get("/roles/{code}")
-def role(request: Request, code: str, hours: float = 40.0, s: Site = Depends(site)) -> HTMLResponse:
+def role(
+    request: Request, code: str, hours: float = Query(40.0, gt=0, le=168), s: Site = Depends(site)
+) -> HTMLResponse:
     p = s.role(code, hours)
     levels = ("E0", "E1", "E2")
     charts = {
