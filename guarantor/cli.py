@@ -58,6 +58,21 @@ for command in (
     app.command()(command)
 
 
+def _version(asked: bool) -> None:
+    if asked:
+        print(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """From the tasks AI takes over to the outcomes people guarantee."""
+
+
 @app.command()
 def version() -> None:
     """Print the version."""

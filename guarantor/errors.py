@@ -49,7 +49,8 @@ class ExitCode(IntEnum):
     """Not allowed: not logged in, a role too low, a missing CSRF token, or serving beyond loopback
     without accounts."""
     CONFLICT = 15
-    """An edit was made against a workspace that has changed since; reload and edit again."""
+    """Something is in the way: an edit against a workspace that changed since, a file that exists, a
+    port in use."""
     INTERRUPTED = 130
     """Stopped by Ctrl-C; nothing half-written is kept."""
 

@@ -29,3 +29,57 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     for name, field in Settings.model_fields.items():
         assert re.search(rf"^\| `GUARANTOR_{name.upper()}` \|", readme, re.M), name
         assert field.description, name
+
+
+def test_version_option(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--version")
+    assert r.code == 0 and re.fullmatch(r"\d+\.\d+\.\d+\n", r.out)
+
+
+def test_init_over_an_existing_file_is_a_conflict(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "guarantor.yaml"
+    path.write_text("name: Mine\n")
+    r = cli("init", str(path), "--from-role", "accountant")
+    assert r.code == 15 and "exists already" in r.err and r.out == ""
+    assert path.read_text() == "name: Mine\n"
+
+
+def test_serve_on_a_busy_port_creates_no_account(cli, env) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    from guarantor.accounts import repository
+    from guarantor.db.session import Database
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = cli("serve", str(ROOT / "examples" / "guarantees"), "--port", str(port))
+    assert r.code == 15 and "Cannot listen" in r.err and "password" not in r.err
+    db = Database(env.resolved_database_url)
+    with db.transaction() as session:
+        assert repository.count_users(session) == 0
+    db.close()
+
+
+def test_a_new_password_ends_the_users_sessions(cli, env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import io
+    from datetime import timedelta
+
+    from guarantor.accounts import service
+    from guarantor.clock import utcnow
+    from guarantor.db.session import Database
+
+    db = Database(env.resolved_database_url)
+    with db.transaction() as session:
+        user = service.add_user(session, "maria", "first password", "editor", utcnow())
+        secret, _ = service.start_session(session, user, utcnow(), timedelta(hours=1))
+    monkeypatch.setattr("sys.stdin", io.StringIO("second password\n"))
+    assert cli("user", "passwd", "maria", "--password-stdin").code == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert cli("user", "passwd", "maria", "--password-stdin").code == 3
+    assert cli("user", "passwd", "nobody", "--password-stdin").code == 4
+    with db.transaction() as session:
+        assert service.from_session(session, secret, utcnow()) is None
+        assert service.authenticate(session, "maria", "second password").username == "maria"
+    db.close()

@@ -40,6 +40,21 @@ def user_add(
     out.print(f"User {user.username} ({user.role}) created.")
 
 
+@user_app.command("passwd")
+def user_passwd(
+    username: str = typer.Argument(..., help="The login name."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
+) -> None:
+    """Set a user's password (asked for twice, or read from stdin); their browser sessions end."""
+    from guarantor.accounts import service
+    from guarantor.db.session import open_session
+
+    password = _password(password_stdin)
+    with open_session(get_settings()) as session:
+        service.set_password(session, username, password)
+    out.print(f"Password of {username} changed; their browser sessions have ended.")
+
+
 @user_app.command("list")
 def user_list() -> None:
     """List users and their roles."""

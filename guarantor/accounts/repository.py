@@ -52,6 +52,10 @@ def end_session(session: Session, session_hash: str) -> None:
     session.execute(delete(WebSession).where(WebSession.id == session_hash))
 
 
+def end_sessions_of(session: Session, user_id: int) -> None:
+    session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
+
 def purge_sessions(session: Session, now: datetime) -> None:
     session.execute(delete(WebSession).where(WebSession.expires_at <= now))
 

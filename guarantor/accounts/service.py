@@ -56,17 +56,32 @@ def _role(value: str) -> Role:
         raise InputError(f"Unknown role {value!r}: use one of {', '.join(Role)}.") from exc
 
 
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"The password is too short: at least {MIN_PASSWORD} characters.")
+
+
 def add_user(session: Session, username: str, password: str, role: str, now: datetime) -> User:
     if not USERNAME.match(username):
         raise InputError(f"Invalid username {username!r}: letters, digits and _ . @ - (at most 64).")
-    if len(password) < MIN_PASSWORD:
-        raise InputError(f"The password is too short: at least {MIN_PASSWORD} characters.")
+    _check_password(password)
     if repository.user(session, username) is not None:
         raise InputError(f"A user named {username!r} exists already.")
     user = User(username=username, password_hash=_hasher.hash(password), role=_role(role), created_at=now)
     session.add(user)
     session.flush()
     return user
+
+
+def set_password(session: Session, username: str, password: str) -> None:
+    """A new password; sessions opened with the old one end (tokens stay: they are not passwords)."""
+    user = repository.user(session, username)
+    if user is None:
+        raise NotFound(f"No user named {username!r}.")
+    _check_password(password)
+    user.password_hash = _hasher.hash(password)
+    repository.end_sessions_of(session, user.id)
+    repository.clear_login_failures(session, [f"user:{username}"])
 
 
 def remove_user(session: Session, username: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from guarantor.console import err
-from guarantor.errors import Forbidden
+from guarantor.errors import Conflict, Forbidden
 from guarantor.settings import get_settings
 from guarantor.workspace import loader
 
@@ -36,6 +36,7 @@ def serve(
     settings = get_settings()
     path = loader.resolve(workspace).resolve()
     loader.load(path)
+    _port_free(host, port)  # before an account is created and its one-time password shown
     db = Database(settings.resolved_database_url)
     try:
         with db.transaction() as session:
@@ -63,3 +64,18 @@ def serve(
         forwarded_allow_ips=forwarded_allow_ips,
         log_level="warning",
     )
+
+
+def _port_free(host: str, port: int) -> None:
+    """Bind and release the address now: a port in use is a clear error before anything is made."""
+    import socket
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind((host, port))
+    except OSError as exc:
+        raise Conflict(
+            f"Cannot listen on {host}:{port}: {exc.strerror or exc}.",
+            hint="Another server may be using it: choose one with --port.",
+        ) from exc

@@ -10,7 +10,7 @@ import typer
 from guarantor.atomic import write_text
 from guarantor.console import err, out
 from guarantor.data.files import data_dir
-from guarantor.errors import GuarantorError
+from guarantor.errors import Conflict
 from guarantor.settings import get_settings
 from guarantor.tasks.catalogue import read_occupations
 from guarantor.tasks.service import find_occupation
@@ -29,7 +29,7 @@ def init(
 ) -> None:
     """Create a guarantor.yaml (asks a few questions on a terminal)."""
     if path.exists() and not force:
-        raise GuarantorError(f"{path} exists; pass --force to overwrite it.")
+        raise Conflict(f"{path} exists already.", hint="Pass --force to overwrite it, or give another file name.")
     interactive = sys.stdin.isatty()
     if interactive:
         name = name or typer.prompt("Workspace name", default="My work")
