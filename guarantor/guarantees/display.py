@@ -73,3 +73,17 @@ def age(delta: timedelta) -> str:
             return f"{count} {name}s"
     whole = round(seconds)
     return f"{whole} second" + ("" if whole == 1 else "s")
+
+
+_IRREGULAR = {"person": "people"}
+
+
+def count(n: float, noun: str, plural: str | None = None) -> str:
+    """``1 person``, ``3 people``, ``1,204 tasks``, ``2.5 points``: a number people read as words."""
+    many = (
+        plural
+        or _IRREGULAR.get(noun)
+        or (noun[:-1] + "ies" if noun.endswith("y") and noun[-2:] != "ey" else noun + "s")
+    )
+    shown = f"{n:,}" if float(n).is_integer() else f"{n:,.1f}"
+    return f"{shown} {noun if n == 1 else many}"

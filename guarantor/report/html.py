@@ -8,6 +8,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader
 
 from guarantor.data.files import ATTRIBUTION
+from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
 from guarantor.report import charts
 
@@ -20,6 +21,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.filters["count"] = display.count
 
 
 def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:

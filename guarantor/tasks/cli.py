@@ -13,6 +13,7 @@ from rich.table import Table
 from guarantor.atomic import atomic_writer
 from guarantor.console import err, out, progress
 from guarantor.data.files import data_dir
+from guarantor.guarantees import display
 from guarantor.settings import get_settings
 from guarantor.tasks import catalogue, evaluation
 from guarantor.tasks import service as svc
@@ -113,7 +114,7 @@ def classify(
     else:
         with atomic_writer(output) as handle:
             count = classify_stream(model, records, handle, fmt)
-    err.print(f"[dim]{count:,} tasks classified.[/]")
+    err.print(f"[dim]{display.count(count, 'task')} classified.[/]")
 
 
 def role(
@@ -126,7 +127,7 @@ def role(
     if as_json:
         out.print_json(json.dumps(asdict(p)))
         return
-    out.print(f"[bold]{p.title}[/] ({p.code}) — {len(p.tasks)} tasks")
+    out.print(f"[bold]{p.title}[/] ({p.code}) — {display.count(len(p.tasks), 'task')}")
     table = Table(show_lines=False)
     for col, justify in (
         ("type", "left"),

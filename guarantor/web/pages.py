@@ -31,6 +31,7 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters["with_unit"] = display.with_unit
+_env.filters["count"] = display.count
 _env.filters["num"] = lambda v: f"{float(v):,.4g}" if abs(float(v)) < 1e4 else f"{float(v):,.0f}"
 public = APIRouter(include_in_schema=False)
 router = APIRouter(include_in_schema=False, dependencies=[Depends(viewer)])

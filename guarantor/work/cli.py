@@ -13,6 +13,7 @@ from rich.table import Table
 
 from guarantor.console import err, out, progress
 from guarantor.errors import InputError
+from guarantor.guarantees import display
 from guarantor.settings import get_settings
 from guarantor.workspace import loader
 
@@ -152,7 +153,9 @@ def balance(
     if b.unserved:
         out.print(f"[yellow]No work serves:[/] {', '.join(titles[o] for o in b.unserved)}")
     for o in b.orphans[:10]:
-        out.print(f"  orphan: {o['item']} {o['title']}" + (f" ({o['points']:g} points)" if o["points"] else ""))
+        out.print(
+            f"  orphan: {o['item']} {o['title']}" + (f" ({display.count(o['points'], 'point')})" if o["points"] else "")
+        )
 
 
 def systems(

@@ -11,6 +11,7 @@ from guarantor.atomic import write_text
 from guarantor.console import err, out
 from guarantor.data.files import data_dir
 from guarantor.errors import Conflict
+from guarantor.guarantees.display import count
 from guarantor.settings import get_settings
 from guarantor.tasks.catalogue import read_occupations
 from guarantor.tasks.service import find_occupation
@@ -44,7 +45,7 @@ def init(
     write_text(path, text)
     out.print(
         f"Wrote {path}"
-        + (f" with the {len(occupation.tasks)} tasks of {occupation.title}" if occupation else "")
+        + (f" with the {count(len(occupation.tasks), 'task')} of {occupation.title}" if occupation else "")
         + ". Edit it, then run `guarantor validate` and `guarantor analyze`."
     )
 
@@ -53,7 +54,10 @@ def validate(workspace: Path | None = typer.Argument(None, help="guarantor.yaml 
     """Check a workspace against the schema and resolve its references (owners, serves)."""
     path = loader.resolve(workspace)
     ws = loader.load(path)
-    out.print(f"{path}: valid — {len(ws.people)} people, {len(ws.tasks)} tasks, {len(ws.outcomes)} outcomes.")
+    sizes = ", ".join(
+        count(len(items), noun) for items, noun in ((ws.people, "person"), (ws.tasks, "task"), (ws.outcomes, "outcome"))
+    )
+    out.print(f"{path}: valid — {sizes}.")
 
 
 def schema(
