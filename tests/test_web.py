@@ -245,3 +245,16 @@ def test_serving_beyond_loopback_needs_accounts(cli, tmp_path: Path) -> None:  #
     result = cli("serve", str(tmp_path), "--host", "0.0.0.0")
     assert result.code == 14
     assert "Refusing to serve on 0.0.0.0 with no accounts" in result.err
+
+
+def test_a_web_edit_keeps_the_files_comments_and_layout(server: Server) -> None:
+    before = server.workspace.read_text()
+    assert "# Guarantees: outcomes measured from real data" in before and "# or {cron:" in before
+    with api(server) as c:
+        answer = c.patch("/api/v1/outcomes/fast-support", json={"title": "Customers hear back within the hour"})
+        assert answer.status_code == 200, answer.text
+    after = server.workspace.read_text()
+    changed = [(old, new) for old, new in zip(before.splitlines(), after.splitlines(), strict=True) if old != new]
+    assert changed == [
+        ("    title: Customers get a first answer within the hour", "    title: Customers hear back within the hour")
+    ]

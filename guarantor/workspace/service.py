@@ -9,7 +9,8 @@ The YAML file is the source of truth (a team keeps it in git). The rules:
 * **Browser to file.** An edit is applied to the latest revision's YAML data, validated like the
   file, written back to the file (atomically) and recorded as a ``web`` or ``api`` revision with
   its author, in one locked step. So the file always holds every edit, ready to commit; `git diff`
-  shows what the browser changed. Comments in the file are not kept by such a rewrite.
+  shows what the browser changed, and nothing else: the file is edited as a round-trip document
+  (ruamel.yaml), so its comments, key order and flow or block style stay as its author wrote them.
 * **Stale edits.** A form says which revision it was based on; if the workspace changed since,
   the edit is refused (409) rather than silently overwriting what someone else wrote.
 * **Sources, alert channels and commands stay on disk.** An edit may not add, change or remove a
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,7 +33,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy.orm import Session
 
 from guarantor.atomic import write_text
@@ -125,9 +126,12 @@ def edit(
     if base_revision is not None and base_revision != current.revision.id:
         raise Conflict("The workspace changed since this page was loaded; reload it and edit again.")
     before = current.parse()[0]
-    data = yaml.safe_load(current.revision.text)
+    document = _round_trip(current.revision.text)
+    data = document.load(current.revision.text)  # the text validated already: no alias bomb reaches here
     change(data)
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    written = io.StringIO()
+    document.dump(data, written)
+    text = written.getvalue()
     after = loader.parse(text, "the edited workspace")[0]
     if _file_only(after) != _file_only(before):
         raise Forbidden(
@@ -139,6 +143,19 @@ def edit(
         path=str(path), created_at=now, origin=origin, author=author, sha256=_sha(text), text=text
     )
     return repository.add(session, revision)
+
+
+def _round_trip(text: str) -> Any:
+    """A round-trip YAML document that writes lists indented the way this file indents them."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.util import load_yaml_guess_indent
+
+    _, sequence, offset = load_yaml_guess_indent(text)
+    document = YAML(typ="rt")
+    document.preserve_quotes = True
+    document.width = 1 << 16  # never re-wrap a line the author wrote
+    document.indent(mapping=offset or 2, sequence=sequence or 2, offset=offset or 0)
+    return document
 
 
 def _apply(item: dict[str, Any], fields: dict[str, Any]) -> None:
