@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -32,30 +33,25 @@ app = typer.Typer(
     help="From the tasks AI takes over to the outcomes people guarantee.\n\n"
     "Exit codes: " + ", ".join(f"{c.value} {c.name.lower()}" for c in ExitCode) + ".",
 )
-app.add_typer(data_app, name="data")
-app.add_typer(model_app, name="model")
-app.add_typer(link_app, name="link")
-app.add_typer(outcome_app, name="outcome")
-app.add_typer(user_app, name="user")
-app.add_typer(token_app, name="token")
-app.command("import")(import_)
-for command in (
-    analyze,
-    analyses,
-    classify,
-    role,
-    init,
-    validate,
-    schema,
-    check,
-    watch,
-    record,
-    history,
-    balance,
-    systems,
-    serve,
-):
-    app.command()(command)
+# In the order a person meets them: start a workspace, see what AI does to a role, guarantee the
+# outcomes, bring in the work, write the plan, share it on the web.
+PANELS: list[tuple[str, list[tuple[str, Any]]]] = [
+    ("Start", [("init", init), ("validate", validate), ("schema", schema)]),
+    ("Tasks and AI", [("role", role), ("classify", classify), ("model", model_app), ("data", data_app)]),
+    (
+        "Outcomes and guarantees",
+        [("check", check), ("record", record), ("history", history), ("watch", watch), ("outcome", outcome_app)],
+    ),
+    ("Work and systems", [("import", import_), ("link", link_app), ("balance", balance), ("systems", systems)]),
+    ("Value plan", [("analyze", analyze), ("analyses", analyses)]),
+    ("Web app and accounts", [("serve", serve), ("user", user_app), ("token", token_app)]),
+]
+for panel, commands in PANELS:
+    for name, command in commands:
+        if isinstance(command, typer.Typer):
+            app.add_typer(command, name=name, rich_help_panel=panel)
+        else:
+            app.command(name, rich_help_panel=panel)(command)
 
 
 def _version(asked: bool) -> None:
@@ -73,9 +69,9 @@ def root(
     """From the tasks AI takes over to the outcomes people guarantee."""
 
 
-@app.command()
+@app.command(hidden=True)
 def version() -> None:
-    """Print the version."""
+    """Print the version (the same as --version, kept for scripts that call it)."""
     print(__version__)
 
 
