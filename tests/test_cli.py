@@ -83,3 +83,15 @@ def test_a_new_password_ends_the_users_sessions(cli, env, monkeypatch) -> None: 
         assert service.from_session(session, secret, utcnow()) is None
         assert service.authenticate(session, "maria", "second password").username == "maria"
     db.close()
+
+
+def test_tables_fit_80_columns_one_row_a_line(cli) -> None:  # type: ignore[no-untyped-def]
+    from guarantor.console import out
+
+    assert out.width == 80, "captured output renders at 80 columns"
+    r = cli("role", "registered nurse")
+    table = [line for line in r.out.splitlines() if line.startswith("│")]
+    assert len(table) == 27 and all(len(line) <= 80 for line in r.out.splitlines() if line[:1] in "│┃┏┡└")
+    assert any("…" in line for line in table), "long texts are cut, not wrapped"
+    wide = cli("role", "registered nurse", "--wide")
+    assert len([line for line in wide.out.splitlines() if line.startswith("│")]) > 27

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
+from guarantor import console
 from guarantor.console import err, out
 from guarantor.errors import ExitCode, NotFound
 from guarantor.guarantees import display
@@ -48,6 +49,7 @@ def check(
     outcome: str | None = typer.Option(None, "--outcome", help="Only this outcome."),
     all_: bool = typer.Option(False, "--all", help="Measure every indicator now, not only the due ones."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    wide: bool = typer.Option(False, "--wide", help="Show whole reasons (wrapped) instead of cutting them."),
 ) -> None:
     """Measure the due indicators and print each outcome's status; exits with the worst status's code."""
     from guarantor.clock import utcnow
@@ -77,7 +79,7 @@ def check(
     if as_json:
         sys.stdout.write(json.dumps(_report_json(report), indent=2) + "\n")
     else:
-        _print_states(report)
+        _print_states(report, wide)
     _print_alerts(report.alerts)
     worst = max((s.status.value for s in report.states), key=_ORDER.index, default="MET")
     raise typer.Exit(_EXIT[worst])
@@ -100,24 +102,25 @@ def _print_alerts(alerts: list[dict[str, str | None]]) -> None:
         err.print(f"alert {outcome}: " + (f"[red]not delivered[/] ({a['error']})" if a["error"] else "sent"))
 
 
-def _print_states(r: RunReport) -> None:
-    table = Table(title=f"{r.evaluated} measured, {r.skipped} already measured or in progress")
-    for col in ("outcome", "status", "indicator", "value", "target", "reason"):
-        table.add_column(col)
+def _print_states(r: RunReport, wide: bool = False) -> None:
+    rows = []
     for s in r.states:
         first = True
         for i in s.indicators:
             m = i.latest
-            table.add_row(
-                s.id if first else "",
-                f"[{_STYLE[s.status]}]{s.status}[/]" if first else "",
-                i.id,
-                display.number(m.value, i.unit, i.precision) if m and m.value is not None else "—",
-                display.with_unit(i.target, i.unit),
-                m.reason if m else "never measured",
+            rows.append(
+                [
+                    s.id if first else "",
+                    f"[{_STYLE[s.status]}]{s.status}[/]" if first else "",
+                    i.id,
+                    display.number(m.value, i.unit, i.precision) if m and m.value is not None else "—",
+                    escape(m.reason) if m else f"never measured (target {display.with_unit(i.target, i.unit)})",
+                ]
             )
             first = False
-    out.print(table)
+    columns = [(c, "left") for c in ("outcome", "status", "indicator", "value", "reason")]  # the reason has the target
+    title = f"{display.count(r.evaluated, 'indicator')} measured, {r.skipped} already measured or in progress"
+    console.print_table(columns, rows, {"outcome": 1, "indicator": 1, "reason": 3}, wide, title)
     for s in r.states:
         if s.budget and s.budget.achieved is not None:
             b = s.budget
@@ -184,6 +187,7 @@ def history(
     workspace: Path | None = typer.Option(None, "--workspace", "-w", help="guarantor.yaml or its folder."),
     limit: int = typer.Option(50, help="The newest measurements to show, per indicator."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    wide: bool = typer.Option(False, "--wide", help="Show whole reasons (wrapped) instead of cutting them."),
 ) -> None:
     """Show an outcome's measurements: a table per indicator and a sparkline of its values."""
     from guarantor.db.session import open_session
@@ -205,28 +209,25 @@ def history(
         doc = {i: [measurement_dict(m, precision[i]) for m in ms] for i, ms in per.items()}
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return
-    precision = {i.id: i.precision for i in found.guarantee.indicators}
     for ind, ms in per.items():
         values = [float(m.value) for m in ms if m.value is not None]
         unit = next((m.unit for m in ms), "")
-        low, high = (
-            (display.number(str(v), unit, precision[ind]) for v in (min(values), max(values))) if values else ("", "")
-        )
-        scale = f" (low {low}, high {high})" if values else ""
+        shown = [display.number(repr(v), unit, precision[ind]) for v in (min(values), max(values))] if values else []
+        scale = f" (low {shown[0]}, high {shown[1]})" if shown else ""
         out.print(f"[bold]{ind}[/] {sparkline(values)}{scale}")
-        table = Table()
-        for col in ("measured (UTC)", "value", "status", "reason", "spec"):
-            table.add_column(col)
-        for m in ms:
-            when = m.scheduled_at if m.trigger == "checkin" else m.measured_at  # a check-in: when it was true
-            table.add_row(
-                f"{when:%Y-%m-%d %H:%M:%S}" + (f" by {m.author}" if m.author else ""),
+        rows = [
+            [
+                f"{(m.scheduled_at if m.trigger == 'checkin' else m.measured_at):%Y-%m-%d %H:%M:%S}",
+                m.author or "",
                 display.number(m.value, m.unit, precision[ind]),
                 f"[{_STYLE[m.status]}]{m.status}[/]",
-                m.reason,
+                escape(m.reason),
                 m.spec_hash[:8],
-            )
-        out.print(table)
+            ]
+            for m in ms  # a check-in is shown at when it was true
+        ]
+        columns = [(c, "left") for c in ("when (UTC)", "by", "value", "status", "reason", "spec")]
+        console.print_table(columns, rows, {"reason": 1}, wide)
 
 
 class Confidence(StrEnum):

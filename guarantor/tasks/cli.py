@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from guarantor import console
 from guarantor.atomic import atomic_writer
 from guarantor.console import err, out, progress
 from guarantor.data.files import data_dir
@@ -121,6 +122,7 @@ def role(
     query: str = typer.Argument(..., help="An occupation title (any wording) or an O*NET-SOC code."),
     hours: float = typer.Option(40.0, help="Hours in the person's week."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    wide: bool = typer.Option(False, "--wide", help="Show whole task texts (wrapped) instead of cutting them."),
 ) -> None:
     """Show an occupation's tasks with predicted exposure, and the hours a week AI frees."""
     p = svc.profile(get_settings(), load_model(), query, hours)
@@ -128,32 +130,25 @@ def role(
         out.print_json(json.dumps(asdict(p)))
         return
     out.print(f"[bold]{p.title}[/] ({p.code}) — {display.count(len(p.tasks), 'task')}")
-    table = Table(show_lines=False)
-    for col, justify in (
-        ("type", "left"),
-        ("task", "left"),
-        ("exp.", "left"),
-        ("auto.", "left"),
-        ("conf.", "right"),
-        ("h/wk", "right"),
-        ("freed", "right"),
-        ("nearest labelled task", "left"),
-    ):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    columns = [("type", "left"), ("task", "left"), ("exp.", "left"), ("auto.", "left"), ("conf.", "right")]
+    columns += [("h/wk", "right"), ("freed", "right"), ("nearest labelled task", "left")]
+    rows = []
     colors = {"E0": "green", "E1": "yellow", "E2": "red"}
     for t in sorted(p.tasks, key=lambda t: -t.hours_freed):
         ev = t.evidence[0] if t.evidence else None
-        table.add_row(
-            t.task_type or "—",
-            t.text,
-            f"[{colors[t.exposure]}]{t.exposure}[/]",
-            t.automation,
-            f"{t.confidence:.0%}",
-            f"{t.hours:.1f}",
-            f"{t.hours_freed:.1f}",
-            f"{ev.label} {ev.text[:60]}" if ev else "—",
+        rows.append(
+            [
+                (t.task_type or "—")[:5],
+                t.text,
+                f"[{colors[t.exposure]}]{t.exposure}[/]",
+                t.automation,
+                f"{t.confidence:.0%}",
+                f"{t.hours:.1f}",
+                f"{t.hours_freed:.1f}",
+                f"{ev.label} {ev.text}" if ev else "—",
+            ]
         )
-    out.print(table)
+    console.print_table(columns, rows, long={"task": 2, "nearest labelled task": 1}, wide=wide)
     out.print(
         f"Predicted exposure: alpha (E1 share) {p.alpha:.2f}, beta (E1+E2/2) {p.beta:.2f}, gamma (E1+E2) {p.gamma:.2f}"
     )
