@@ -364,8 +364,16 @@ def test_a_check_in_is_due_one_cadence_after_the_last() -> None:
 
 @pytest.mark.parametrize(
     ("n", "noun", "shown"),
-    [(1, "person", "1 person"), (3, "person", "3 people"), (1204, "task", "1,204 tasks"), (2.5, "point", "2.5 points")]
-    + [(1, "outcome", "1 outcome"), (0, "work item", "0 work items"), (2, "story", "2 stories"), (2, "key", "2 keys")],
+    [
+        (1, "person", "1 person"),
+        (3, "person", "3 people"),
+        (1204, "task", "1,204 tasks"),
+        (2.5, "point", "2.5 points"),
+        (1, "outcome", "1 outcome"),
+        (0, "work item", "0 work items"),
+        (2, "story", "2 stories"),
+        (2, "key", "2 keys"),
+    ],
 )
 def test_counts_read_as_words(n: float, noun: str, shown: str) -> None:
     assert display.count(n, noun) == shown

@@ -17,6 +17,7 @@ import typer
 from rich.table import Table
 
 from guarantor.console import err, out
+from guarantor.guarantees import display
 from guarantor.settings import get_settings
 from guarantor.workspace import loader
 
@@ -63,6 +64,12 @@ def analyze(
             for r in reversed(repository.history(session, ws.name, limit=20))
         ]
         result = record.result
+    if analysis.draft:
+        err.print(
+            f"[yellow]Draft:[/] {display.count(len(analysis.draft), 'field')} still hold the template's text "
+            f"({', '.join(analysis.draft[:4])}); they are left out of the plan. `guarantor validate` shows where.",
+            highlight=False,
+        )
     if output:
         write_text(output, render(result, trend))
         err.print(f"Report written to {output}")
@@ -87,8 +94,9 @@ def _summary(a: Analysis) -> None:
         )
     out.print(table)
     out.print(
-        f"{len(a.orphan_tasks)} task(s) serve no outcome; {len(a.unserved_outcomes)} outcome(s) have no work; "
-        f"{len(a.outcomes_without_indicator)} outcome(s) lack an indicator or target."
+        f"{display.count(len(a.orphan_tasks), 'task')} serving no outcome; "
+        f"{display.count(len(a.unserved_outcomes), 'outcome')} with no work; "
+        f"{display.count(len(a.outcomes_without_indicator), 'outcome')} lacking an indicator or target."
     )
     for g in a.plan.freed_hours_go_to:
         out.print(f"  {g.person}: {g.hours:.1f} h → {g.outcome or 'define outcomes'} ({g.why})")

@@ -18,6 +18,7 @@ from guarantor.errors import Ambiguous, NotFound
 from guarantor.tasks.catalogue import Occupation
 from guarantor.tasks.model import ExposureModel
 from guarantor.tasks.service import TaskAssessment, assess, default_hours, find_occupation
+from guarantor.workspace.scaffold import TEMPLATE_TEXTS, template_fields
 from guarantor.workspace.schema import Workspace
 
 EXPOSED = ("E1", "E2")
@@ -93,6 +94,7 @@ class Analysis:
     outcomes_without_indicator: list[str]
     plan: ValuePlan
     notes: list[str] = field(default_factory=list)
+    draft: list[str] = field(default_factory=list)  # fields still holding the template's text
     work: dict[str, Any] | None = None  # the investment balance, from the work domain
     systems: list[dict[str, Any]] | None = None  # legacy systems and their retirement readiness
 
@@ -172,7 +174,11 @@ def analyze(
                 hours_freed=round(sum(t.assessment.hours_freed for t in own), 2),
                 hours_exposed=round(sum(t.assessment.hours for t in own if t.assessment.exposure in EXPOSED), 2),
                 previous_hours_freed=before.get(person.id),
-                value_proposition=person.value_proposition.model_dump() if person.value_proposition else None,
+                value_proposition={
+                    k: v for k, v in person.value_proposition.model_dump().items() if v not in TEMPLATE_TEXTS
+                }
+                if person.value_proposition
+                else None,
             )
         )
 
@@ -211,6 +217,7 @@ def analyze(
         ],
         plan=ValuePlan([], [], [], []),
         notes=notes,
+        draft=[".".join(map(str, loc)) for loc, _ in template_fields(ws)],
         work=work,
         systems=systems,
     )
@@ -220,8 +227,10 @@ def analyze(
 
 
 def plan(a: Analysis) -> ValuePlan:
-    by_id = {o.id: o for o in a.outcomes}
-    matter = [f"{o.title} — for {o.for_whom}" + (f": {o.need}" if o.need else "") for o in a.outcomes]
+    """What matters, what AI takes over, where the freed hours go and which skills to build; an
+    outcome still written as the template's example is left out, as nobody has said what it is."""
+    real = [o for o in a.outcomes if o.title not in TEMPLATE_TEXTS and o.for_whom not in TEMPLATE_TEXTS]
+    matter = [f"{o.title} — for {o.for_whom}" + (f": {o.need}" if o.need else "") for o in real]
     for p in a.people:
         if p.value_proposition and p.value_proposition.get("outcomes_delivered"):
             matter.append(f"{p.name}: {p.value_proposition['outcomes_delivered']}")
@@ -232,7 +241,7 @@ def plan(a: Analysis) -> ValuePlan:
         for t in exposed[:8]
         if t.assessment.exposure in EXPOSED
     ]
-    return ValuePlan(matter, takes_over, _allocate(a, by_id), _skills(a))
+    return ValuePlan(matter, takes_over, _allocate(a, {o.id: o for o in real}), _skills(a))
 
 
 def _allocate(a: Analysis, by_id: dict[str, OutcomeResult]) -> list[Allocation]:
@@ -245,10 +254,11 @@ def _allocate(a: Analysis, by_id: dict[str, OutcomeResult]) -> list[Allocation]:
     for p in a.people:
         if p.hours_freed <= 0:
             continue
-        mine = {o for t in a.tasks if t.owner == p.id for o in t.serves}
-        mine |= {o.id for o in a.outcomes if o.owner == p.id}
+        mine = {o for t in a.tasks if t.owner == p.id for o in t.serves if o in by_id}
+        mine |= {o.id for o in a.outcomes if o.owner == p.id and o.id in by_id}
         if not mine:
-            biggest = max((t for t in a.tasks if t.owner == p.id), key=lambda t: t.assessment.hours, default=None)
+            own = [t for t in a.tasks if t.owner == p.id and t.assessment.text not in TEMPLATE_TEXTS]
+            biggest = max(own, key=lambda t: t.assessment.hours, default=None)
             focus = f" Start from who benefits from '{biggest.assessment.text}'." if biggest else ""
             out.append(
                 Allocation(

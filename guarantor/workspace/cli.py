@@ -6,17 +6,18 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from guarantor.atomic import write_text
 from guarantor.console import err, out
 from guarantor.data.files import data_dir
-from guarantor.errors import Conflict
+from guarantor.errors import Ambiguous, Conflict, NotFound
 from guarantor.guarantees.display import count
 from guarantor.settings import get_settings
-from guarantor.tasks.catalogue import read_occupations
+from guarantor.tasks.catalogue import Occupation, read_occupations
 from guarantor.tasks.service import find_occupation
 from guarantor.workspace import loader
-from guarantor.workspace.scaffold import scaffold
+from guarantor.workspace.scaffold import QUESTIONS, TEMPLATE_ROLE, OutcomeDraft, scaffold, template_fields
 from guarantor.workspace.schema import json_schema
 
 
@@ -28,32 +29,95 @@ def init(
     hours: float = typer.Option(40.0, help="Hours in your week."),
     force: bool = typer.Option(False, help="Overwrite an existing file."),
 ) -> None:
-    """Create a guarantor.yaml (asks a few questions on a terminal)."""
+    """Create a guarantor.yaml: on a terminal, a guided start (your role, the outcomes you deliver, your
+    value proposition, your main tasks); without one, from the options."""
     if path.exists() and not force:
         raise Conflict(f"{path} exists already.", hint="Pass --force to overwrite it, or give another file name.")
-    interactive = sys.stdin.isatty()
-    if interactive:
-        name = name or typer.prompt("Workspace name", default="My work")
-        person = person or typer.prompt("Your name", default="Me")
-        from_role = from_role or typer.prompt("Your role (an occupation title or O*NET code)", default="") or None
-        hours = typer.prompt("Hours in your week", default=hours, type=float)
-    occupation = None
-    if from_role:
-        occupation = find_occupation(read_occupations(data_dir(get_settings())), from_role)
-    text = scaffold(name or "My work", person or "Me", from_role or "Describe your role", hours, occupation)
+    occupations = read_occupations(data_dir(get_settings())) if from_role or sys.stdin.isatty() else {}
+    if sys.stdin.isatty():
+        text = _guided(occupations, name, person, from_role, hours)
+    else:
+        occupation = find_occupation(occupations, from_role) if from_role else None
+        text = scaffold(name or "My work", person or "Me", from_role or TEMPLATE_ROLE, hours, occupation)
     loader.parse(text, str(path))  # what init writes must validate
     write_text(path, text)
+    drafts = template_fields(loader.parse(text, str(path))[0])
     out.print(
-        f"Wrote {path}"
-        + (f" with the {count(len(occupation.tasks), 'task')} of {occupation.title}" if occupation else "")
-        + ". Edit it, then run `guarantor validate` and `guarantor analyze`."
+        f"Wrote {path}."
+        + (f" {count(len(drafts), 'field')} still hold the template's text: edit them," if drafts else "")
+        + " then run `guarantor validate` and `guarantor analyze`."
     )
+
+
+def _guided(
+    occupations: dict[str, Occupation], name: str | None, person: str | None, role: str | None, hours: float
+) -> str:
+    """The questions of a guided start, in the order that makes the file worth analysing."""
+    name = name or typer.prompt("Workspace name", default="My work")
+    person = person or typer.prompt("Your name", default="Me")
+    role = role or typer.prompt("Your role (any job title)")
+    occupation = _pick_occupation(occupations, role)
+    hours = typer.prompt("Hours in your week", default=hours, type=float)
+    err.print("\n[bold]The outcomes you deliver[/]: what someone else gets from your work.")
+    err.print("An empty title ends the list.")
+    outcomes: list[OutcomeDraft] = []
+    while title := typer.prompt(f"Outcome {len(outcomes) + 1}, its title", default="", show_default=False).strip():
+        outcomes.append(
+            OutcomeDraft(
+                title=title,
+                for_whom=typer.prompt("  For whom (who benefits)"),
+                need=typer.prompt("  The need of theirs it meets", default="", show_default=False) or None,
+                indicator=typer.prompt("  How would they know they got it", default="", show_default=False) or None,
+                target=typer.prompt("  The level that counts as delivered", default="", show_default=False) or None,
+            )
+        )
+    err.print("\n[bold]Your value proposition[/], in your words (empty: answer later in the file).")
+    answers = {key: typer.prompt(question, default="", show_default=False) for key, question in QUESTIONS.items()}
+    tasks: list[str] | None = None
+    if occupation is not None:
+        keep = typer.confirm(
+            f"\nKeep the {count(len(occupation.tasks), 'task')} of {occupation.title} as your tasks (edit them later)?",
+            default=True,
+        )
+        tasks = None if keep else _own_tasks()
+    else:
+        tasks = _own_tasks() or None
+    return scaffold(name, person, role, hours, occupation, outcomes, {k: v for k, v in answers.items() if v}, tasks)
+
+
+def _pick_occupation(occupations: dict[str, Occupation], role: str) -> Occupation | None:
+    """The O*NET occupation the title means: the clear match, a candidate the person picks, or none
+    (the title stays as free text)."""
+    try:
+        return find_occupation(occupations, role)
+    except Ambiguous as exc:
+        err.print(f"{role!r} could be one of these occupations:", highlight=False, markup=False)
+        for i, candidate in enumerate(exc.candidates, start=1):
+            err.print(f"  {i}. {candidate}", highlight=False, markup=False)
+        err.print(f"  0. none of these: keep {role!r} as free text", highlight=False, markup=False)
+        while not 0 <= (choice := typer.prompt("Pick one", default=1, type=int)) <= len(exc.candidates):
+            err.print(f"Pick a number from 0 to {len(exc.candidates)}.")
+        return occupations[exc.candidates[choice - 1].split()[0]] if choice else None
+    except NotFound:
+        err.print(f"No O*NET occupation matches {role!r}: it stays as free text.", highlight=False, markup=False)
+        return None
+
+
+def _own_tasks() -> list[str]:
+    err.print("Your main tasks, one a line; an empty line ends the list.")
+    tasks: list[str] = []
+    while task := typer.prompt(f"Task {len(tasks) + 1}", default="", show_default=False).strip():
+        tasks.append(task)
+    return tasks
 
 
 def validate(workspace: Path | None = typer.Argument(None, help="guarantor.yaml or its folder.")) -> None:
     """Check a workspace against the schema and resolve its references (owners, serves)."""
     path = loader.resolve(workspace)
-    ws = loader.load(path)
+    ws, marks = loader.parse(loader.read_text(path), str(path))
+    for loc, text in template_fields(ws):
+        warning = loader.problem_at(marks, str(path), loc, f"still the template's text ({text!r}): write your own")
+        err.print(f"[yellow]warning:[/] {escape(str(warning))}", highlight=False)
     sizes = ", ".join(
         count(len(items), noun) for items, noun in ((ws.people, "person"), (ws.tasks, "task"), (ws.outcomes, "outcome"))
     )

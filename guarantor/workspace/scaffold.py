@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from guarantor.tasks.catalogue import Occupation
 from guarantor.tasks.service import default_hours
+from guarantor.workspace.schema import Workspace
 
 HEADER = (
     "# Guarantor workspace: your work as code. Schema: `guarantor schema` prints it.\n"
@@ -16,12 +18,78 @@ HEADER = (
 )
 
 
+QUESTIONS = {
+    "outcomes_delivered": "What outcomes do I consistently deliver that matter to others?",
+    "problems_obsessed_with": "What problems am I obsessed with solving?",
+    "perspective": "What perspective do I bring that AI can't replicate?",
+}
+TEMPLATE_OUTCOME = {
+    "title": "Name an outcome someone else gets from your work",
+    "for_whom": "Who benefits",
+    "need": "The need of theirs it meets",
+    "indicator": "What shows they got it",
+    "target": "The level that counts as delivered",
+}
+TEMPLATE_ROLE = "Describe your role"
+TEMPLATE_TASK = "Describe a task you do every week"
+TEMPLATE_TEXTS = frozenset([*QUESTIONS.values(), *TEMPLATE_OUTCOME.values(), TEMPLATE_ROLE, TEMPLATE_TASK])
+"""What `guarantor init` writes for a person to replace: validate warns about each one left, and an
+analysis of a workspace holding any is a draft that keeps them out of the plan."""
+
+
+@dataclass(frozen=True)
+class OutcomeDraft:
+    """An outcome as a person describes it in `guarantor init`."""
+
+    title: str
+    for_whom: str
+    need: str | None = None
+    indicator: str | None = None
+    target: str | None = None
+
+
+def template_fields(ws: Workspace) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every field still holding the template's text: (its path in the file, the text)."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    for i, person in enumerate(ws.people):
+        if person.role in TEMPLATE_TEXTS:
+            found.append((("people", i, "role"), person.role))
+        vp = person.value_proposition
+        for key in QUESTIONS:
+            value = getattr(vp, key) if vp else None
+            if value in TEMPLATE_TEXTS:
+                found.append((("people", i, "value_proposition", key), value))
+    for i, outcome in enumerate(ws.outcomes):
+        for key in TEMPLATE_OUTCOME:
+            value = getattr(outcome, key)
+            if value in TEMPLATE_TEXTS:
+                found.append((("outcomes", i, key), value))
+    found += [(("tasks", i, "text"), t.text) for i, t in enumerate(ws.tasks) if t.text in TEMPLATE_TEXTS]
+    return found
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "me"
 
 
-def scaffold(name: str, person: str, role: str, hours: float, occupation: Occupation | None) -> str:
+def scaffold(
+    name: str,
+    person: str,
+    role: str,
+    hours: float,
+    occupation: Occupation | None,
+    outcomes: list[OutcomeDraft] | None = None,
+    answers: dict[str, str] | None = None,
+    tasks: list[str] | None = None,
+) -> str:
+    """The file's text. What the person did not give is the template's text, to replace later;
+    ``tasks`` replaces the occupation's, which are otherwise seeded with their default hours."""
     pid = slug(person)
+    drafts = outcomes or [OutcomeDraft(**TEMPLATE_OUTCOME)]
+    ids: list[str] = []
+    for draft in drafts:
+        base = slug(draft.title) or "outcome"
+        ids.append(base if base not in ids else f"{base}-{len(ids) + 1}")
     doc: dict[str, Any] = {
         "version": 1,
         "name": name,
@@ -31,38 +99,28 @@ def scaffold(name: str, person: str, role: str, hours: float, occupation: Occupa
                 "name": person,
                 "role": f"{occupation.code} {occupation.title}" if occupation else role,
                 "hours_week": hours,
-                "value_proposition": {
-                    "outcomes_delivered": "What outcomes do I consistently deliver that matter to others?",
-                    "problems_obsessed_with": "What problems am I obsessed with solving?",
-                    "perspective": "What perspective do I bring that AI can't replicate?",
-                },
+                "value_proposition": {key: (answers or {}).get(key) or question for key, question in QUESTIONS.items()},
             }
         ],
         "outcomes": [
             {
-                "id": "first-outcome",
-                "title": "Name an outcome someone else gets from your work",
-                "for_whom": "Who benefits",
-                "need": "The need of theirs it meets",
-                "indicator": "What shows they got it",
-                "target": "The level that counts as delivered",
+                "id": oid,
+                **{k: v for k, v in vars(draft).items() if v},
                 "owner": pid,
             }
+            for oid, draft in zip(ids, drafts, strict=True)
         ],
         "tasks": [],
     }
-    if occupation:
-        tasks = occupation.tasks
-        for t, h in zip(tasks, default_hours([t.task_type for t in tasks], hours), strict=True):
+    if tasks:
+        share = round(hours / len(tasks), 1)
+        doc["tasks"] = [{"text": text, "hours_week": share, "owner": pid, "serves": []} for text in tasks]
+    elif occupation:
+        seeded = occupation.tasks
+        for t, h in zip(seeded, default_hours([t.task_type for t in seeded], hours), strict=True):
             doc["tasks"].append({"text": t.text, "hours_week": round(h, 1), "owner": pid, "serves": []})
-        doc["tasks"][0]["serves"] = ["first-outcome"]
     else:
-        doc["tasks"].append(
-            {
-                "text": "Describe a task you do every week",
-                "hours_week": 4,
-                "owner": pid,
-                "serves": ["first-outcome"],
-            }
-        )
+        doc["tasks"].append({"text": TEMPLATE_TASK, "hours_week": 4, "owner": pid, "serves": []})
+    if not outcomes:  # the template outcome, served by the first task, shows how serves: works
+        doc["tasks"][0]["serves"] = [ids[0]]
     return HEADER + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=110)

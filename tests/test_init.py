@@ -1,0 +1,87 @@
+"""The guided start on a real terminal (a pty driven by pexpect): an ambiguous role picked from
+candidates, two outcomes, the three value-proposition answers; the file validates and analyses as
+no draft. Without a terminal, the template's text is flagged by validate and kept out of the plan."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pexpect
+
+from guarantor.settings import Settings
+
+ANSWERS = [
+    ("Workspace name", "Ward 7"),
+    ("Your name", "Priya Shah"),
+    ("Your role", "nurse"),
+    ("Pick one", "2"),  # 1. Nurse Midwives, 2. Registered Nurses
+    ("Hours in your week", "36"),
+    ("Outcome 1, its title", "Patients go home knowing their medicines"),
+    ("For whom", "Patients leaving the ward"),
+    ("The need of theirs it meets", "No readmission for a wrong dose"),
+    ("How would they know", "They explain each medicine back at discharge"),
+    ("The level that counts", "95% of discharges"),
+    ("Outcome 2, its title", "Night shifts hand over without gaps"),
+    ("For whom", "The next shift"),
+    ("The need of theirs it meets", ""),
+    ("How would they know", "No task is missed at handover"),
+    ("The level that counts", "Every handover"),
+    ("Outcome 3, its title", ""),
+    ("What outcomes do I consistently deliver", "Patients who leave able to look after themselves."),
+    ("What problems am I obsessed with", "Why discharges go wrong on Friday evenings."),
+    ("What perspective do I bring", "Twelve years on a surgical ward."),
+    ("Keep the", "y"),
+]
+
+
+def test_a_guided_start_on_a_terminal(env: Settings, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "guarantor.yaml"
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "guarantor", "init", str(path)],
+        env={**os.environ, "COLUMNS": "100", "NO_COLOR": "1"},
+        encoding="utf-8",
+        timeout=120,
+        dimensions=(40, 100),
+    )
+    try:
+        for prompt, answer in ANSWERS:
+            child.expect_exact(prompt)
+            if prompt == "Pick one":
+                assert "Registered Nurses" in (child.before or "") and "Nurse Midwives" in (child.before or "")
+            child.sendline(answer)
+        child.expect_exact("Wrote")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close()
+    assert child.exitstatus == 0, child.before
+    text = path.read_text()
+    assert "29-1141.00 Registered Nurses" in text and "Night shifts hand over without gaps" in text
+    r = cli("validate", str(path))
+    assert r.code == 0 and "warning" not in r.err and "2 outcomes" in r.out, r.err
+    report = tmp_path / "report.html"
+    r = cli("analyze", str(path), "-o", str(report), "--json")
+    assert r.code == 0 and "Draft" not in r.err, r.err
+    analysis = json.loads(r.out)
+    assert analysis["draft"] == []
+    assert analysis["people"][0]["value_proposition"]["perspective"] == "Twelve years on a surgical ward."
+    assert any("Patients go home knowing their medicines" in m for m in analysis["plan"]["outcomes_that_matter"])
+    assert "Draft:" not in report.read_text()
+
+
+def test_a_file_left_as_the_template_is_a_draft(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "guarantor.yaml"
+    assert cli("init", str(path), "--from-role", "Registered Nurses").code == 0
+    r = cli("validate", str(path))
+    assert r.code == 0 and r.err.count("still the template's text") == 8, r.err  # role and tasks given: 8 left
+    assert f"{path}:11:" in r.err  # the first value-proposition answer, at its line
+    report = tmp_path / "report.html"
+    r = cli("analyze", str(path), "-o", str(report), "--json")
+    analysis = json.loads(r.out)
+    assert len(analysis["draft"]) == 8 and "Draft:" in r.err
+    plan = json.dumps(analysis["plan"])
+    assert "Who benefits" not in plan and "What outcomes do I consistently deliver" not in plan
+    assert "Draft:" in report.read_text()
