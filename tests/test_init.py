@@ -85,3 +85,29 @@ def test_a_file_left_as_the_template_is_a_draft(cli, tmp_path: Path) -> None:  #
     plan = json.dumps(analysis["plan"])
     assert "Who benefits" not in plan and "What outcomes do I consistently deliver" not in plan
     assert "Draft:" in report.read_text()
+
+
+def test_the_report_reads_as_words_and_shows_the_role_shift(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """No internal ids or bare codes for a manager: levels in words with a legend, tasks by their
+    text, and what changed since the last analysis."""
+    import re
+    import shutil
+
+    from tests.conftest import EXAMPLES
+
+    folder = tmp_path / "team"
+    shutil.copytree(EXAMPLES / "product-team", folder)
+    path = folder / "guarantor.yaml"
+    assert cli("analyze", str(path), "-o", str(tmp_path / "first.html")).code == 0
+    text = path.read_text()
+    first_task = re.search(r"- \{text: ([^,]+),", text)
+    assert first_task
+    path.write_text(text.replace(first_task[1], "Draft the clinic newsletter every week"))
+    report = tmp_path / "report.html"
+    assert cli("analyze", str(path), "-o", str(report)).code == 0
+    html = report.read_text()
+    assert "Since the last analysis" in html and "Draft the clinic newsletter every week" in html
+    assert first_task[1] in html.split("Since the last analysis")[1].split("</section>")[0], "the removed task"
+    assert not re.search(r"served by [^<]*task-\d", html), "tasks by their text, not their ids"
+    assert "an LLM alone would halve its time" in html and "mostly automated, a person checks" in html
+    assert "task(s)" not in html and "outcome(s)" not in html

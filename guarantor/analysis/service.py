@@ -15,7 +15,8 @@ from typing import Any
 
 from guarantor.analysis.models import AnalysisPersonRecord, AnalysisRecord
 from guarantor.errors import Ambiguous, NotFound
-from guarantor.tasks.catalogue import Occupation
+from guarantor.guarantees.display import count
+from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_WORDS, Occupation
 from guarantor.tasks.model import ExposureModel
 from guarantor.tasks.service import TaskAssessment, assess, default_hours, find_occupation
 from guarantor.workspace.scaffold import TEMPLATE_TEXTS, template_fields
@@ -79,6 +80,25 @@ class ValuePlan:
 
 
 @dataclass
+class TaskChange:
+    text: str
+    before: str  # exposure level then
+    after: str  # and now
+
+
+@dataclass
+class RoleShift:
+    """The role between two analyses: tasks added, removed and reassessed, hours freed then and now."""
+
+    since: str
+    hours_freed_then: float
+    hours_freed_now: float
+    added: list[str]
+    removed: list[str]
+    changed: list[TaskChange]
+
+
+@dataclass
 class Analysis:
     workspace: str
     path: str
@@ -95,6 +115,7 @@ class Analysis:
     plan: ValuePlan
     notes: list[str] = field(default_factory=list)
     draft: list[str] = field(default_factory=list)  # fields still holding the template's text
+    shift: RoleShift | None = None  # what changed since the previous analysis of this workspace
     work: dict[str, Any] | None = None  # the investment balance, from the work domain
     systems: list[dict[str, Any]] | None = None  # legacy systems and their retirement readiness
 
@@ -222,8 +243,26 @@ def analyze(
         systems=systems,
     )
     analysis.plan = plan(analysis)
+    if previous is not None:
+        analysis.shift = role_shift(previous.result, analysis)
     analysis.model["workspace_hash"] = hashlib.sha256(text.encode()).hexdigest()
     return analysis
+
+
+def role_shift(before: dict[str, Any], now: Analysis) -> RoleShift:
+    """Tasks are matched by their text: one written differently counts as removed and added."""
+    then = {t["assessment"]["text"]: t["assessment"]["exposure"] for t in before.get("tasks", [])}
+    current = {t.assessment.text: t.assessment.exposure for t in now.tasks}
+    return RoleShift(
+        since=str(before.get("created_at", "")),
+        hours_freed_then=float(before.get("hours_freed", 0.0)),
+        hours_freed_now=now.hours_freed,
+        added=[text for text in current if text not in then],
+        removed=[text for text in then if text not in current],
+        changed=[
+            TaskChange(text, then[text], level) for text, level in current.items() if then.get(text, level) != level
+        ],
+    )
 
 
 def plan(a: Analysis) -> ValuePlan:
@@ -236,8 +275,8 @@ def plan(a: Analysis) -> ValuePlan:
             matter.append(f"{p.name}: {p.value_proposition['outcomes_delivered']}")
     exposed = sorted((t for t in a.tasks if t.assessment.hours_freed > 0), key=lambda t: -t.assessment.hours_freed)
     takes_over = [
-        f"{t.assessment.text} ({t.assessment.exposure}, {t.assessment.automation}; "
-        f"{t.assessment.hours_freed:g} of {t.assessment.hours:g} h/week)"
+        f"{t.assessment.text}: {t.assessment.hours_freed:.1f} of {t.assessment.hours:.1f} h a week "
+        f"({EXPOSURE_WORDS[t.assessment.exposure].split(': ')[1]}; {AUTOMATION_WORDS[t.assessment.automation]})"
         for t in exposed[:8]
         if t.assessment.exposure in EXPOSED
     ]
@@ -300,25 +339,46 @@ def _allocate(a: Analysis, by_id: dict[str, OutcomeResult]) -> list[Allocation]:
 
 
 def _skills(a: Analysis) -> list[str]:
+    """Skills tied to the person's own outcomes and to the task that AI takes over from them: what to
+    learn so the freed hours land on an outcome someone else gets."""
     skills = []
+    titles = {o.id: o.title for o in a.outcomes if o.title not in TEMPLATE_TEXTS}
+    for p in a.people:
+        mine = [o for o in a.outcomes if o.owner == p.id and o.id in titles]
+        freed = sorted(
+            (t for t in a.tasks if t.owner == p.id and t.assessment.exposure in EXPOSED),
+            key=lambda t: -t.assessment.hours_freed,
+        )
+        if not freed:
+            continue
+        task = freed[0].assessment
+        if mine:
+            target = mine[0]
+            what = target.indicator or "the number that shows it was met"
+            skills.append(
+                f"{p.name}: hand '{task.text}' to AI ({task.hours_freed:.1f} h a week) and build the judgement "
+                f"to check its work; spend the time on '{target.title}' for {target.for_whom}, learning to "
+                f"measure {what[0].lower() + what[1:]}."
+            )
+        else:
+            skills.append(
+                f"{p.name}: hand '{task.text}' to AI ({task.hours_freed:.1f} h a week); first name an outcome "
+                "you own for someone else, then the skill it needs."
+            )
     if a.outcomes_without_indicator or a.orphan_tasks:
+        n_out, n_tasks = len(a.outcomes_without_indicator), len(a.orphan_tasks)
         skills.append(
-            f"Outcome definition: {len(a.outcomes_without_indicator)} outcome(s) lack an indicator or target and "
-            f"{len(a.orphan_tasks)} task(s) serve no outcome. Practise writing who benefits, the need, and the "
-            "number that shows it was met."
+            f"Outcome definition: {count(n_out, 'outcome')} {'lacks' if n_out == 1 else 'lack'} an indicator or "
+            f"target and {count(n_tasks, 'task')} {'serves' if n_tasks == 1 else 'serve'} no outcome: write who "
+            "benefits, their need, and the number that shows it was met."
         )
     shared = [o for o in a.outcomes if len({t.owner for t in a.tasks if o.id in t.serves}) > 1 or o.owner is None]
     if shared or a.unserved_outcomes:
         skills.append(
             "Stakeholder alignment: "
-            + (f"{len(shared)} outcome(s) are served by several people or owned by nobody; " if shared else "")
-            + (f"{len(a.unserved_outcomes)} outcome(s) have no work behind them. " if a.unserved_outcomes else "")
+            + (f"{count(len(shared), 'outcome')} served by several people or owned by nobody; " if shared else "")
+            + (f"{count(len(a.unserved_outcomes), 'outcome')} with no work behind it. " if a.unserved_outcomes else "")
             + "Agree owners and targets with the people they are for."
-        )
-    if a.hours_freed > 0:
-        skills.append(
-            f"Value delivery: {a.hours_freed:g} h/week can move from exposed tasks to outcomes. Redesign those "
-            "workflows with AI, then check with the beneficiaries that the outcome actually improved."
         )
     return skills
 

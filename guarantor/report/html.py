@@ -11,6 +11,7 @@ from guarantor.data.files import ATTRIBUTION
 from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
 from guarantor.report import charts
+from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_WORDS
 
 # Every value is escaped: titles, names and task texts come from files anyone can hand a user, and
 # a report is what people forward. (select_autoescape would skip the template's .j2 extension.)
@@ -94,6 +95,9 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
         automation_chart=charts.stacked_bars([(k, [(k, by_auto[k])]) for k in ("T0", "T1", "T2", "T3", "T4")]),
         outcome_chart=charts.stacked_bars(outcome_rows) if outcome_rows else "",
         trend_chart=charts.trend(history),
+        exposure_words=EXPOSURE_WORDS,
+        automation_words=AUTOMATION_WORDS,
+        task_texts={t["id"]: t["assessment"]["text"] for t in tasks},
     )
 
 

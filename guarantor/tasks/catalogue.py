@@ -13,6 +13,19 @@ from guarantor.errors import InputError
 
 EXPOSURE_LEVELS = ("E0", "E1", "E2")
 AUTOMATION_LEVELS = ("T0", "T1", "T2", "T3", "T4")
+EXPOSURE_WORDS = {
+    "E0": "not exposed: an LLM would not halve its time",
+    "E1": "exposed: an LLM alone would halve its time",
+    "E2": "exposed with tools: software built on an LLM would halve its time",
+}
+"""The rubric of "GPTs are GPTs" in words a manager reads; the codes stay for machines."""
+AUTOMATION_WORDS = {
+    "T0": "no automation",
+    "T1": "automation helps a person",
+    "T2": "partly automated, a person in charge",
+    "T3": "mostly automated, a person checks",
+    "T4": "fully automated",
+}
 T = TypeVar("T")
 _parsed: dict[tuple[str, Path, int, int], Any] = {}
 
