@@ -132,7 +132,9 @@ def indicator(
     low, high = low - pad, high + pad
     start, end = times[0], times[-1]
     span = (end - start).total_seconds() or 1.0
-    left, right, top, bottom = 60, width - 20, 12, height - 26
+    ticks = [(v, display.number(repr(v), unit, precision)) for v in (low + pad, (low + high) / 2, high - pad)]
+    widest = max([len(text) for _, text in ticks] + [len(f"{value:g}") for value in lines])
+    left, right, top, bottom = max(60, 12 + 7 * widest), width - 20, 12, height - 26  # labels never clipped
 
     def x(t: datetime) -> float:
         return left + (t - start).total_seconds() / span * (right - left) if len(times) > 1 else (left + right) / 2
@@ -141,6 +143,11 @@ def indicator(
         return bottom - (v - low) / (high - low) * (bottom - top)
 
     out = [_open(width, height)]
+    for tick, text in ticks:  # a value axis: the range shown, and its middle
+        out.append(
+            f'<line x1="{left}" x2="{right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#e3e7ea"/>'
+            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" class="val">{escape(text)}</text>'
+        )
     for when, label in marks:
         t = datetime.fromisoformat(when)
         if start <= t <= end:
