@@ -142,3 +142,44 @@ def test_check_ins_from_the_cli_the_api_and_the_page_land_in_one_history(
     ]
     assert history[-1]["note"] == "called three merchants" and history[-1]["confidence"] == "high"
     assert errors == []
+
+
+def test_a_persons_page_analyse_now_and_download_the_report(
+    chromium: Browser,
+    env: Settings,
+    cli,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    settings = env.model_copy(update={"web_cache_s": 0.0})
+    workspace = prepare(tmp_path / "shop", settings, cli)
+    errors: list[str] = []
+    with serving(settings, workspace) as url:
+        page = chromium.new_page(accept_downloads=True)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.goto(url + "/people")
+        page.get_by_label("Username").fill("editor")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("link", name="Ana Ruiz").click()
+        expect(page).to_have_url(url + "/people/ana")
+        expect(page.get_by_role("heading", name="The value plan")).to_be_visible()
+        expect(page.get_by_text("Where the freed hours go")).to_be_visible()
+        skills = page.locator("h3", has_text="Skills to build").locator("xpath=following-sibling::ul[1]/li")
+        expect(skills.first).to_contain_text("Write and modify code for the payout service")
+
+        page.get_by_role("link", name="History").click()
+        before = page.locator("table").first.locator("tbody tr").count()
+        page.get_by_role("button", name="Analyse now").click()
+        expect(page).to_have_url(url + "/analyses")
+        expect(page.locator("table").first.locator("tbody tr")).to_have_count(before + 1)
+
+        with page.expect_download() as download:
+            page.locator("table").first.get_by_role("link", name="download").first.click()
+        saved = tmp_path / "report.html"
+        download.value.save_as(saved)
+        assert download.value.suggested_filename.startswith("guarantor-report-")
+        html = saved.read_text()
+        assert "The value plan" in html and "Shop guarantees" in html
+        assert '<meta http-equiv="Content-Security-Policy"' in html
+    assert errors == []

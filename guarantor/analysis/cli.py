@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,19 +30,14 @@ def analyze(
     as_json: bool = typer.Option(False, "--json", help="Print the analysis as JSON."),
 ) -> None:
     """Assess every task, find orphan work and outcome gaps, and write the value plan."""
-    from guarantor.analysis import repository
     from guarantor.analysis import service as svc
     from guarantor.atomic import write_text
     from guarantor.clock import utcnow
     from guarantor.data.files import data_dir
     from guarantor.db.session import open_session
-    from guarantor.guarantees.service import outcome_states, series, state_dict
     from guarantor.report.html import render
-    from guarantor.systems.service import readiness
     from guarantor.tasks.catalogue import read_occupations
     from guarantor.tasks.cli import load_model
-    from guarantor.work.repository import count
-    from guarantor.work.service import balance
 
     settings = get_settings()
     path = loader.resolve(workspace)
@@ -52,18 +46,8 @@ def analyze(
     model = load_model()
     occupations = read_occupations(data_dir(settings))
     with open_session(settings) as session:
-        previous = repository.latest(session, ws.name)
-        states = outcome_states(session, ws, utcnow())
-        facts = {s.id: {**state_dict(s), "series": series(s)} for s in states}
-        work = asdict(balance(session, ws)) if count(session) else None
-        ready = [asdict(r) for r in readiness(ws, states)]
-        analysis = svc.analyze(ws, str(path), text, model, occupations, utcnow(), previous, facts, work, ready)
-        record = repository.add(session, svc.to_record(analysis))
-        trend = [
-            (r.created_at.strftime("%m-%d %H:%M"), r.hours_freed)
-            for r in reversed(repository.history(session, ws.name, limit=20))
-        ]
-        result = record.result
+        saved = svc.run(session, ws, str(path), text, model, occupations, utcnow())
+    analysis, result, trend = saved.analysis, saved.result, saved.trend
     if analysis.draft:
         err.print(
             f"[yellow]Draft:[/] {display.count(len(analysis.draft), 'field')} still hold the template's text "

@@ -33,3 +33,7 @@ def history(session: Session, workspace_name: str | None = None, limit: int = 50
     return session.scalars(
         query.order_by(AnalysisRecord.created_at.desc(), AnalysisRecord.id.desc()).limit(limit)
     ).all()
+
+
+def get(session: Session, analysis_id: int) -> AnalysisRecord | None:
+    return session.get(AnalysisRecord, analysis_id)

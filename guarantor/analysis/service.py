@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from guarantor.analysis.models import AnalysisPersonRecord, AnalysisRecord
 from guarantor.errors import Ambiguous, NotFound
 from guarantor.guarantees.display import count
@@ -399,3 +401,44 @@ def to_record(a: Analysis) -> AnalysisRecord:
         for p in a.people
     ]
     return record
+
+
+@dataclass
+class Saved:
+    """An analysis as saved, with what its report draws beside it."""
+
+    analysis: Analysis
+    record_id: int
+    result: dict[str, Any]
+    trend: list[tuple[str, float]]
+
+
+def run(
+    session: Session,
+    ws: Workspace,
+    path: str,
+    text: str,
+    model: ExposureModel,
+    occupations: dict[str, Occupation],
+    now: datetime,
+) -> Saved:
+    """The main job, for the CLI and the web alike: gather the facts the other domains keep
+    (guarantee states, the work balance, systems' readiness), analyse, and save the analysis."""
+    from guarantor.analysis import repository
+    from guarantor.guarantees.service import outcome_states, series, state_dict
+    from guarantor.systems.service import readiness
+    from guarantor.work.repository import count as work_items
+    from guarantor.work.service import balance
+
+    previous = repository.latest(session, ws.name)
+    states = outcome_states(session, ws, now)
+    facts = {s.id: {**state_dict(s), "series": series(s)} for s in states}
+    work = asdict(balance(session, ws)) if work_items(session) else None
+    ready = [asdict(r) for r in readiness(ws, states)]
+    analysis = analyze(ws, path, text, model, occupations, now, previous, facts, work, ready)
+    record = repository.add(session, to_record(analysis))
+    trend = [
+        (r.created_at.strftime("%m-%d %H:%M"), r.hours_freed)
+        for r in reversed(repository.history(session, ws.name, limit=20))
+    ]
+    return Saved(analysis, record.id, record.result, trend)

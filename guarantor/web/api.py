@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from guarantor.accounts.service import Principal
 from guarantor.web import schemas
@@ -136,6 +136,25 @@ def systems(s: Site = Depends(site)) -> list[Json]:
 @router.get("/analyses", responses=ERRORS)
 def analyses(s: Site = Depends(site)) -> list[Json]:
     return s.analyses()
+
+
+@router.post("/analyses", status_code=201, responses=ERRORS)
+def analyse_now(_: Principal = Depends(editor), s: Site = Depends(site)) -> Json:
+    """Analyse the workspace now and save the analysis (as `guarantor analyze` does)."""
+    return s.analyse_now()
+
+
+@router.get("/analyses/{analysis_id}/report", responses=ERRORS, response_class=HTMLResponse)
+def report(analysis_id: int, s: Site = Depends(site)) -> HTMLResponse:
+    """A saved analysis as its self-contained HTML report, to download and forward."""
+    name, html = s.report(analysis_id)
+    return HTMLResponse(html, headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/people/{person_id}", responses=ERRORS)
+def person(person_id: str, s: Site = Depends(site)) -> Json:
+    """One person: their tasks, where their freed hours go and the skills to build."""
+    return s.person(person_id)
 
 
 @router.get("/revisions", responses=ERRORS)

@@ -235,6 +235,12 @@ def people(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     return render(request, "people.html.j2", people=rows, charts={"people": hours_by_person(rows)}, plan=s.plan())
 
 
+@router.get("/people/{person_id}")
+def person(request: Request, person_id: str, s: Site = Depends(site)) -> HTMLResponse:
+    p = s.person(person_id)
+    return render(request, "person.html.j2", p=p, charts={"hours": hours_by_person([p])})
+
+
 @router.get("/outcomes")
 def outcomes(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     rows = s.outcomes()
@@ -337,6 +343,18 @@ def decide_link(
 def systems(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     titles = {o.id: o.title for o in s.snapshot().workspace.outcomes}
     return render(request, "systems.html.j2", systems=s.systems(), titles=titles)
+
+
+@router.post("/analyses")
+def analyse_now(_: Principal = Depends(editor), s: Site = Depends(site)) -> Response:
+    s.analyse_now()
+    return _back("/analyses")
+
+
+@router.get("/analyses/{analysis_id}/report")
+def download_report(analysis_id: int, s: Site = Depends(site)) -> Response:
+    name, html = s.report(analysis_id)
+    return HTMLResponse(html, headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/analyses")

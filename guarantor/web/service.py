@@ -502,6 +502,64 @@ class Site:
         assert recorded is not None
         return recorded
 
+    def person(self, person_id: str) -> dict[str, Any]:
+        """One person: their tasks, where their freed hours go and the skills that get them there."""
+        analysis = self._analysis(self.snapshot())
+        found = next((p for p in analysis["people"] if p["id"] == person_id), None)
+        if found is None:
+            raise NotFound(f"No person {person_id!r}.")
+        plan = analysis["plan"]
+        titles = {o["id"]: o["title"] for o in analysis["outcomes"]}
+        return {
+            **found,
+            "tasks": [t for t in analysis["tasks"] if t["owner"] == person_id],
+            "freed_hours_go_to": [
+                {**g, "title": titles.get(g["outcome"] or "")}
+                for g in plan["freed_hours_go_to"]
+                if g["person"] == person_id
+            ],
+            "skills": [s for s in plan["skills"] if s.startswith(f"{found['name']}:")],
+            "outcomes": [o for o in analysis["outcomes"] if o["owner"] == person_id],
+        }
+
+    def analyse_now(self) -> dict[str, Any]:
+        """Analyse the workspace as it is served and save the analysis, as `guarantor analyze` does."""
+        snap = self.snapshot()
+        with self.db.transaction() as session:
+            saved = analysis_svc.run(
+                session,
+                snap.workspace,
+                snap.revision.path,
+                snap.revision.text,
+                self.model(),
+                self.occupations(),
+                self.clock(),
+            )
+        a = saved.analysis
+        return {
+            "id": saved.record_id,
+            "created_at": a.created_at,
+            "hours_week": a.hours_week,
+            "hours_freed": a.hours_freed,
+        }
+
+    def report(self, analysis_id: int) -> tuple[str, str]:
+        """A saved analysis as its HTML report (a file name, the text): the one a manager forwards."""
+        from guarantor.report.html import render
+
+        snap = self.snapshot()
+        with self.db.transaction() as session:
+            record = analyses_repo.get(session, analysis_id)
+            if record is None or record.workspace_name != snap.workspace.name:
+                raise NotFound(f"No analysis {analysis_id}.")
+            trend = [
+                (r.created_at.strftime("%m-%d %H:%M"), r.hours_freed)
+                for r in reversed(analyses_repo.history(session, snap.workspace.name, limit=20))
+                if r.id <= analysis_id
+            ]
+            name = f"guarantor-report-{record.created_at:%Y-%m-%d-%H%M}.html"
+            return name, render(record.result, trend)
+
     def check(self, outcome: str | None = None) -> dict[str, Any]:
         """Measure the due indicators now, as `guarantor check` does. Command sources run: they come
         only from the file on disk, since no edit through the web may add or change one."""
