@@ -307,9 +307,11 @@ def record_checkin(
 ) -> Measurement:
     """A person's check-in: a measurement with its author, in the same append-only history, judged
     against the indicator's target like any other."""
-    o = next((o for o in ws.outcomes if o.id == outcome_id and o.guarantee is not None), None)
-    if o is None or o.guarantee is None:
-        raise NotFound(f"No outcome {outcome_id!r} with a guarantee.")
+    o = next((o for o in ws.outcomes if o.id == outcome_id), None)
+    if o is None:
+        raise NotFound(f"No outcome {outcome_id!r}.")
+    if o.guarantee is None:
+        raise InputError(f"Outcome {outcome_id!r} has no guarantee: give it an indicator of type: manual first.")
     manual = [i for i in o.guarantee.indicators if i.manual]
     if indicator_id is not None:
         ind = next((i for i in o.guarantee.indicators if i.id == indicator_id), None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from guarantor.accounts.service import Principal
@@ -145,7 +145,7 @@ def analyse_now(_: Principal = Depends(editor), s: Site = Depends(site)) -> Json
 
 
 @router.get("/analyses/{analysis_id}/report", responses=ERRORS, response_class=HTMLResponse)
-def report(analysis_id: int, s: Site = Depends(site)) -> HTMLResponse:
+def report(analysis_id: int = Path(ge=1, le=2**31 - 1), s: Site = Depends(site)) -> HTMLResponse:
     """A saved analysis as its self-contained HTML report, to download and forward."""
     name, html = s.report(analysis_id)
     return HTMLResponse(html, headers={"content-disposition": f'attachment; filename="{name}"'})

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -352,7 +353,7 @@ def analyse_now(_: Principal = Depends(editor), s: Site = Depends(site)) -> Resp
 
 
 @router.get("/analyses/{analysis_id}/report")
-def download_report(analysis_id: int, s: Site = Depends(site)) -> Response:
+def download_report(analysis_id: int = PathParam(ge=1, le=2**31 - 1), s: Site = Depends(site)) -> Response:
     name, html = s.report(analysis_id)
     return HTMLResponse(html, headers={"content-disposition": f'attachment; filename="{name}"'})
 
