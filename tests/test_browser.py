@@ -183,3 +183,29 @@ def test_a_persons_page_analyse_now_and_download_the_report(
         assert "The value plan" in html and "Shop guarantees" in html
         assert '<meta http-equiv="Content-Security-Policy"' in html
     assert errors == []
+
+
+def test_the_api_reference_is_served_offline_behind_login(
+    chromium: Browser,
+    env: Settings,
+    cli,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    settings = env.model_copy(update={"web_cache_s": 0.0})
+    workspace = prepare(tmp_path / "shop", settings, cli)
+    errors: list[str] = []
+    with serving(settings, workspace) as url:
+        page = chromium.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        outside: list[str] = []
+        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((url, "data:")) else None)
+        page.goto(url + "/api")
+        expect(page).to_have_url(url + "/login?next=%2Fapi")
+        page.get_by_label("Username").fill("viewer")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_text("/api/v1/outcomes/{outcome_id}/checkins").first).to_be_visible(timeout=15000)
+        expect(page.get_by_text("/api/v1/overview").first).to_be_visible()
+    assert outside == [], "nothing is loaded from the internet"
+    assert errors == []

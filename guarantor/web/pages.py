@@ -45,6 +45,7 @@ NAV = [
     ("/work", "Work"),
     ("/systems", "Systems"),
     ("/analyses", "History"),
+    ("/api", "API"),
 ]
 
 
@@ -234,6 +235,11 @@ def role(
 def people(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     rows = s.people()
     return render(request, "people.html.j2", people=rows, charts={"people": hours_by_person(rows)}, plan=s.plan())
+
+
+@router.get("/api")
+def api_reference(request: Request) -> HTMLResponse:
+    return render(request, "api.html.j2")
 
 
 @router.get("/people/{person_id}")
