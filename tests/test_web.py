@@ -258,3 +258,32 @@ def test_a_web_edit_keeps_the_files_comments_and_layout(server: Server) -> None:
     assert changed == [
         ("    title: Customers get a first answer within the hour", "    title: Customers hear back within the hour")
     ]
+
+
+def test_an_editor_edits_an_indicator_from_the_outcome_page(server: Server) -> None:
+    before = server.workspace.read_text()
+    with browser(server, "editor") as (client, csrf):
+        page = client.get("/outcomes/quick-delivery").text
+        assert 'action="/outcomes/quick-delivery/indicators/delivery-days-avg"' in page
+        form = {
+            "csrf_token": csrf,
+            "query": "SELECT avg(days) FROM 'deliveries.csv'",
+            "target": "between 1 and 4",
+            "warn": "",
+            "unit": "days",
+            "precision": "2",
+            "fresh_within": "",
+            "reduce": "",
+        }
+        saved = client.post("/outcomes/quick-delivery/indicators/delivery-days-avg", data=form)
+        assert saved.status_code == 200 and saved.url.path == "/outcomes/quick-delivery"
+        after = server.workspace.read_text()
+        assert 'target: "between 1 and 4"' in after or "target: between 1 and 4" in after
+        assert "# or {cron:" in after, "comments stay"
+        refused = client.post(
+            "/outcomes/quick-delivery/indicators/delivery-days-avg",
+            data={**form, "query": "COPY (SELECT 1) TO 'pwned.csv'"},
+        )
+        assert refused.status_code == 422 and "only a SELECT" in refused.text
+        assert server.workspace.read_text() == after
+    assert before != after

@@ -282,6 +282,25 @@ async def update_outcome(
     return _back(f"/outcomes/{outcome_id}")
 
 
+INDICATOR_FIELDS = ("query", "jsonpath", "jmespath", "unit", "precision", "target", "warn", "fresh_within", "reduce")
+
+
+@router.post("/outcomes/{outcome_id}/indicators/{indicator_id}")
+async def update_indicator(
+    request: Request, outcome_id: str, indicator_id: str, who: Principal = Depends(editor), s: Site = Depends(site)
+) -> Response:
+    """An editor changes an indicator on a source the file defines; the source's confinement and the
+    loader's checks apply as to any edit (a command source's indicator is refused)."""
+    form = dict(await request.form())
+    fields: dict[str, Any] = {}
+    for key in INDICATOR_FIELDS:
+        if key in form:
+            value = str(form[key]).strip()
+            fields[key] = (int(value) if key == "precision" and value.isdigit() else value) or None
+    s.edit(who, ws_svc.update_indicator(outcome_id, indicator_id, fields), "web", _revision(form))
+    return _back(f"/outcomes/{outcome_id}")
+
+
 @router.post("/outcomes/{outcome_id}/check")
 def check_outcome(outcome_id: str, _: Principal = Depends(editor), s: Site = Depends(site)) -> Response:
     s.check(outcome_id)

@@ -396,6 +396,7 @@ class Site:
             "work": {"items": bucket.count if bucket else 0, "points": bucket.points if bucket else 0.0},
             "work_closed": [{"closed_at": when, "item": item} for when, item in closed],
             "systems": [s.id for s in ws.systems if outcome_id in s.serves],
+            "source_types": {name: spec.type for name, spec in ws.sources.items()},
             "revision": snap.revision.id,
         }
 

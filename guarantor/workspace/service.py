@@ -193,6 +193,22 @@ def update_outcome(outcome_id: str, fields: dict[str, Any]) -> Change:
     return change
 
 
+def update_indicator(outcome_id: str, indicator_id: str, fields: dict[str, Any]) -> Change:
+    """Change an indicator's fields in place (None removes one); the loader then checks the query
+    against its source's confinement, as for any edit."""
+
+    def change(data: dict[str, Any]) -> None:
+        found = next((o for o in _entries(data, "outcomes") if o.get("id") == outcome_id), None)
+        guarantee = found.get("guarantee") if found else None
+        indicators = guarantee.get("indicators") if isinstance(guarantee, dict) else None
+        target = next((i for i in indicators or [] if isinstance(i, dict) and i.get("id") == indicator_id), None)
+        if target is None:
+            raise NotFound(f"Outcome {outcome_id!r} has no indicator {indicator_id!r}.")
+        _apply(target, fields)
+
+    return change
+
+
 def task_key(task: dict[str, Any], index: int) -> str:
     """A task's id, or the number the analysis gives a task written without one."""
     return str(task.get("id") or f"task-{index + 1}")
