@@ -287,3 +287,14 @@ def test_an_editor_edits_an_indicator_from_the_outcome_page(server: Server) -> N
         assert refused.status_code == 422 and "only a SELECT" in refused.text
         assert server.workspace.read_text() == after
     assert before != after
+
+
+def test_roles_are_browsable_by_family_with_exposure_and_observed_use(server: Server) -> None:
+    with browser(server, "viewer") as (client, _):
+        families = client.get("/roles").text
+        assert "Occupation families" in families and 'href="/roles?family=15"' in families
+        assert "Computer and mathematical" in families and "Working with AI" in families
+        family = client.get("/roles?family=15").text
+        row = re.search(r"Software Developers</a>.*?</tr>", family, re.S)
+        assert row and re.search(r"\d+%</td><td class=\"num\">0\.\d\d</td>", row[0]), row
+        assert client.get("/roles?family=99").status_code == 404

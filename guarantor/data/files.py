@@ -66,6 +66,18 @@ WORK_CONTEXTS = DataFile(
     required=False,
 )
 ALL_FILES = (TASKS, LABELS, OCCUPATION_EXPOSURE, WORK_CONTEXTS)
+APPLICABILITY = DataFile(
+    "soc_ai_applicability_scores.csv",
+    ",",
+    ("SOC Code", "title", "ai_applicability_score"),
+    "observed AI applicability per SOC occupation (Working with AI), in the observed/ folder beside the data",
+    required=False,
+)
+OBSERVED_ATTRIBUTION = (
+    'Observed AI use: microsoft/working-with-ai, CC BY 4.0; Tomlinson et al., "Working with AI: Measuring the '
+    'Applicability of Generative AI to Occupations", 2025 (arXiv:2507.07935). It measures what a consumer LLM '
+    "is used for and how successfully, not whether it replaces a job."
+)
 
 ATTRIBUTION = (
     "Task statements and work contexts: O*NET database, U.S. Department of Labor, Employment and "
@@ -79,6 +91,11 @@ HOW_TO_GET = (
     "Set GUARANTOR_DATA_DIR to a folder holding tasks.tsv and exposure_labels.tsv "
     "(in this repository's CI: ../shared/data/onet), or run `guarantor data download`."
 )
+
+
+def observed_dir(settings: Settings) -> Path:
+    """Where the observed-use files are: ``observed/`` beside the O*NET data folder."""
+    return settings.resolved_data_dir.parent / "observed"
 
 
 def data_dir(settings: Settings) -> Path:

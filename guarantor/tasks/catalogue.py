@@ -146,6 +146,53 @@ def _read_scores(path: Path) -> dict[str, OccupationScores]:
     return out
 
 
+def read_applicability(folder: Path) -> dict[str, float]:
+    """Observed AI applicability per 2018 SOC code (an O*NET-SOC code's first 7 characters); empty
+    when the observed files are not there."""
+    path = folder / files.APPLICABILITY.name
+    if not path.is_file():
+        return {}
+
+    def parse() -> dict[str, float]:
+        out = {}
+        for line, row in files.read_rows(path, files.APPLICABILITY):
+            try:
+                out[row["SOC Code"]] = float(row["ai_applicability_score"])
+            except ValueError as exc:
+                raise InputError(f"{path}:{line}: ai_applicability_score is not a number") from exc
+        return out
+
+    return _once(path, parse)
+
+
+FAMILIES = {
+    "11": "Management",
+    "13": "Business and financial operations",
+    "15": "Computer and mathematical",
+    "17": "Architecture and engineering",
+    "19": "Life, physical and social science",
+    "21": "Community and social service",
+    "23": "Legal",
+    "25": "Education and library",
+    "27": "Arts, design, entertainment, sports and media",
+    "29": "Healthcare practitioners",
+    "31": "Healthcare support",
+    "33": "Protective service",
+    "35": "Food preparation and serving",
+    "37": "Building and grounds cleaning and maintenance",
+    "39": "Personal care and service",
+    "41": "Sales",
+    "43": "Office and administrative support",
+    "45": "Farming, fishing and forestry",
+    "47": "Construction and extraction",
+    "49": "Installation, maintenance and repair",
+    "51": "Production",
+    "53": "Transportation and material moving",
+    "55": "Military",
+}
+"""The 2018 SOC major groups: an occupation's family is the first two digits of its code."""
+
+
 def read_work_contexts(folder: Path) -> dict[str, WorkContext]:
     """Work contexts keyed by lower-cased occupation title (the file has no codes)."""
     path = folder / files.WORK_CONTEXTS.name

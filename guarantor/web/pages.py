@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from guarantor import __version__
 from guarantor.accounts import service as accounts
 from guarantor.accounts.service import Principal
-from guarantor.data.files import ATTRIBUTION
+from guarantor.data.files import ATTRIBUTION, OBSERVED_ATTRIBUTION
 from guarantor.errors import TooManyAttempts
 from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
@@ -198,8 +198,17 @@ def overview(request: Request, s: Site = Depends(site)) -> HTMLResponse:
 
 
 @router.get("/roles")
-def roles(request: Request, q: str = "", s: Site = Depends(site)) -> HTMLResponse:
-    return render(request, "roles.html.j2", q=q, results=s.search_roles(q) if q else [])
+def roles(request: Request, q: str = "", family: str = "", s: Site = Depends(site)) -> HTMLResponse:
+    """Search by title, or browse the occupation families, with exposure beside observed AI use."""
+    return render(
+        request,
+        "roles.html.j2",
+        q=q,
+        results=s.search_roles(q) if q else [],
+        family=s.family(family) if family else None,
+        families=[] if q or family else s.families(),
+        observed_attribution=OBSERVED_ATTRIBUTION,
+    )
 
 
 @router.get("/roles/{code}")

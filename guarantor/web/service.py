@@ -24,7 +24,7 @@ from guarantor.accounts.service import Principal
 from guarantor.analysis import repository as analyses_repo
 from guarantor.analysis import service as analysis_svc
 from guarantor.clock import Clock, utcnow
-from guarantor.data.files import data_dir
+from guarantor.data.files import data_dir, observed_dir
 from guarantor.db.session import Database
 from guarantor.errors import NotFound
 from guarantor.guarantees import repository as measurements
@@ -61,6 +61,14 @@ def _secret_key(session_cookie: str | None, bearer: str | None) -> str | None:
     if bearer:
         return "token:" + accounts.digest(bearer)
     return "session:" + accounts.digest(session_cookie) if session_cookie else None
+
+
+def _means(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    def mean(key: str) -> float | None:
+        values = [r[key] for r in rows if r[key] is not None]
+        return sum(values) / len(values) if values else None
+
+    return {"exposure_beta": mean("exposure_beta"), "observed_applicability": mean("observed_applicability")}
 
 
 def thin(points: list[Any], limit: int = CHART_POINTS) -> list[Any]:
@@ -428,6 +436,41 @@ class Site:
 
     def search_roles(self, query: str) -> list[dict[str, str]]:
         return [{"code": o.code, "title": o.title} for o in tasks_svc.search_occupations(self.occupations(), query)]
+
+    def families(self) -> list[dict[str, Any]]:
+        """Occupation families with how many occupations each has, their mean exposure (human beta,
+        where labelled) and their mean observed AI applicability (where measured)."""
+
+        def compute() -> list[dict[str, Any]]:
+            rows = self._occupation_rows()
+            out = []
+            for code, title in catalogue.FAMILIES.items():
+                members = [r for r in rows if r["code"].startswith(code + "-")]
+                if members:
+                    out.append({"code": code, "title": title, "occupations": len(members), **_means(members)})
+            return out
+
+        return self._cached("families", compute, math.inf)
+
+    def family(self, code: str) -> dict[str, Any]:
+        if code not in catalogue.FAMILIES:
+            raise NotFound(f"No occupation family {code!r}.")
+        rows = [r for r in self._occupation_rows() if r["code"].startswith(code + "-")]
+        return {"code": code, "title": catalogue.FAMILIES[code], "occupations": sorted(rows, key=lambda r: r["title"])}
+
+    def _occupation_rows(self) -> list[dict[str, Any]]:
+        scores = catalogue.read_scores(data_dir(self.settings))
+        observed = catalogue.read_applicability(observed_dir(self.settings))
+        return [
+            {
+                "code": o.code,
+                "title": o.title,
+                "tasks": len(o.tasks),
+                "exposure_beta": scores[o.code].human[1] if o.code in scores else None,
+                "observed_applicability": observed.get(o.code[:7]),
+            }
+            for o in self.occupations().values()
+        ]
 
     def role(self, code: str, hours: float = tasks_svc.WEEK_HOURS) -> dict[str, Any]:
         if code not in self.occupations():
