@@ -298,3 +298,21 @@ def test_roles_are_browsable_by_family_with_exposure_and_observed_use(server: Se
         row = re.search(r"Software Developers</a>.*?</tr>", family, re.S)
         assert row and re.search(r"\d+%</td><td class=\"num\">0\.\d\d</td>", row[0]), row
         assert client.get("/roles?family=99").status_code == 404
+
+
+def test_the_report_and_the_pages_share_one_palette(server: Server, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from guarantor import palette
+
+    with browser(server, "viewer") as (client, _):
+        page = client.get("/").text
+    handed = re.search(r'<script type="application/json" id="palette">(.*?)</script>', page, re.S)
+    assert handed and json.loads(handed[1])["colors"] == palette.COLORS
+    report = tmp_path / "report.html"
+    assert cli("analyze", str(server.workspace), "-o", str(report)).code == 0
+    html = report.read_text()
+    for meaning in ("E0", "E1", "E2", "freed", "kept", "T3"):
+        assert palette.COLORS[meaning] in html, meaning
+    app_js = (Path(__file__).parents[1] / "guarantor" / "web" / "static" / "app.js").read_text()
+    assert not re.search(r"#[0-9a-fA-F]{6}", app_js), "no colour is written in app.js itself"

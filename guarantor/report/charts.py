@@ -7,22 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
+from guarantor import palette
 from guarantor.guarantees import display
-
-COLORS = {
-    "E0": "#2f6f4f",
-    "E1": "#d9822b",
-    "E2": "#c23b22",
-    "freed": "#d9822b",
-    "kept": "#2f6f4f",
-    "human-led": "#2f6f4f",
-    "exposed": "#c9a227",
-    "T0": "#2f6f4f",
-    "T1": "#6b9e5a",
-    "T2": "#c9a227",
-    "T3": "#d9822b",
-    "T4": "#c23b22",
-}
 
 Segment = tuple[str, float]  # (series name, value)
 
@@ -100,10 +86,10 @@ def trend(points: Sequence[tuple[str, float]], unit: str = "h", width: int = 900
     step = (width - 80) / (len(points) - 1)
     xy = [(40 + i * step, height - 30 - (v / top) * (height - 60)) for i, (_, v) in enumerate(points)]
     path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(xy))
-    out = [_open(width, height), f'<path d="{path}" fill="none" stroke="#d9822b" stroke-width="2.5"/>']
+    out = [_open(width, height), f'<path d="{path}" fill="none" stroke="{_FREED}" stroke-width="2.5"/>']
     for (x, y), (label, v) in zip(xy, points, strict=True):
         out.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#d9822b"><title>{escape(label)}: {v:.1f} {escape(unit)}'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{_FREED}"><title>{escape(label)}: {v:.1f} {escape(unit)}'
             f'</title></circle><text x="{x:.1f}" y="{height - 10}" text-anchor="middle" class="lbl">'
             f'{escape(label[:10])}</text><text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" class="val">'
             f"{v:.1f}</text>"
@@ -157,16 +143,16 @@ def indicator(
             )
     for value in lines:
         out.append(
-            f'<line x1="{left}" x2="{right}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#c23b22" '
+            f'<line x1="{left}" x2="{right}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="{_TARGET}" '
             f'stroke-dasharray="6 4"/><text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" '
             f'class="lbl">{value:g}</text>'
         )
     xy = [(x(t), y(v)) for t, v in zip(times, values, strict=True)]
     path = " ".join(f"{'M' if i == 0 else 'L'}{px:.1f},{py:.1f}" for i, (px, py) in enumerate(xy))
-    out.append(f'<path d="{path}" fill="none" stroke="#2f6f4f" stroke-width="2"/>')
+    out.append(f'<path d="{path}" fill="none" stroke="{_LINE}" stroke-width="2"/>')
     for (px, py), (label, v) in zip(xy, points, strict=True):
         out.append(
-            f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="#2f6f4f"><title>{escape(label[:16])}: '
+            f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{_LINE}"><title>{escape(label[:16])}: '
             f"{escape(display.number(repr(v), unit, precision))}</title></circle>"
         )
     out.append(
@@ -189,8 +175,11 @@ def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+_FREED, _TARGET, _LINE = palette.COLORS["freed"], palette.COLORS["BROKEN"], palette.SERIES[0]
+
+
 def _color(name: str) -> str:
-    return COLORS.get(name.split(" ")[0], "#7a8793")
+    return palette.color(name)
 
 
 def _legend(names: Sequence[str], y: float, x0: float) -> str:

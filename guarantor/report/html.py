@@ -8,6 +8,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader
 
 from guarantor.data.files import ATTRIBUTION
+from guarantor import palette
 from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
 from guarantor.report import charts
@@ -96,6 +97,7 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
         outcome_chart=charts.stacked_bars(outcome_rows) if outcome_rows else "",
         trend_chart=charts.trend(history),
         exposure_words=EXPOSURE_WORDS,
+        palette=palette.COLORS,
         automation_words=AUTOMATION_WORDS,
         task_texts={t["id"]: t["assessment"]["text"] for t in tasks},
     )

@@ -18,6 +18,7 @@ from guarantor.accounts import service as accounts
 from guarantor.accounts.service import Principal
 from guarantor.data.files import ATTRIBUTION, OBSERVED_ATTRIBUTION
 from guarantor.errors import TooManyAttempts
+from guarantor import palette
 from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
 from guarantor.web import security
@@ -58,6 +59,7 @@ def render(request: Request, template: str, code: int = 200, **context: Any) -> 
         path=request.url.path,
         version=__version__,
         attribution=ATTRIBUTION.split("\n"),
+        palette={"colors": palette.COLORS, "series": palette.SERIES, "other": palette.OTHER},
         **context,
     )
     return HTMLResponse(html, status_code=code)

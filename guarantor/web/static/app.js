@@ -1,14 +1,16 @@
 // Draws every chart on the page from the JSON spec beside its canvas, with the bundled Chart.js.
 "use strict";
 (function () {
-  const PALETTE = ["#2563eb", "#d1d5db", "#f59e0b", "#dc2626", "#16a34a", "#7c3aed", "#0891b2", "#db2777"];
-  const STATUS = { MET: "#16a34a", AT_RISK: "#f59e0b", BROKEN: "#dc2626", ERROR: "#9f1239", NO_DATA: "#a855f7", UNGUARANTEED: "#9ca3af" };
-
-  const LEVEL = { E0: "#16a34a", E1: "#f59e0b", E2: "#dc2626" };
+  // One meaning, one colour, in the report and here: guarantor/palette.py, handed over by the page.
+  const THEME = JSON.parse(document.getElementById("palette").textContent);
+  const PALETTE = THEME.series;
 
   // The indicator's precision (decimal places), or at most two: the exact value stays in the API.
   function rounded(v, places) { return places === null || places === undefined ? String(Math.round(v * 100) / 100) : v.toFixed(places); }
-  function color(label, i) { return STATUS[label] || LEVEL[String(label).slice(0, 2)] || PALETTE[i % PALETTE.length]; }
+  function color(label, i) {
+    const text = String(label);
+    return THEME.colors[text] || THEME.colors[text.split(" ")[0]] || PALETTE[i % PALETTE.length];
+  }
 
   function categorical(spec) {
     const doughnut = spec.type === "doughnut";
@@ -19,7 +21,9 @@
         datasets: spec.datasets.map((d, i) => ({
           label: d.label,
           data: d.data,
-          backgroundColor: doughnut ? spec.labels.map((l, j) => color(l, j)) : color(d.label, i),
+          // one dataset over meaningful categories (T0–T4, E0–E2): each bar in its category's colour
+          backgroundColor: doughnut || (spec.datasets.length === 1 && spec.labels.every((l) => THEME.colors[String(l).split(" ")[0]]))
+            ? spec.labels.map((l, j) => color(l, j)) : color(d.label, i),
           borderWidth: doughnut ? 1 : 0,
           maxBarThickness: 64,
         })),
@@ -48,11 +52,11 @@
     const datasets = [{ label: spec.label, data: points, borderColor: PALETTE[0], backgroundColor: PALETTE[0], pointRadius: points.length > 60 ? 0 : 2, borderWidth: 1.5, tension: 0 }];
     spec.targets.forEach((t, i) => datasets.push({
       label: spec.targets.length > 1 ? `target bound ${i + 1}` : "target",
-      data: [{ x: lo, y: t }, { x: hi, y: t }], borderColor: "#dc2626", borderDash: [6, 4], pointRadius: 0,
+      data: [{ x: lo, y: t }, { x: hi, y: t }], borderColor: THEME.colors.BROKEN, borderDash: [6, 4], pointRadius: 0,
     }));
     const marks = spec.marks.map(([t, item]) => ({ x: Date.parse(t), y: floor, item })).filter((m) => m.x >= lo && m.x <= hi);
     if (marks.length) {
-      datasets.push({ type: "scatter", label: "work closed", data: marks, pointStyle: "triangle", pointRadius: 6, backgroundColor: "#16a34a" });
+      datasets.push({ type: "scatter", label: "work closed", data: marks, pointStyle: "triangle", pointRadius: 6, backgroundColor: THEME.colors.MET });
     }
     return {
       type: "line",
