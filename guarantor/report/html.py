@@ -7,8 +7,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
-from guarantor.data.files import ATTRIBUTION
 from guarantor import palette
+from guarantor.data.files import ATTRIBUTION
 from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
 from guarantor.report import charts

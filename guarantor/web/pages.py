@@ -13,12 +13,11 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from guarantor import __version__
+from guarantor import __version__, palette
 from guarantor.accounts import service as accounts
 from guarantor.accounts.service import Principal
 from guarantor.data.files import ATTRIBUTION, OBSERVED_ATTRIBUTION
 from guarantor.errors import TooManyAttempts
-from guarantor import palette
 from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
 from guarantor.web import security
@@ -193,7 +192,9 @@ def overview(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     o = s.overview()
     statuses = [k for k, v in o["outcomes_by_status"].items() if v]
     charts = {
-        "status": doughnut(statuses, [o["outcomes_by_status"][k] for k in statuses], "outcomes"),
+        "status": doughnut(
+            [k.replace("_", " ").lower() for k in statuses], [o["outcomes_by_status"][k] for k in statuses], "outcomes"
+        ),
         "people": hours_by_person(o["people"]),
     }
     return render(request, "overview.html.j2", o=o, charts=charts)

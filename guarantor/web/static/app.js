@@ -9,7 +9,8 @@
   function rounded(v, places) { return places === null || places === undefined ? String(Math.round(v * 100) / 100) : v.toFixed(places); }
   function color(label, i) {
     const text = String(label);
-    return THEME.colors[text] || THEME.colors[text.split(" ")[0]] || PALETTE[i % PALETTE.length];
+    const key = text.toUpperCase().replace(/ /g, "_");  // "at risk" is AT_RISK
+    return THEME.colors[text] || THEME.colors[key] || THEME.colors[text.split(" ")[0]] || PALETTE[i % PALETTE.length];
   }
 
   function categorical(spec) {
