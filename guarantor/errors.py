@@ -66,6 +66,14 @@ class GuarantorError(Exception):
         self.hint = hint
 
 
+class UsageError(GuarantorError):
+    """The command line itself is wrong in a way the parser cannot see (a value given twice)."""
+
+    exit_code = ExitCode.USAGE
+    http_status = 400
+    code = "usage"
+
+
 class InputError(GuarantorError):
     exit_code = ExitCode.INPUT
     http_status = 422

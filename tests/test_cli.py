@@ -95,3 +95,42 @@ def test_tables_fit_80_columns_one_row_a_line(cli) -> None:  # type: ignore[no-u
     assert any("…" in line for line in table), "long texts are cut, not wrapped"
     wide = cli("role", "registered nurse", "--wide")
     assert len([line for line in wide.out.splitlines() if line.startswith("│")]) > 27
+
+
+def test_every_failure_has_its_code_and_prints_nothing_on_stdout(cli, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """One failure of each kind, command by command: the documented exit code, the message on
+    stderr, and stdout left empty so a script reading it gets nothing half-made."""
+    import io
+    import shutil
+
+    ws = tmp_path / "ws"
+    shutil.copytree(ROOT / "examples" / "software-engineer", ws)
+    (tmp_path / "bad.yaml").write_text("name: [\n")
+    (tmp_path / "tasks.csv").write_text('id,text\n1,"unclosed\n')
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    cases = [
+        (("validate", str(tmp_path / "missing")), 4),
+        (("validate", str(tmp_path / "bad.yaml")), 3),
+        (("check", str(ws), "-w", str(tmp_path)), 2),
+        (("analyze", str(tmp_path / "bad.yaml")), 3),
+        (("history", "nowhere", "-w", str(ws)), 4),
+        (("record", "nowhere", "4", "-w", str(ws)), 4),
+        (("outcome", "suggest-indicator", "nowhere", "-w", str(ws)), 4),
+        (("role", "no such occupation at all xq"), 4),
+        (("role", "nurse"), 5),
+        (("classify", str(tmp_path / "missing.csv")), 4),
+        (("classify", str(tmp_path / "tasks.csv")), 3),
+        (("import", "jira", str(tmp_path / "missing.csv")), 4),
+        (("import", "trello", str(tmp_path / "tasks.csv")), 3),
+        (("link", "accept", "not-an-item", "payouts-on-time", "-w", str(ws)), 3),
+        (("init", str(ws / "guarantor.yaml")), 15),
+        (("serve", str(ws), "--host", "0.0.0.0"), 14),
+        (("user", "add", "maria", "--password-stdin"), 3),
+        (("token", "revoke", "999"), 4),
+        (("classify",), 2),
+    ]
+    for args, code in cases:
+        r = cli(*args)
+        assert r.code == code, (args, r.code, r.err)
+        assert r.out == "", (args, r.out)
+        assert r.err.strip() and "Traceback" not in r.err and "internal error" not in r.err, (args, r.err)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
+from guarantor import cli_options
 from guarantor.console import err, out
 from guarantor.guarantees import display
 from guarantor.settings import get_settings
@@ -25,11 +26,13 @@ if TYPE_CHECKING:
 
 
 def analyze(
-    workspace: Path | None = typer.Argument(None, help="guarantor.yaml or its folder (default: here)."),
+    workspace: Path | None = cli_options.ARGUMENT,
+    workspace_option: Path | None = cli_options.OPTION,
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the HTML report here."),
     as_json: bool = typer.Option(False, "--json", help="Print the analysis as JSON."),
 ) -> None:
     """Assess every task, find orphan work and outcome gaps, and write the value plan."""
+    workspace = cli_options.workspace(workspace, workspace_option)
     from guarantor.analysis import service as svc
     from guarantor.atomic import write_text
     from guarantor.clock import utcnow

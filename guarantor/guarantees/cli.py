@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from guarantor import console
+from guarantor import cli_options, console
 from guarantor.console import err, out
 from guarantor.errors import ExitCode, NotFound
 from guarantor.guarantees import display
@@ -45,13 +45,15 @@ def _load(workspace: Path | None) -> Any:
 
 
 def check(
-    workspace: Path | None = typer.Argument(None, help="guarantor.yaml or its folder (default: here)."),
+    workspace: Path | None = cli_options.ARGUMENT,
+    workspace_option: Path | None = cli_options.OPTION,
     outcome: str | None = typer.Option(None, "--outcome", help="Only this outcome."),
     all_: bool = typer.Option(False, "--all", help="Measure every indicator now, not only the due ones."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     wide: bool = typer.Option(False, "--wide", help="Show whole reasons (wrapped) instead of cutting them."),
 ) -> None:
     """Measure the due indicators and print each outcome's status; exits with the worst status's code."""
+    workspace = cli_options.workspace(workspace, workspace_option)
     from guarantor.clock import utcnow
     from guarantor.db.session import Database
     from guarantor.guarantees import runner
@@ -131,8 +133,9 @@ def _print_states(r: RunReport, wide: bool = False) -> None:
             )
 
 
-def watch(workspace: Path | None = typer.Argument(None, help="guarantor.yaml or its folder (default: here).")) -> None:
+def watch(workspace: Path | None = cli_options.ARGUMENT, workspace_option: Path | None = cli_options.OPTION) -> None:
     """Evaluate indicators on their schedules until stopped (Ctrl-C or SIGTERM)."""
+    workspace = cli_options.workspace(workspace, workspace_option)
     from guarantor.clock import utcnow
     from guarantor.db.session import Database
     from guarantor.guarantees import runner
@@ -184,7 +187,7 @@ def sparkline(values: list[float]) -> str:
 
 def history(
     outcome: str = typer.Argument(..., help="The outcome id."),
-    workspace: Path | None = typer.Option(None, "--workspace", "-w", help="guarantor.yaml or its folder."),
+    workspace: Path | None = cli_options.OPTION,
     limit: int = typer.Option(50, help="The newest measurements to show, per indicator."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     wide: bool = typer.Option(False, "--wide", help="Show whole reasons (wrapped) instead of cutting them."),
@@ -242,7 +245,7 @@ def record(
     confidence: Confidence | None = typer.Option(None, "--confidence", help="How sure you are."),
     at: str | None = typer.Option(None, "--at", help="When it was true (ISO 8601; default: now)."),
     by: str | None = typer.Option(None, "--by", help="Who checks in (default: your user name)."),
-    workspace: Path | None = typer.Option(None, "--workspace", "-w", help="guarantor.yaml or its folder."),
+    workspace: Path | None = cli_options.OPTION,
 ) -> None:
     """Check in a value for a manual indicator (type: manual): kept in the history with its author."""
     import getpass
@@ -307,7 +310,7 @@ outcome_app = typer.Typer(help="Outcomes and their guarantees.", no_args_is_help
 @outcome_app.command("suggest-indicator")
 def suggest_indicator(
     outcome: str = typer.Argument(..., help="The outcome id."),
-    workspace: Path | None = typer.Option(None, "--workspace", "-w", help="guarantor.yaml or its folder."),
+    workspace: Path | None = cli_options.OPTION,
 ) -> None:
     """Draft a guarantee for an outcome: a query on one of the workspace's sources, or a check-in."""
     from guarantor.guarantees.suggest import suggest

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from guarantor import cli_options
 from guarantor.console import err
 from guarantor.errors import Conflict, Forbidden
 from guarantor.settings import get_settings
@@ -15,7 +16,8 @@ from guarantor.workspace import loader
 
 
 def serve(
-    workspace: Path | None = typer.Argument(None, help="guarantor.yaml or its folder (default: here)."),
+    workspace: Path | None = cli_options.ARGUMENT,
+    workspace_option: Path | None = cli_options.OPTION,
     host: str = typer.Option("127.0.0.1", help="Address to listen on; beyond loopback, accounts are required."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes (several pay off with PostgreSQL)."),
@@ -24,6 +26,7 @@ def serve(
     ),
 ) -> None:
     """Serve the dashboards and the JSON API (/api/v1) until Ctrl-C."""
+    workspace = cli_options.workspace(workspace, workspace_option)
     import uvicorn
 
     from guarantor.accounts import repository, service

@@ -11,6 +11,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from guarantor import cli_options
 from guarantor.console import err, out, progress
 from guarantor.errors import InputError
 from guarantor.guarantees import display
@@ -63,11 +64,13 @@ def _workspace(workspace: Path | None) -> Any:
 
 @link_app.command("suggest")
 def suggest(
-    workspace: Path | None = typer.Argument(None, help="guarantor.yaml or its folder."),
+    workspace: Path | None = cli_options.ARGUMENT,
+    workspace_option: Path | None = cli_options.OPTION,
     limit: int = typer.Option(20, help="Items to show."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Suggest outcomes for items that serve none yet, with the words that matched."""
+    workspace = cli_options.workspace(workspace, workspace_option)
     from guarantor.db.session import open_session
     from guarantor.work import service
 
@@ -101,7 +104,7 @@ def _decide(decision: str, item: str, outcome: str, workspace: Path | None) -> N
 def accept(
     item: str = typer.Argument(..., help="SOURCE:ID, such as jira:PAY-12."),
     outcome: str = typer.Argument(..., help="The outcome id."),
-    workspace: Path | None = typer.Option(None, "--workspace", "-w"),
+    workspace: Path | None = cli_options.OPTION,
 ) -> None:
     """Record that an item serves an outcome (kept across re-imports)."""
     _decide("accepted", item, outcome, workspace)
@@ -111,17 +114,19 @@ def accept(
 def reject(
     item: str = typer.Argument(..., help="SOURCE:ID, such as jira:PAY-12."),
     outcome: str = typer.Argument(..., help="The outcome id."),
-    workspace: Path | None = typer.Option(None, "--workspace", "-w"),
+    workspace: Path | None = cli_options.OPTION,
 ) -> None:
     """Record that an item does not serve an outcome: never suggested or linked again."""
     _decide("rejected", item, outcome, workspace)
 
 
 def balance(
-    workspace: Path | None = typer.Argument(None, help="guarantor.yaml or its folder."),
+    workspace: Path | None = cli_options.ARGUMENT,
+    workspace_option: Path | None = cli_options.OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Where the effort goes: per outcome, per AI-exposure level, over time, and the orphan work."""
+    workspace = cli_options.workspace(workspace, workspace_option)
     from guarantor.db.session import open_session
     from guarantor.work import service
 
@@ -159,10 +164,12 @@ def balance(
 
 
 def systems(
-    workspace: Path | None = typer.Argument(None, help="guarantor.yaml or its folder."),
+    workspace: Path | None = cli_options.ARGUMENT,
+    workspace_option: Path | None = cli_options.OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The legacy systems, who they serve, and whether each may be retired (and what blocks it)."""
+    workspace = cli_options.workspace(workspace, workspace_option)
     from guarantor.clock import utcnow
     from guarantor.db.session import open_session
     from guarantor.guarantees.service import outcome_states

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from guarantor import cli_options
 from guarantor.atomic import write_text
 from guarantor.console import err, out
 from guarantor.data.files import data_dir
@@ -111,8 +112,9 @@ def _own_tasks() -> list[str]:
     return tasks
 
 
-def validate(workspace: Path | None = typer.Argument(None, help="guarantor.yaml or its folder.")) -> None:
+def validate(workspace: Path | None = cli_options.ARGUMENT, workspace_option: Path | None = cli_options.OPTION) -> None:
     """Check a workspace against the schema and resolve its references (owners, serves)."""
+    workspace = cli_options.workspace(workspace, workspace_option)
     path = loader.resolve(workspace)
     ws, marks = loader.parse(loader.read_text(path), str(path))
     for loc, text in template_fields(ws):

@@ -1,0 +1,21 @@
+"""What every command takes the same way: the workspace, as an argument where it is the command's
+subject (`guarantor check ws/`) and as `-w/--workspace` everywhere (`guarantor history OUTCOME -w ws/`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from guarantor.errors import UsageError
+
+HELP = "guarantor.yaml or its folder (default: here)."
+ARGUMENT = typer.Argument(None, help=HELP, show_default=False)
+OPTION = typer.Option(None, "--workspace", "-w", help=HELP, show_default=False)
+
+
+def workspace(argument: Path | None, option: Path | None) -> Path | None:
+    """The workspace named either way; both, and different, is a usage error."""
+    if argument is not None and option is not None and argument != option:
+        raise UsageError(f"The workspace is given twice ({argument} and -w {option}): give it once.")
+    return argument if argument is not None else option
