@@ -20,12 +20,14 @@ PAGES = {
     "roles": "/roles?q=nurse",
     "role": "/roles/29-1141.00",
     "people": "/people",
+    "person": "/people/ana",
     "outcomes": "/outcomes",
     "outcome": "/outcomes/payouts-on-time",
     "checkin": "/outcomes/onboarding-satisfaction",
     "work": "/work",
     "systems": "/systems",
     "history": "/analyses",
+    "api": "/api",
 }
 
 
@@ -59,6 +61,11 @@ def main(output: Path) -> None:
                 page.wait_for_load_state("networkidle")
                 page.screenshot(path=output / f"{name}.png", full_page=True)
                 print(output / f"{name}.png")
+            report = Path(tmp) / "report.html"
+            run(["analyze", str(workspace), "-o", str(report)])
+            page.goto(report.as_uri())
+            page.screenshot(path=output / "report.png", full_page=True)
+            print(output / "report.png")
             browser.close()
 
 

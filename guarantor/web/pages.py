@@ -246,7 +246,10 @@ def role(
 @router.get("/people")
 def people(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     rows = s.people()
-    return render(request, "people.html.j2", people=rows, charts={"people": hours_by_person(rows)}, plan=s.plan())
+    titles = {o.id: o.title for o in s.snapshot().workspace.outcomes}
+    names = {p["id"]: p["name"] for p in rows}
+    charts = {"people": hours_by_person(rows)}
+    return render(request, "people.html.j2", people=rows, charts=charts, plan=s.plan(), titles=titles, names=names)
 
 
 @router.get("/api")

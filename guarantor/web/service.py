@@ -563,6 +563,7 @@ class Site:
                 if g["person"] == person_id
             ],
             "skills": [s for s in plan["skills"] if s.startswith(f"{found['name']}:")],
+            "titles": titles,
             "outcomes": [o for o in analysis["outcomes"] if o["owner"] == person_id],
         }
 
