@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from guarantor import cli_options
+from guarantor import cli_options, console
 from guarantor.console import err, out
 from guarantor.guarantees import display
 from guarantor.settings import get_settings
@@ -68,18 +69,18 @@ def analyze(
 
 def _summary(a: Analysis) -> None:
     out.print(f"[bold]{a.workspace}[/]: AI frees [bold]{a.hours_freed:.1f} h[/] of {a.hours_week:g} h a week.")
-    table = Table()
-    for col in ("person", "role", "h/week", "freed", "exposed h"):
-        table.add_column(col, justify="right" if col[0] in "hfe" and col != "person" else "left")
-    for p in a.people:
-        table.add_row(
-            p.name,
-            p.occupation or p.role,
+    rows = [
+        [
+            escape(p.name),
+            escape(p.occupation or p.role),
             f"{p.hours_week:g}",
             f"{p.hours_freed:.1f}",
             f"{p.hours_exposed:.1f}",
-        )
-    out.print(table)
+        ]
+        for p in a.people
+    ]
+    columns = [("person", "left"), ("role", "left"), ("h/week", "right"), ("freed", "right"), ("exposed h", "right")]
+    console.print_table(columns, rows, {"person": 1, "role": 2})
     out.print(
         f"{display.count(len(a.orphan_tasks), 'task')} serving no outcome; "
         f"{display.count(len(a.unserved_outcomes), 'outcome')} with no work; "

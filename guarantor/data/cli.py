@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
+from guarantor import console
 from guarantor.console import err, out, progress
 from guarantor.data import download as dl
 from guarantor.data import files
@@ -17,7 +17,10 @@ app = typer.Typer(help="The O*NET data Guarantor learns from.", no_args_is_help=
 
 
 @app.command()
-def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def status(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    wide: bool = typer.Option(False, "--wide", help="Show whole texts (wrapped) instead of cutting them."),
+) -> None:
     """Show which data files are present, their row counts, and the attribution to keep."""
     folder = get_settings().resolved_data_dir
     rows = []
@@ -35,13 +38,17 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     if as_json:
         out.print_json(json.dumps({"data_dir": str(folder), "files": rows, "attribution": files.ATTRIBUTION}))
     else:
-        table = Table(title=f"O*NET data in {folder}")
-        for col in ("file", "present", "rows", "what"):
-            table.add_column(col, justify="right" if col == "rows" else "left")
-        for r in rows:
-            mark = "[green]yes[/]" if r["present"] else ("[red]MISSING[/]" if r["required"] else "[yellow]no[/]")
-            table.add_row(str(r["file"]), mark, f"{r['rows']:,}" if r["rows"] is not None else "—", str(r["what"]))
-        out.print(table)
+        lines = [
+            [
+                str(r["file"]),
+                "[green]yes[/]" if r["present"] else ("[red]MISSING[/]" if r["required"] else "[yellow]no[/]"),
+                f"{r['rows']:,}" if r["rows"] is not None else "—",
+                str(r["what"]),
+            ]
+            for r in rows
+        ]
+        columns = [("file", "left"), ("present", "left"), ("rows", "right"), ("what", "left")]
+        console.print_table(columns, lines, {"what": 1}, wide, f"O*NET data in {folder}")
         out.print("\n[bold]Attribution[/]\n" + files.ATTRIBUTION)
     files.data_dir(get_settings())  # a missing required file fails with how to get it
 

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
-from guarantor import cli_options
+from guarantor import cli_options, console
 from guarantor.console import err, out, progress
 from guarantor.errors import InputError
 from guarantor.guarantees import display
@@ -68,6 +68,7 @@ def suggest(
     workspace_option: Path | None = cli_options.OPTION,
     limit: int = typer.Option(20, help="Items to show."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    wide: bool = typer.Option(False, "--wide", help="Show whole texts (wrapped) instead of cutting them."),
 ) -> None:
     """Suggest outcomes for items that serve none yet, with the words that matched."""
     workspace = cli_options.workspace(workspace, workspace_option)
@@ -80,13 +81,15 @@ def suggest(
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
-    table = Table(title="Suggested links (accept with `guarantor link accept ITEM OUTCOME`)")
-    for col in ("item", "title", "outcome", "score", "matched words"):
-        table.add_column(col)
+    lines = []
     for r in rows:
         best = r["suggestions"][0]
-        table.add_row(r["item"], r["title"], best["outcome"], f"{best['score']:.2f}", ", ".join(best["matched"]))
-    out.print(table)
+        lines.append(
+            [r["item"], escape(r["title"]), best["outcome"], f"{best['score']:.2f}", ", ".join(best["matched"])]
+        )
+    columns = [(c, "left") for c in ("item", "title", "outcome", "score", "matched words")]
+    title = "Suggested links (accept with `guarantor link accept ITEM OUTCOME`)"
+    console.print_table(columns, lines, {"title": 3, "outcome": 1, "matched words": 1}, wide, escape(title))
 
 
 def _decide(decision: str, item: str, outcome: str, workspace: Path | None) -> None:
@@ -124,6 +127,7 @@ def balance(
     workspace: Path | None = cli_options.ARGUMENT,
     workspace_option: Path | None = cli_options.OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    wide: bool = typer.Option(False, "--wide", help="Show whole texts (wrapped) instead of cutting them."),
 ) -> None:
     """Where the effort goes: per outcome, per AI-exposure level, over time, and the orphan work."""
     workspace = cli_options.workspace(workspace, workspace_option)
@@ -139,20 +143,22 @@ def balance(
         sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
         return
     titles = {o.id: o.title for o in ws.outcomes}
-    table = Table(title=f"Investment balance over {b.items:,} work items")
-    for col in ("outcome", "items", "share", "points", "days", "task h/week"):
-        table.add_column(col, justify="left" if col == "outcome" else "right")
     total = sum(x.count for x in b.by_outcome.values()) or 1
-    for oid, bucket in sorted(b.by_outcome.items(), key=lambda kv: -kv[1].count):
-        table.add_row(
-            titles.get(oid, oid),
+    rows = [
+        [
+            escape(titles.get(oid, oid)),
             f"{bucket.count:,}",
             f"{bucket.count / total:.0%}",
             f"{bucket.points:g}",
             f"{bucket.days:.0f}",
             f"{b.task_hours.get(oid, 0):g}",
-        )
-    out.print(table)
+        ]
+        for oid, bucket in sorted(b.by_outcome.items(), key=lambda kv: -kv[1].count)
+    ]
+    columns = [("outcome", "left")] + [(c, "right") for c in ("items", "share", "points", "days", "task h/week")]
+    console.print_table(
+        columns, rows, {"outcome": 1}, wide, f"Investment balance over {display.count(b.items, 'work item')}"
+    )
     levels = ", ".join(f"{k} {v.count:,}" for k, v in sorted(b.by_exposure.items()))
     out.print(f"By AI exposure of the item text: {levels}")
     if b.unserved:
