@@ -20,6 +20,7 @@ from guarantor.data.files import ATTRIBUTION, OBSERVED_ATTRIBUTION
 from guarantor.errors import TooManyAttempts
 from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
+from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_WORDS
 from guarantor.web import security
 from guarantor.web.security import SESSION_COOKIE, editor, site, viewer, writer
 from guarantor.web.service import Site
@@ -59,6 +60,8 @@ def render(request: Request, template: str, code: int = 200, **context: Any) -> 
         version=__version__,
         attribution=ATTRIBUTION.split("\n"),
         palette={"colors": palette.COLORS, "series": palette.SERIES, "other": palette.OTHER},
+        exposure_words=EXPOSURE_WORDS,
+        automation_words=AUTOMATION_WORDS,
         **context,
     )
     return HTMLResponse(html, status_code=code)
