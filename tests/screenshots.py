@@ -18,6 +18,8 @@ PAGES = {
     "login": "/login",
     "overview": "/",
     "roles": "/roles?q=nurse",
+    "families": "/roles",
+    "family": "/roles?family=29",
     "role": "/roles/29-1141.00",
     "people": "/people",
     "person": "/people/ana",
