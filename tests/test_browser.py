@@ -43,6 +43,20 @@ def drawn(page: Page, selector: str) -> None:
     expect(page.locator(selector)).to_have_attribute("data-drawn", "true")
 
 
+def _watched(chromium: Browser, errors: list[str], **options: bool) -> Page:
+    """A new page whose script errors and console errors are collected in ``errors``."""
+    page = chromium.new_page(**options)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    return page
+
+
+def _log_in(page: Page, role: str) -> None:
+    page.get_by_label("Username").fill(role)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
 def test_log_in_explore_a_role_read_an_outcome_accept_a_link_log_out(
     chromium: Browser,
     env: Settings,
@@ -53,15 +67,11 @@ def test_log_in_explore_a_role_read_an_outcome_accept_a_link_log_out(
     workspace = prepare(tmp_path / "shop", settings, cli)
     errors: list[str] = []
     with serving(settings, workspace) as url:
-        page = chromium.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page = _watched(chromium, errors)
 
         page.goto(url + "/roles")
         expect(page).to_have_url(url + "/login?next=%2Froles")
-        page.get_by_label("Username").fill("editor")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        _log_in(page, "editor")
         expect(page).to_have_url(url + "/roles")
 
         page.get_by_label("Occupation").fill("registered nurse")
@@ -116,13 +126,9 @@ def test_check_ins_from_the_cli_the_api_and_the_page_land_in_one_history(
             headers={"Authorization": f"Bearer {tokens['admin']}"},
         )
         assert posted.status_code == 201, posted.text
-        page = chromium.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page = _watched(chromium, errors)
         page.goto(url + "/outcomes/onboarding-satisfaction")
-        page.get_by_label("Username").fill("editor")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        _log_in(page, "editor")
         form = page.locator("form.checkin")
         form.get_by_label("Value (/5)").fill("4.62")
         form.get_by_label("Note").fill("called three merchants")
@@ -154,13 +160,9 @@ def test_a_persons_page_analyse_now_and_download_the_report(
     workspace = prepare(tmp_path / "shop", settings, cli)
     errors: list[str] = []
     with serving(settings, workspace) as url:
-        page = chromium.new_page(accept_downloads=True)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page = _watched(chromium, errors, accept_downloads=True)
         page.goto(url + "/people")
-        page.get_by_label("Username").fill("editor")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        _log_in(page, "editor")
         page.get_by_role("link", name="Ana Ruiz").click()
         expect(page).to_have_url(url + "/people/ana")
         expect(page.get_by_role("heading", name="The value plan")).to_be_visible()
@@ -195,16 +197,12 @@ def test_the_api_reference_is_served_offline_behind_login(
     workspace = prepare(tmp_path / "shop", settings, cli)
     errors: list[str] = []
     with serving(settings, workspace) as url:
-        page = chromium.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page = _watched(chromium, errors)
         outside: list[str] = []
         page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((url, "data:")) else None)
         page.goto(url + "/api")
         expect(page).to_have_url(url + "/login?next=%2Fapi")
-        page.get_by_label("Username").fill("viewer")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        _log_in(page, "viewer")
         expect(page.get_by_text("/api/v1/outcomes/{outcome_id}/checkins").first).to_be_visible(timeout=15000)
         expect(page.get_by_text("/api/v1/overview").first).to_be_visible()
     assert outside == [], "nothing is loaded from the internet"

@@ -270,22 +270,40 @@ def _overdue(o: Outcome, ind: Indicator, spec_hash: str, last: Measurement | Non
         reason = f"check-in due {due:%Y-%m-%d}, none since {last.scheduled_at:%Y-%m-%d}"
     else:
         due, reason = now, f"no check-in yet: guarantor record {o.id} {ind.id} VALUE"
+    return _manual(o, ind, spec_hash, due, now, None, Status.NO_DATA, reason, "overdue")
+
+
+def _manual(
+    o: Outcome,
+    ind: Indicator,
+    spec_hash: str,
+    at: datetime,
+    now: datetime,
+    value: Decimal | None,
+    status: Status,
+    reason: str,
+    trigger: str,
+    **person: str | None,
+) -> Measurement:
+    """A manual indicator's measurement: a check-in (``person`` says who, their note and confidence),
+    or the stand-in that says one is late."""
     return Measurement(
         outcome_id=o.id,
         indicator_id=ind.id,
         spec_hash=spec_hash,
-        scheduled_at=due,
+        scheduled_at=at,
         measured_at=now,
-        value=None,
-        value_at=None,
+        value=str(value) if value is not None else None,
+        value_at=at if value is not None else None,
         unit=ind.unit,
-        status=Status.NO_DATA.value,
+        status=status.value,
         reason=reason,
         target=str(ind.goal),
         source="manual",
-        trigger="overdue",
+        trigger=trigger,
         duration_ms=0.0,
         tool_version=__version__,
+        **person,
     )
 
 
@@ -337,22 +355,16 @@ def record_checkin(
     if note is not None and len(note) > MAX_TEXT:
         raise InputError(f"The note is longer than {MAX_TEXT:,} characters.")
     status, reason, reading = judge(ind, Reading(exact, when), now)
-    m = Measurement(
-        outcome_id=o.id,
-        indicator_id=ind.id,
-        spec_hash=hash_of(ws, ind),
-        scheduled_at=when,
-        measured_at=now,
-        value=str(reading.value),
-        value_at=when,
-        unit=ind.unit,
-        status=status.value,
-        reason=reason,
-        target=str(ind.goal),
-        source="manual",
-        trigger="checkin",
-        duration_ms=0.0,
-        tool_version=__version__,
+    m = _manual(
+        o,
+        ind,
+        hash_of(ws, ind),
+        when,
+        now,
+        reading.value,
+        status,
+        reason,
+        "checkin",
         author=author[:64],
         note=note or None,
         confidence=confidence,
