@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from guarantor.settings import Settings
-from tests.web_server import PASSWORD, prepare, serving
+from tests.web_server import PASSWORD, Server, prepare, serving
 
 CHROMIUM = os.environ.get("GUARANTOR_TEST_CHROMIUM", "/usr/bin/chromium")
 # Without these, Chromium tries to reach Google's services at start, and this machine has no network.
@@ -106,41 +106,36 @@ def test_log_in_explore_a_role_read_an_outcome_accept_a_link_log_out(
 
 
 def test_check_ins_from_the_cli_the_api_and_the_page_land_in_one_history(
-    chromium: Browser,
-    env: Settings,
-    cli,  # type: ignore[no-untyped-def]
-    tmp_path: Path,
-) -> None:
-    settings = env.model_copy(update={"web_cache_s": 0.0})
-    workspace = prepare(tmp_path / "shop", settings, cli)
+    chromium: Browser, server: Server, cli
+) -> None:  # type: ignore[no-untyped-def]
+    workspace, tokens = server.workspace, server.tokens
     yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="seconds")
     recorded = cli("record", "onboarding-satisfaction", "4.1", "--by", "ben", "--at", yesterday, "-w", str(workspace))
     assert recorded.code == 0, recorded.err
-    tokens = dict(line.split("=", 1) for line in (workspace.parent / ".tokens").read_text().splitlines())
     errors: list[str] = []
-    with serving(settings, workspace) as url:
-        an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-        posted = httpx.post(
-            url + "/api/v1/outcomes/onboarding-satisfaction/checkins",
-            json={"value": 4.35, "note": "from the API", "at": an_hour_ago},
-            headers={"Authorization": f"Bearer {tokens['admin']}"},
-        )
-        assert posted.status_code == 201, posted.text
-        page = _watched(chromium, errors)
-        page.goto(url + "/outcomes/onboarding-satisfaction")
-        _log_in(page, "editor")
-        form = page.locator("form.checkin")
-        form.get_by_label("Value (/5)").fill("4.62")
-        form.get_by_label("Note").fill("called three merchants")
-        form.get_by_label("Confidence").select_option("high")
-        form.get_by_role("button", name="Check in").click()
-        expect(page).to_have_url(url + "/outcomes/onboarding-satisfaction")
-        expect(page.get_by_text("4.6/5", exact=False).first).to_be_visible()
-        expect(page.get_by_text("called three merchants", exact=False)).to_be_visible()
-        history = httpx.get(
-            url + "/api/v1/outcomes/onboarding-satisfaction/history",
-            headers={"Authorization": f"Bearer {tokens['viewer']}"},
-        ).json()
+    url = server.url
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    posted = httpx.post(
+        url + "/api/v1/outcomes/onboarding-satisfaction/checkins",
+        json={"value": 4.35, "note": "from the API", "at": an_hour_ago},
+        headers={"Authorization": f"Bearer {tokens['admin']}"},
+    )
+    assert posted.status_code == 201, posted.text
+    page = _watched(chromium, errors)
+    page.goto(url + "/outcomes/onboarding-satisfaction")
+    _log_in(page, "editor")
+    form = page.locator("form.checkin")
+    form.get_by_label("Value (/5)").fill("4.62")
+    form.get_by_label("Note").fill("called three merchants")
+    form.get_by_label("Confidence").select_option("high")
+    form.get_by_role("button", name="Check in").click()
+    expect(page).to_have_url(url + "/outcomes/onboarding-satisfaction")
+    expect(page.get_by_text("4.6/5", exact=False).first).to_be_visible()
+    expect(page.get_by_text("called three merchants", exact=False)).to_be_visible()
+    history = httpx.get(
+        url + "/api/v1/outcomes/onboarding-satisfaction/history",
+        headers={"Authorization": f"Bearer {tokens['viewer']}"},
+    ).json()
     assert [(m["author"], m["value"], m["trigger"]) for m in history] == [
         ("ben", "4.1", "checkin"),
         ("admin", "4.35", "checkin"),
@@ -150,60 +145,46 @@ def test_check_ins_from_the_cli_the_api_and_the_page_land_in_one_history(
     assert errors == []
 
 
-def test_a_persons_page_analyse_now_and_download_the_report(
-    chromium: Browser,
-    env: Settings,
-    cli,  # type: ignore[no-untyped-def]
-    tmp_path: Path,
-) -> None:
-    settings = env.model_copy(update={"web_cache_s": 0.0})
-    workspace = prepare(tmp_path / "shop", settings, cli)
+def test_a_persons_page_analyse_now_and_download_the_report(chromium: Browser, server: Server, cli) -> None:  # type: ignore[no-untyped-def]
     errors: list[str] = []
-    with serving(settings, workspace) as url:
-        page = _watched(chromium, errors, accept_downloads=True)
-        page.goto(url + "/people")
-        _log_in(page, "editor")
-        page.get_by_role("link", name="Ana Ruiz").click()
-        expect(page).to_have_url(url + "/people/ana")
-        expect(page.get_by_role("heading", name="The value plan")).to_be_visible()
-        expect(page.get_by_text("Where the freed hours go")).to_be_visible()
-        skills = page.locator("h3", has_text="Skills to build").locator("xpath=following-sibling::ul[1]/li")
-        expect(skills.first).to_contain_text("Write and modify code for the payout service")
+    url = server.url
+    page = _watched(chromium, errors, accept_downloads=True)
+    page.goto(url + "/people")
+    _log_in(page, "editor")
+    page.get_by_role("link", name="Ana Ruiz").click()
+    expect(page).to_have_url(url + "/people/ana")
+    expect(page.get_by_role("heading", name="The value plan")).to_be_visible()
+    expect(page.get_by_text("Where the freed hours go")).to_be_visible()
+    skills = page.locator("h3", has_text="Skills to build").locator("xpath=following-sibling::ul[1]/li")
+    expect(skills.first).to_contain_text("Write and modify code for the payout service")
 
-        page.get_by_role("link", name="History").click()
-        before = page.locator("table").first.locator("tbody tr").count()
-        page.get_by_role("button", name="Analyse now").click()
-        expect(page).to_have_url(url + "/analyses")
-        expect(page.locator("table").first.locator("tbody tr")).to_have_count(before + 1)
+    page.get_by_role("link", name="History").click()
+    before = page.locator("table").first.locator("tbody tr").count()
+    page.get_by_role("button", name="Analyse now").click()
+    expect(page).to_have_url(url + "/analyses")
+    expect(page.locator("table").first.locator("tbody tr")).to_have_count(before + 1)
 
-        with page.expect_download() as download:
-            page.locator("table").first.get_by_role("link", name="download").first.click()
-        saved = tmp_path / "report.html"
-        download.value.save_as(saved)
-        assert download.value.suggested_filename.startswith("guarantor-report-")
-        html = saved.read_text()
-        assert "The value plan" in html and "Shop guarantees" in html
-        assert '<meta http-equiv="Content-Security-Policy"' in html
+    with page.expect_download() as download:
+        page.locator("table").first.get_by_role("link", name="download").first.click()
+    saved = server.workspace.parent / "downloaded-report.html"
+    download.value.save_as(saved)
+    assert download.value.suggested_filename.startswith("guarantor-report-")
+    html = saved.read_text()
+    assert "The value plan" in html and "Shop guarantees" in html
+    assert '<meta http-equiv="Content-Security-Policy"' in html
     assert errors == []
 
 
-def test_the_api_reference_is_served_offline_behind_login(
-    chromium: Browser,
-    env: Settings,
-    cli,  # type: ignore[no-untyped-def]
-    tmp_path: Path,
-) -> None:
-    settings = env.model_copy(update={"web_cache_s": 0.0})
-    workspace = prepare(tmp_path / "shop", settings, cli)
+def test_the_api_reference_is_served_offline_behind_login(chromium: Browser, server: Server, cli) -> None:  # type: ignore[no-untyped-def]
     errors: list[str] = []
-    with serving(settings, workspace) as url:
-        page = _watched(chromium, errors)
-        outside: list[str] = []
-        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((url, "data:")) else None)
-        page.goto(url + "/api")
-        expect(page).to_have_url(url + "/login?next=%2Fapi")
-        _log_in(page, "viewer")
-        expect(page.get_by_text("/api/v1/outcomes/{outcome_id}/checkins").first).to_be_visible(timeout=15000)
-        expect(page.get_by_text("/api/v1/overview").first).to_be_visible()
+    url = server.url
+    page = _watched(chromium, errors)
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((url, "data:")) else None)
+    page.goto(url + "/api")
+    expect(page).to_have_url(url + "/login?next=%2Fapi")
+    _log_in(page, "viewer")
+    expect(page.get_by_text("/api/v1/outcomes/{outcome_id}/checkins").first).to_be_visible(timeout=15000)
+    expect(page.get_by_text("/api/v1/overview").first).to_be_visible()
     assert outside == [], "nothing is loaded from the internet"
     assert errors == []
