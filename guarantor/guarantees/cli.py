@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 
 from guarantor import cli_options, console
+from guarantor.clock import MAX_YEAR, MIN_YEAR
 from guarantor.console import err, out
 from guarantor.errors import ExitCode, NotFound
 from guarantor.guarantees import display
@@ -299,8 +300,8 @@ def _time(text: str) -> datetime:
         raise InputError(
             f"--at {text!r} is not a time: write ISO 8601, such as 2026-11-20 or 2026-11-20T09:30"
         ) from None
-    if not 1900 <= parsed.year <= 2200:
-        raise InputError(f"--at {text!r} is outside the years 1900 to 2200")
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise InputError(f"--at {text!r} is outside the years {MIN_YEAR} to {MAX_YEAR}")
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

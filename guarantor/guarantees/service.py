@@ -19,6 +19,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session
 
 from guarantor import __version__
+from guarantor.clock import MAX_YEAR, MIN_YEAR
 from guarantor.errors import Ambiguous, Conflict, InputError, NotFound, Problem, ValidationFailed
 from guarantor.guarantees import budget as budgets
 from guarantor.guarantees import display, repository
@@ -347,8 +348,8 @@ def record_checkin(
         )
     exact = _checked_value(value)
     when = at or now
-    if not 1900 <= when.year <= 2200:
-        raise InputError(f"{when:%Y-%m-%d} is outside the years 1900 to 2200.")
+    if not MIN_YEAR <= when.year <= MAX_YEAR:
+        raise InputError(f"{when:%Y-%m-%d} is outside the years {MIN_YEAR} to {MAX_YEAR}.")
     when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     if when > now + CLOCK_SKEW:
         raise InputError(f"--at {when:%Y-%m-%d %H:%M} UTC is in the future.")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from guarantor.clock import MAX_YEAR, MIN_YEAR
 from guarantor.errors import InputError
 from guarantor.inputs.lines import TextLines, csv_reader
 
@@ -55,8 +56,6 @@ _DATE_FORMATS = (
 )
 
 
-MIN_YEAR, MAX_YEAR = 1900, 2200
-"""Dates outside these years are typos (or 9999-12-31 placeholders) and would overflow date arithmetic."""
 MAX_ESTIMATE = 1_000_000.0
 
 
