@@ -13,20 +13,19 @@ from __future__ import annotations
 import csv
 import json
 import math
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from guarantor.errors import InputError, NotFound, TooLarge
+from guarantor.inputs.yamldoc import LONE_SURROGATE, SURROGATE
 
 MAX_LINE_BYTES = 1 << 20
 """The longest line read (1 MiB): a task or a ticket is far shorter; a longer one is not text."""
 
 csv.field_size_limit(MAX_LINE_BYTES * 4)  # a quoted field may span lines, but not the whole file
 _BOM = b"\xef\xbb\xbf"
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class TextLines:
@@ -137,6 +136,6 @@ def text_field(value: Any, where: str, field: str, required: bool = True) -> str
     if not isinstance(value, str) or (required and not value.strip()):
         found = "missing" if value is None else f"{type(value).__name__}, not text"
         raise InputError(f"{where}: {field}: {'missing or empty' if isinstance(value, str) else found}")
-    if _SURROGATE.search(value):
-        raise InputError(f"{where}: {field}: holds a lone surrogate (\\ud800-\\udfff), which is not a character")
+    if SURROGATE.search(value):
+        raise InputError(f"{where}: {field}: {LONE_SURROGATE}")
     return value

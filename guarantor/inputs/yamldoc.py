@@ -36,9 +36,10 @@ MAX_BYTES = 64 << 20
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _constructor = SafeConstructor()
 _resolver = Resolver()
-_SURROGATE = re.compile("[\ud800-\udfff]")
+SURROGATE = re.compile("[\ud800-\udfff]")
+"""A lone surrogate decodes from JSON or YAML escapes but is not a character: no database or page can hold it."""
 _STR = "tag:yaml.org,2002:str"
-_LONE_SURROGATE = "holds a lone surrogate (\\ud800-\\udfff), which is not a character"
+LONE_SURROGATE = "holds a lone surrogate (\\ud800-\\udfff), which is not a character"
 _DEFAULT_TAGS = {None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
@@ -219,8 +220,8 @@ def _scalar(event: events.ScalarEvent, name: str, path: Path_) -> Any:
     if tag is None or tag == "!":
         tag = _resolver.resolve(ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
     if tag == _STR:  # most values: no construction needed
-        if _SURROGATE.search(event.value):
-            raise _Refused(Problem(name, *_mark(event), ".".join(map(str, path)), _LONE_SURROGATE))
+        if SURROGATE.search(event.value):
+            raise _Refused(Problem(name, *_mark(event), ".".join(map(str, path)), LONE_SURROGATE))
         return event.value
     construct = SafeConstructor.yaml_constructors.get(tag)
     where = Problem(name, *_mark(event), ".".join(map(str, path)), "")
