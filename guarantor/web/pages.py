@@ -263,7 +263,7 @@ def api_reference(request: Request) -> HTMLResponse:
 @router.get("/people/{person_id}")
 def person(request: Request, person_id: str, s: Site = Depends(site)) -> HTMLResponse:
     p = s.person(person_id)
-    return render(request, "person.html.j2", p=p, charts={"hours": hours_by_person([p])})
+    return render(request, "person.html.j2", p=p)
 
 
 @router.get("/outcomes")
