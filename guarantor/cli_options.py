@@ -4,6 +4,7 @@ subject (`guarantor check ws/`) and as `-w/--workspace` everywhere (`guarantor h
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -19,3 +20,8 @@ def workspace(argument: Path | None, option: Path | None) -> Path | None:
     if argument is not None and option is not None and argument != option:
         raise UsageError(f"The workspace is given twice ({argument} and -w {option}): give it once.")
     return argument if argument is not None else option
+
+
+def wide(what: str) -> Any:
+    """``--wide``, the same flag on every listing that cuts long texts to the terminal's width."""
+    return typer.Option(False, "--wide", help=f"Show whole {what} (wrapped) instead of cutting them.")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from guarantor import console
+from guarantor import cli_options, console
 from guarantor.console import err, out, progress
 from guarantor.data import download as dl
 from guarantor.data import files
@@ -19,7 +19,7 @@ app = typer.Typer(help="The O*NET data Guarantor learns from.", no_args_is_help=
 @app.command()
 def status(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    wide: bool = typer.Option(False, "--wide", help="Show whole texts (wrapped) instead of cutting them."),
+    wide: bool = cli_options.wide("texts"),
 ) -> None:
     """Show which data files are present, their row counts, and the attribution to keep."""
     folder = get_settings().resolved_data_dir

@@ -51,7 +51,7 @@ def check(
     outcome: str | None = typer.Option(None, "--outcome", help="Only this outcome."),
     all_: bool = typer.Option(False, "--all", help="Measure every indicator now, not only the due ones."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    wide: bool = typer.Option(False, "--wide", help="Show whole reasons (wrapped) instead of cutting them."),
+    wide: bool = cli_options.wide("reasons"),
 ) -> None:
     """Measure the due indicators and print each outcome's status; exits with the worst status's code."""
     workspace = cli_options.workspace(workspace, workspace_option)
@@ -191,7 +191,7 @@ def history(
     workspace: Path | None = cli_options.OPTION,
     limit: int = typer.Option(50, help="The newest measurements to show, per indicator."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    wide: bool = typer.Option(False, "--wide", help="Show whole reasons (wrapped) instead of cutting them."),
+    wide: bool = cli_options.wide("reasons"),
 ) -> None:
     """Show an outcome's measurements: a table per indicator and a sparkline of its values."""
     from guarantor.db.session import open_session

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from guarantor import console
+from guarantor import cli_options, console
 from guarantor.atomic import atomic_writer
 from guarantor.console import err, out, progress
 from guarantor.data.files import data_dir
@@ -122,7 +122,7 @@ def role(
     query: str = typer.Argument(..., help="An occupation title (any wording) or an O*NET-SOC code."),
     hours: float = typer.Option(40.0, help="Hours in the person's week."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    wide: bool = typer.Option(False, "--wide", help="Show whole task texts (wrapped) instead of cutting them."),
+    wide: bool = cli_options.wide("task texts"),
 ) -> None:
     """Show an occupation's tasks with predicted exposure, and the hours a week AI frees."""
     p = svc.profile(get_settings(), load_model(), query, hours)

@@ -68,7 +68,7 @@ def suggest(
     workspace_option: Path | None = cli_options.OPTION,
     limit: int = typer.Option(20, help="Items to show."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    wide: bool = typer.Option(False, "--wide", help="Show whole texts (wrapped) instead of cutting them."),
+    wide: bool = cli_options.wide("texts"),
 ) -> None:
     """Suggest outcomes for items that serve none yet, with the words that matched."""
     workspace = cli_options.workspace(workspace, workspace_option)
@@ -127,7 +127,7 @@ def balance(
     workspace: Path | None = cli_options.ARGUMENT,
     workspace_option: Path | None = cli_options.OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    wide: bool = typer.Option(False, "--wide", help="Show whole texts (wrapped) instead of cutting them."),
+    wide: bool = cli_options.wide("texts"),
 ) -> None:
     """Where the effort goes: per outcome, per AI-exposure level, over time, and the orphan work."""
     workspace = cli_options.workspace(workspace, workspace_option)
