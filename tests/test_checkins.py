@@ -212,7 +212,7 @@ def test_manual_check_ins_go_late_alert_once_and_recover(env: Settings, tmp_path
         assert state.indicators[0].latest is not None
         assert state.indicators[0].latest.reason == "check-in due 2026-11-20, none since 2026-11-13"
         with db.transaction() as s:
-            due = due_checkins(s, ws, clock["now"], timedelta(days=7))
+            due = due_checkins(ws, outcome_states(s, ws, clock["now"]), clock["now"], timedelta(days=7))
         assert [(d.person, d.indicator, d.overdue(clock["now"])) for d in due] == [("ana", "readiness", True)]
         with db.transaction() as s:
             record_checkin(s, ws, "go-live", "readiness", "91.25", author="ana", now=clock["now"], confidence="high")
@@ -220,11 +220,37 @@ def test_manual_check_ins_go_late_alert_once_and_recover(env: Settings, tmp_path
         runner.notify(db, ws, states, lambda: clock["now"])
         assert states[0].status.value == "MET" and "91.3% meets >= 80%" in states[0].reason
         with db.transaction() as s:
-            assert due_checkins(s, ws, clock["now"], timedelta(days=1)) == []
+            assert due_checkins(ws, outcome_states(s, ws, clock["now"]), clock["now"], timedelta(days=1)) == []
     finally:
         db.close()
     events = [r["body"]["event"] for r in received]  # type: ignore[index]
     assert events.count("no_data") == 1 and events.count("recovery") == 1, events
+
+
+def test_a_back_dated_check_in_does_not_make_the_next_one_late(env: Settings, tmp_path: Path) -> None:
+    """The due list and the status read the same last check-in: the one true latest (--at), not the
+    one typed last."""
+    path = tmp_path / "guarantor.yaml"
+    path.write_text(
+        "name: Clinic\npeople:\n  - {id: ana, name: Ana, role: Registered Nurses}\n"
+        "outcomes:\n  - id: go-live\n    title: The clinic goes live on time\n    for_whom: Patients\n"
+        "    owner: ana\n    guarantee:\n      schedule: 1w\n      indicators:\n"
+        "        - {id: readiness, type: manual, unit: '%', target: '>= 80'}\n"
+    )
+    ws, _ = parse(path.read_text(), str(path))
+    db = Database(env.resolved_database_url)
+    now = datetime(2026, 11, 13, 9, 0, tzinfo=UTC)
+    try:
+        with db.transaction() as s:
+            record_checkin(s, ws, "go-live", None, "85", author="ana", now=now)
+            record_checkin(s, ws, "go-live", None, "70", author="ana", now=now, at=now - timedelta(days=20))
+            states = outcome_states(s, ws, now)
+    finally:
+        db.close()
+    assert states[0].status.value == "MET", states[0].reason
+    assert states[0].indicators[0].checked_in == now
+    due = due_checkins(ws, states, now, timedelta(days=7))
+    assert [(d.due, d.last, d.overdue(now)) for d in due] == [(now + timedelta(days=7), now, False)]
 
 
 def test_check_ins_are_refused_where_they_do_not_belong(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

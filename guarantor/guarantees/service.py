@@ -205,6 +205,8 @@ class IndicatorState:
     latest: Measurement | None
     precision: int | None = None  # decimal places for people; None: by unit
     manual: bool = False
+    due: datetime | None = None  # manual: when the next check-in is due (now, when none was made)
+    checked_in: datetime | None = None  # manual: when the last check-in was true, if any
 
 
 @dataclass
@@ -238,9 +240,14 @@ def outcome_states(session: Session, ws: Workspace, now: datetime, outcome: str 
             older = repository.history(session, [ind_id], limit=1)
             if older and older[-1].spec_hash == hashes[ind_id]:
                 latest[ind_id] = older[-1]
+        checkins: dict[str, tuple[datetime, datetime | None]] = {}
         for ind in o.guarantee.indicators:
             if ind.manual:
-                latest[ind.id] = _overdue(o, ind, hashes[ind.id], latest.get(ind.id), now) or latest[ind.id]
+                last = latest.get(ind.id)
+                due = due_after(o.guarantee.schedule, last.scheduled_at) if last else now
+                checkins[ind.id] = (due, last.scheduled_at if last else None)
+                if last is None or now > due:
+                    latest[ind.id] = _overdue(o, ind, hashes[ind.id], last, due, now)
         b = budgets.budget(o.guarantee, ms, now)
         status, reason = budgets.outcome_status([latest.get(i) for i in hashes], b)
         states.append(
@@ -250,7 +257,15 @@ def outcome_states(session: Session, ws: Workspace, now: datetime, outcome: str 
                 status,
                 reason,
                 [
-                    IndicatorState(ind.id, ind.shown_unit, str(ind.goal), latest.get(ind.id), ind.precision, ind.manual)
+                    IndicatorState(
+                        ind.id,
+                        ind.shown_unit,
+                        str(ind.goal),
+                        latest.get(ind.id),
+                        ind.precision,
+                        ind.manual,
+                        *checkins.get(ind.id, (None, None)),
+                    )
                     for ind in o.guarantee.indicators
                 ],
                 b,
@@ -260,17 +275,15 @@ def outcome_states(session: Session, ws: Workspace, now: datetime, outcome: str 
     return states
 
 
-def _overdue(o: Outcome, ind: Indicator, spec_hash: str, last: Measurement | None, now: datetime) -> Measurement | None:
+def _overdue(
+    o: Outcome, ind: Indicator, spec_hash: str, last: Measurement | None, due: datetime, now: datetime
+) -> Measurement:
     """A manual indicator whose check-in is late is NO_DATA until the next one: a stand-in
     measurement (never stored) says since when and what was due."""
-    assert o.guarantee is not None
-    if last is not None:
-        due = due_after(o.guarantee.schedule, last.scheduled_at)
-        if now <= due:
-            return None
-        reason = f"check-in due {due:%Y-%m-%d}, none since {last.scheduled_at:%Y-%m-%d}"
+    if last is None:
+        reason = f"no check-in yet: guarantor record {o.id} {ind.id} VALUE"
     else:
-        due, reason = now, f"no check-in yet: guarantor record {o.id} {ind.id} VALUE"
+        reason = f"check-in due {due:%Y-%m-%d}, none since {last.scheduled_at:%Y-%m-%d}"
     return _manual(o, ind, spec_hash, due, now, None, Status.NO_DATA, reason, "overdue")
 
 
@@ -400,24 +413,17 @@ class DueCheckin:
         return self.due < now
 
 
-def due_checkins(session: Session, ws: Workspace, now: datetime, within: timedelta) -> list[DueCheckin]:
-    """Check-ins due before ``now + within``, soonest first, with who is expected to make each."""
+def due_checkins(ws: Workspace, states: list[OutcomeState], now: datetime, within: timedelta) -> list[DueCheckin]:
+    """Check-ins due before ``now + within``, soonest first, with who is expected to make each: read
+    from the outcomes' states, so the list and the statuses beside it agree on the last check-in."""
+    outcomes = {o.id: o for o in ws.outcomes}
     found = []
-    for o in ws.outcomes:
-        if o.guarantee is None:
-            continue
-        for ind in o.guarantee.indicators:
-            if not ind.manual:
-                continue
-            spec_hash = hash_of(ws, ind)
-            last = next(
-                (m for m in reversed(repository.history(session, [ind.id], limit=20)) if m.spec_hash == spec_hash), None
-            )
-            due = due_after(o.guarantee.schedule, last.scheduled_at) if last else now
-            if due <= now + within:
-                found.append(
-                    DueCheckin(ind.by or o.owner, o.id, o.title, ind.id, due, last.scheduled_at if last else None)
-                )
+    for state in states:
+        o = outcomes[state.id]
+        assert o.guarantee is not None  # states exist only for guaranteed outcomes
+        for ind, s in zip(o.guarantee.indicators, state.indicators, strict=True):
+            if s.due is not None and s.due <= now + within:
+                found.append(DueCheckin(ind.by or o.owner, o.id, o.title, ind.id, s.due, s.checked_in))
     return sorted(found, key=lambda d: d.due)
 
 

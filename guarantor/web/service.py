@@ -338,25 +338,19 @@ class Site:
         """Check-ins due within a week (or late), per person, as the overview lists them."""
         now = self.clock()
         names = {p.id: p.name for p in snap.workspace.people}
-
-        def compute() -> list[dict[str, Any]]:
-            with self.db.transaction() as session:
-                due = due_checkins(session, snap.workspace, now, timedelta(days=7))
-            return [
-                {
-                    "person": d.person,
-                    "name": names.get(d.person or "", d.person or "no one named"),
-                    "outcome": d.outcome,
-                    "title": d.title,
-                    "indicator": d.indicator,
-                    "due": d.due.isoformat(),
-                    "overdue": d.overdue(now),
-                    "last": d.last.isoformat() if d.last else None,
-                }
-                for d in due
-            ]
-
-        return self._cached(f"due:{snap.revision.id}:{self._measured_version()}", compute, STATES_MAX_AGE)
+        return [
+            {
+                "person": d.person,
+                "name": names.get(d.person or "", d.person or "no one named"),
+                "outcome": d.outcome,
+                "title": d.title,
+                "indicator": d.indicator,
+                "due": d.due.isoformat(),
+                "overdue": d.overdue(now),
+                "last": d.last.isoformat() if d.last else None,
+            }
+            for d in due_checkins(snap.workspace, self._states(snap), now, timedelta(days=7))
+        ]
 
     def outcomes(self) -> list[dict[str, Any]]:
         snap = self.snapshot()
