@@ -10,7 +10,8 @@ DuckDB's own parser) is accepted. So an indicator cannot write a file (``COPY â€
 elsewhere (``read_text('/etc/passwd')``), reach the network or attach a database.
 
 DuckDB checks paths as written, so relative names in string literals that name files in the folder
-(``'orders.csv'``, ``'logs/*.csv'``) are written out in full before the query runs.
+(``'orders.csv'``) are written out in full before the query runs. A glob (``'logs/*.csv'``) reads
+only in a folder listed under ``paths``: DuckDB lets one list through as a folder, not as files.
 """
 
 from __future__ import annotations
