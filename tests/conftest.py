@@ -20,7 +20,8 @@ import pytest
 from guarantor.cli import run
 from guarantor.settings import Settings, get_settings
 from guarantor.tasks import service
-from guarantor.tasks.model import ExposureModel
+from guarantor.tasks.features import normalise
+from guarantor.tasks.model import EVIDENCE_FLOOR, SAME_TASK, ExposureModel
 from tests.web_server import Server, prepare, serving
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -123,3 +124,21 @@ def hook() -> Iterator[tuple[str, list[dict[str, object]]]]:
     yield f"http://127.0.0.1:{server.server_address[1]}", received
     server.shutdown()
     server.server_close()
+
+
+def check_shown_labels(tasks: list[dict[str, object]]) -> None:
+    """The invariants a person relies on: hours freed follow the label shown (none on E0), a human
+    label is the label of an evidence item with the same text, evidence is close and never twice."""
+    share = {"E0": 0.0, "E1": 0.5, "E2": 0.25}
+    for t in tasks:
+        assert t["hours_freed"] == pytest.approx(t["hours"] * share[t["exposure"]], abs=0.01), t
+        assert t["predicted"] in share
+        texts = [normalise(e["text"]) for e in t["evidence"]]
+        assert len(texts) == len(set(texts)), t["evidence"]
+        assert all(e["similarity"] >= EVIDENCE_FLOOR for e in t["evidence"])
+        if t["label_source"] == "human":
+            same = [e for e in t["evidence"] if e["similarity"] >= SAME_TASK]
+            assert same and same[0]["label"] == t["exposure"], t
+        else:
+            assert t["exposure"] == t["predicted"]
+            assert not any(normalise(e["text"]) == normalise(t["text"]) for e in t["evidence"])

@@ -6,8 +6,8 @@ import pytest
 
 from guarantor.errors import Ambiguous, NotFound
 from guarantor.tasks.catalogue import read_occupations
-from guarantor.tasks.service import default_hours, find_occupation
-from tests.conftest import DATA_DIR
+from guarantor.tasks.service import assess, default_hours, find_occupation
+from tests.conftest import DATA_DIR, check_shown_labels
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_role_json(cli) -> None:
     assert 0 <= data["alpha"] <= data["beta"] <= data["gamma"] <= 1
     assert data["published"] is None, "accountants are among the occupations held out of the labels"
     assert data["work_context"]["repeating_same_tasks"] == pytest.approx(0.71)
-    assert all(t["evidence"] for t in data["tasks"])
+    assert all(t["label_source"] == "model" for t in data["tasks"]), "no accountant task text is labelled"
     assert any("GPT-4" in n for n in data["notes"])
 
 
@@ -76,3 +76,41 @@ def test_role_table(cli) -> None:
     r = cli("role", "registered nurse")
     assert r.code == 0 and "Registered Nurses" in r.out and "AI frees about" in r.out
     assert "Published (paper): human alpha/beta/gamma 0.19/0.38/0.57; GPT-4 0.05/0.33/0.62" in r.out
+
+
+@pytest.mark.parametrize("query", ["software developers", "registered nurses", "accountant", "cashiers"])
+def test_role_never_contradicts_its_evidence(cli, query: str) -> None:
+    r = cli("role", query, "--json")
+    assert r.code == 0, r.err
+    data = json.loads(r.out)
+    check_shown_labels(data["tasks"])
+    assert data["hours_freed"] == pytest.approx(sum(t["hours_freed"] for t in data["tasks"]), abs=0.05)
+
+
+def test_labelled_task_shows_the_human_label_beside_the_prediction(cli) -> None:
+    r = cli("role", "software developers", "--json")
+    tasks = {t["text"]: t for t in json.loads(r.out)["tasks"]}
+    train = tasks["Train users to use new or modified equipment."]
+    assert train["exposure"] == "E2" and train["label_source"] == "human", train
+    assert train["predicted"] != "E2", "the model disagrees here: the case the issue reported"
+    assert train["hours_freed"] == pytest.approx(train["hours"] * 0.25, abs=0.01)
+    assert [e["text"] for e in train["evidence"]].count("Train users to use new or modified equipment.") == 1
+    r = cli("role", "software developers", "--wide")
+    line = next(x for x in r.out.splitlines() if "│ Train " in x)
+    assert "human" in line and train["predicted"] in line.split("human", 1)[1], line
+
+
+def test_task_written_differently_still_gets_its_label_and_far_texts_no_evidence(model) -> None:
+    exact, reworded, far = assess(
+        model,
+        [
+            "TRAIN users to use new, or modified, equipment",
+            "Train users to use new or modified equipment",
+            "Review pull requests",
+        ],
+        [10, 10, 10],
+    )
+    for a in (exact, reworded):
+        assert (a.exposure, a.label_source) == ("E2", "human")
+    assert far.label_source == "model" and far.evidence == [], far.evidence
+    assert far.hours_freed == pytest.approx(10 * {"E0": 0.0, "E1": 0.5, "E2": 0.25}[far.exposure])

@@ -230,6 +230,10 @@ def test_pages_show_the_workspace(server: Server) -> None:
         assert "/roles/29-1141.00" in roles
         role = client.get("/roles/29-1141.00").text
         assert "Registered Nurses" in role and role.count("<tr>") > 10
+        developers = client.get("/roles/15-1252.00").text
+        train = re.search(r"<tr><td>Train users to use new or modified equipment\.</td>.*?</tr>", developers, re.S)
+        assert train and "human label; model E" in train[0] and ">E2</span>" in train[0], train
+        assert re.search(r'<td class="num">2\.1</td><td class="num">0\.5</td>', train[0]), "a quarter of E2 hours"
         outcome = client.get("/outcomes/payouts-on-time").text
         assert 'data-chart="ind-0"' in outcome and "payouts-on-time-share" in outcome
         assert "Nightly payout batch" in client.get("/systems").text

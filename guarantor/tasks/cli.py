@@ -130,8 +130,9 @@ def role(
         out.print_json(json.dumps(asdict(p)))
         return
     out.print(f"[bold]{p.title}[/] ({p.code}) — {display.count(len(p.tasks), 'task')}")
-    columns = [("type", "left"), ("task", "left"), ("exp.", "left"), ("auto.", "left"), ("conf.", "right")]
-    columns += [("h/wk", "right"), ("freed", "right"), ("nearest labelled task", "left")]
+    columns = [("type", "left"), ("task", "left"), ("exp.", "left"), ("by", "left"), ("model", "left")]
+    columns += [("auto.", "left")]
+    columns += [("conf.", "right"), ("h/wk", "right"), ("freed", "right"), ("nearest labelled task", "left")]
     rows = []
     colors = {"E0": "green", "E1": "yellow", "E2": "red"}
     for t in sorted(p.tasks, key=lambda t: -t.hours_freed):
@@ -141,16 +142,19 @@ def role(
                 (t.task_type or "—")[:5],
                 t.text,
                 f"[{colors[t.exposure]}]{t.exposure}[/]",
+                t.label_source,
+                t.predicted,
                 t.automation,
                 f"{t.confidence:.0%}",
                 f"{t.hours:.1f}",
                 f"{t.hours_freed:.1f}",
-                f"{ev.label} {ev.text}" if ev else "—",
+                f"{ev.label} {ev.text}" if ev else "no close labelled task",
             ]
         )
     console.print_table(columns, rows, long={"task": 2, "nearest labelled task": 1}, wide=wide)
     out.print(
-        f"Predicted exposure: alpha (E1 share) {p.alpha:.2f}, beta (E1+E2/2) {p.beta:.2f}, gamma (E1+E2) {p.gamma:.2f}"
+        f"Exposure of the labels shown: alpha (E1 share) {p.alpha:.2f}, beta (E1+E2/2) {p.beta:.2f}, "
+        f"gamma (E1+E2) {p.gamma:.2f}"
     )
     if p.published:
         h, g = p.published.human, p.published.gpt4
@@ -166,8 +170,9 @@ def role(
             f"{w.being_exact:.2f}"
         )
     out.print(
-        f"[bold]AI frees about {p.hours_freed:.1f} h of a {p.hours_week:g}-hour week[/] "
-        "(core tasks weigh 2, supplemental 1; an exposed task's time is cut by at least half, E2 counts half)."
+        "[dim]exp.: the human label where the task is a labelled O*NET task (by: human), else the model's "
+        "prediction (by: model); model: the model's prediction either way; conf.: its probability of exp.[/]"
     )
+    out.print(f"[bold]AI frees about {p.hours_freed:.1f} h of a {p.hours_week:g}-hour week[/] ({svc.HOW_FREED}).")
     for note in p.notes:
         out.print(f"[dim]{note}[/]")

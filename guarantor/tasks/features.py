@@ -18,6 +18,12 @@ from scipy import sparse
 _TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 
 
+def normalise(text: str) -> str:
+    """A task statement reduced to its lower-cased words: case, punctuation and spacing do not make
+    two statements different tasks."""
+    return " ".join(_TOKEN.findall(text.lower()))
+
+
 def terms(text: str) -> list[str]:
     """Unigrams and bigrams of a lower-cased text."""
     words = _TOKEN.findall(text.lower())

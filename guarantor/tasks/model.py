@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +18,19 @@ from scipy import sparse
 
 from guarantor.errors import ModelError
 from guarantor.tasks.catalogue import AUTOMATION_LEVELS, EXPOSURE_LEVELS, LabelledTask
-from guarantor.tasks.features import Featurizer
+from guarantor.tasks.features import Featurizer, normalise
 
 VERSION = "tfidf-lr-1"
 """Bump when training changes, so cached models built by older code are rebuilt."""
 
 EVIDENCE_K = 3
+EVIDENCE_FLOOR = 0.35
+"""Cosine similarity below which a labelled task is not shown as evidence: under it, matches share
+a word or two and nothing a person would call the same kind of work ("Review pull requests" and
+"Pull knuckles to open them for coupling" score 0.23)."""
+SAME_TASK = 0.9
+"""Cosine similarity from which a labelled task is the same task written a little differently: its
+human label is shown instead of a prediction."""
 CANDIDATE_MAX_DF = 100
 """Terms in more labelled tasks than this do not propose evidence (see _candidate_index)."""
 _C = 4.0
@@ -53,6 +60,14 @@ class Evidence:
     texts: list[str]
     labels: list[str]
     matrix: sparse.csr_matrix
+    by_text: dict[str, int] = field(default_factory=dict)
+    """Each labelled text, normalised, to its first row: an exact match is found whatever the
+    similarity index proposes."""
+
+    def __post_init__(self) -> None:
+        if not self.by_text:
+            for i, text in enumerate(self.texts):
+                self.by_text.setdefault(normalise(text), i)
 
 
 class ExposureModel:

@@ -1,8 +1,11 @@
-"""Role profiles: an occupation's tasks with predicted exposure, and the hours AI frees.
+"""Role profiles: an occupation's tasks with their exposure, and the hours AI frees.
 
-Hours freed are a lower bound that follows the paper's rubric: an exposed task takes at least
-half less time. E2 tasks need software built on top of an LLM that a person may not have yet,
-so they count half, as in the paper's beta (E1 + E2/2).
+A task whose statement is a labelled O*NET task (the same words, or a cosine similarity of at least
+``model.SAME_TASK``) shows the human label, marked as such, with the model's prediction beside it;
+any other task shows the prediction. Hours freed come from the label shown, never from the
+probabilities, so an E0 task frees nothing: a lower bound that follows the paper's rubric, where an
+exposed task takes at least half less time. E2 tasks need software built on top of an LLM that a
+person may not have yet, so they count half, as in the paper's beta (E1 + E2/2).
 """
 
 from __future__ import annotations
@@ -20,11 +23,20 @@ from guarantor.errors import Ambiguous, NotFound
 from guarantor.settings import Settings
 from guarantor.tasks import catalogue
 from guarantor.tasks.catalogue import EXPOSURE_LEVELS, Occupation, OccupationScores, WorkContext
-from guarantor.tasks.model import VERSION, ExposureModel, Predictions
+from guarantor.tasks.features import normalise
+from guarantor.tasks.model import EVIDENCE_FLOOR, EVIDENCE_K, SAME_TASK, VERSION, ExposureModel, Predictions
 
 WEEK_HOURS = 40.0
 TIME_CUT = 0.5
 """The rubric's threshold: an exposed task's time is cut by at least half."""
+FREED = {"E0": 0.0, "E1": TIME_CUT, "E2": TIME_CUT / 2}
+"""Share of a task's time AI frees, by the exposure label shown."""
+HOW_FREED = (
+    "core tasks weigh 2, supplemental 1; from the label shown, an E1 task's time is cut by half, "
+    "an E2 task's by a quarter, an E0 task's not at all"
+)
+HUMAN, MODEL = "human", "model"
+"""Where the exposure shown comes from: the human label of the same O*NET task, or the model."""
 
 _CODE = re.compile(r"^\d{2}-\d{4}(\.\d{2})?$")
 _SYNONYMS = {
@@ -58,12 +70,6 @@ def build(settings: Settings, folder: Path, digest: str, metrics: dict[str, obje
     model = ExposureModel.train(rows, {"data_hash": digest, "rows": len(rows), "metrics": metrics})
     model.save(model_path(settings, digest))
     return model
-
-
-def freed_share(exposure: np.ndarray) -> np.ndarray:
-    """Expected share of a task's time AI frees, from its E0/E1/E2 probabilities."""
-    share: np.ndarray = TIME_CUT * (exposure[..., 1] + 0.5 * exposure[..., 2])
-    return share
 
 
 def _stem(word: str) -> str:
@@ -148,9 +154,15 @@ class EvidenceItem:
 
 @dataclass
 class TaskAssessment:
+    """``exposure`` is the label shown and the one hours are computed from; ``label_source`` says
+    whether it is a human label (``predicted`` then stands beside it) or the model's prediction.
+    ``confidence`` is the model's probability of the label shown."""
+
     text: str
     hours: float
     exposure: str
+    label_source: str
+    predicted: str
     p: tuple[float, float, float]
     automation: str
     confidence: float
@@ -182,20 +194,31 @@ def assess(model: ExposureModel, texts: Sequence[str], hours: Sequence[float]) -
 
 def _assessment(model: ExposureModel, p: Predictions, i: int, text: str, hours: float) -> TaskAssessment:
     ev = model.evidence
-    evidence = [
-        EvidenceItem(ev.texts[j], ev.labels[j], ev.codes[j], round(float(s), 3))
-        for j, s in zip(p.evidence[i], p.similarity[i], strict=True)
-        if j >= 0
-    ]
-    probs = tuple(round(float(v), 4) for v in p.exposure[i])
+    near = [(int(j), float(s)) for j, s in zip(p.evidence[i], p.similarity[i], strict=True) if j >= 0]
+    same = ev.by_text.get(normalise(text))
+    if same is not None:
+        near.insert(0, (same, 1.0))
+    elif near and near[0][1] >= SAME_TASK:
+        same = near[0][0]
+    evidence: list[EvidenceItem] = []
+    seen = set()
+    for j, s in near:
+        key = normalise(ev.texts[j])
+        if s >= EVIDENCE_FLOOR and key not in seen and len(evidence) < EVIDENCE_K:
+            seen.add(key)
+            evidence.append(EvidenceItem(ev.texts[j], ev.labels[j], ev.codes[j], round(s, 3)))
+    predicted = p.exposure_label(i)
+    shown = ev.labels[same] if same is not None else predicted
     return TaskAssessment(
         text=text,
         hours=round(hours, 2),
-        exposure=p.exposure_label(i),
-        p=probs,  # type: ignore[arg-type]
+        exposure=shown,
+        label_source=HUMAN if same is not None else MODEL,
+        predicted=predicted,
+        p=tuple(round(float(v), 4) for v in p.exposure[i]),  # type: ignore[arg-type]
         automation=p.automation_label(i),
-        confidence=round(float(p.exposure[i].max()), 3),
-        hours_freed=round(float(hours * freed_share(p.exposure[i])), 2),
+        confidence=round(float(p.exposure[i][EXPOSURE_LEVELS.index(shown)]), 3),
+        hours_freed=round(hours * FREED[shown], 2),
         evidence=evidence,
     )
 

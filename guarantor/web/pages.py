@@ -21,6 +21,7 @@ from guarantor.errors import TooManyAttempts
 from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
 from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_WORDS
+from guarantor.tasks.service import HOW_FREED
 from guarantor.web import security
 from guarantor.web.security import SESSION_COOKIE, editor, site, viewer, writer
 from guarantor.web.service import Site
@@ -243,7 +244,7 @@ def role(
         ),
     }
     tasks = sorted(p["tasks"], key=lambda t: -t["hours_freed"])
-    return render(request, "role.html.j2", p=p, tasks=tasks, charts=charts)
+    return render(request, "role.html.j2", p=p, tasks=tasks, charts=charts, how_freed=HOW_FREED)
 
 
 @router.get("/people")
