@@ -16,8 +16,8 @@ from guarantor.settings import Settings
 ANSWERS = [
     ("Workspace name", "Ward 7"),
     ("Your name", "Priya Shah"),
-    ("Your role", "nurse"),
-    ("Pick one", "2"),  # 1. Nurse Midwives, 2. Registered Nurses
+    ("Your role", "nurse specialist"),
+    ("Pick one", "1"),  # 1. Registered Nurses, 2. Clinical Nurse Specialists, …
     ("Hours in your week", "36"),
     ("Outcome 1, its title", "Patients go home knowing their medicines"),
     ("For whom", "Patients leaving the ward"),

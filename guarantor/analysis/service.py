@@ -20,7 +20,8 @@ from guarantor.errors import Ambiguous, NotFound
 from guarantor.guarantees.display import count
 from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_WORDS, Occupation
 from guarantor.tasks.model import ExposureModel
-from guarantor.tasks.service import TaskAssessment, assess, default_hours, find_occupation
+from guarantor.tasks.search import find_occupation
+from guarantor.tasks.service import TaskAssessment, assess, default_hours
 from guarantor.workspace.scaffold import TEMPLATE_TEXTS, template_fields
 from guarantor.workspace.schema import Workspace
 
@@ -127,7 +128,7 @@ class Analysis:
 
 def _role_occupation(role: str, occupations: dict[str, Occupation]) -> Occupation | None:
     try:
-        return find_occupation(occupations, role)
+        return find_occupation(occupations, role).occupation
     except (NotFound, Ambiguous):
         return None
 

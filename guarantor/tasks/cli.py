@@ -130,6 +130,12 @@ def role(
         out.print_json(json.dumps(asdict(p)))
         return
     out.print(f"[bold]{p.title}[/] ({p.code}) — {display.count(len(p.tasks), 'task')}")
+    if p.match.confidence < 1.0 or p.match.via.lower() != p.title.lower():
+        err.print(
+            f"{p.match.query!r} read as {p.title}: matched {p.match.via!r}, confidence {p.match.confidence:.2f}.",
+            highlight=False,
+            markup=False,
+        )
     columns = [("type", "left"), ("task", "left"), ("exp.", "left"), ("by", "left"), ("model", "left")]
     columns += [("auto.", "left")]
     columns += [("conf.", "right"), ("h/wk", "right"), ("freed", "right"), ("nearest labelled task", "left")]

@@ -10,21 +10,19 @@ person may not have yet, so they count half, as in the paper's beta (E1 + E2/2).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from pathlib import Path
 
 import numpy as np
 
 from guarantor.data.files import data_dir
-from guarantor.errors import Ambiguous, NotFound
 from guarantor.settings import Settings
 from guarantor.tasks import catalogue
-from guarantor.tasks.catalogue import EXPOSURE_LEVELS, Occupation, OccupationScores, WorkContext
+from guarantor.tasks.catalogue import EXPOSURE_LEVELS, OccupationScores, WorkContext
 from guarantor.tasks.features import normalise
 from guarantor.tasks.model import EVIDENCE_FLOOR, EVIDENCE_K, SAME_TASK, VERSION, ExposureModel, Predictions
+from guarantor.tasks.search import find_occupation
 
 WEEK_HOURS = 40.0
 TIME_CUT = 0.5
@@ -37,16 +35,6 @@ HOW_FREED = (
 )
 HUMAN, MODEL = "human", "model"
 """Where the exposure shown comes from: the human label of the same O*NET task, or the model."""
-
-_CODE = re.compile(r"^\d{2}-\d{4}(\.\d{2})?$")
-_SYNONYMS = {
-    "engineer": ("developer",),
-    "programmer": ("developer",),
-    "coder": ("developer",),
-    "doctor": ("physician",),
-    "lawyer": ("attorney", "lawyers"),
-    "dev": ("developer",),
-}
 
 
 def model_path(settings: Settings, digest: str) -> Path:
@@ -70,78 +58,6 @@ def build(settings: Settings, folder: Path, digest: str, metrics: dict[str, obje
     model = ExposureModel.train(rows, {"data_hash": digest, "rows": len(rows), "metrics": metrics})
     model.save(model_path(settings, digest))
     return model
-
-
-def _stem(word: str) -> str:
-    word = word.lower()
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
-def _words(text: str) -> list[str]:
-    return [_stem(w) for w in re.findall(r"[A-Za-z0-9]+", text) if w.lower() not in {"and", "or", "of", "the", "a"}]
-
-
-def _match(query: list[str], title: list[str]) -> float:
-    score = 0.0
-    for q in query:
-        if q in title or any(t.startswith(q) and len(q) >= 4 for t in title):
-            score += 1.0
-        elif any(s in title for s in _SYNONYMS.get(q, ())):
-            score += 0.8
-    return score / max(len(query), 1)
-
-
-def _ranked(occupations: dict[str, Occupation], q: str) -> list[tuple[float, Occupation]]:
-    words = _words(q)
-    return sorted(
-        (
-            (
-                _match(words, _words(o.title)) + 0.1 * SequenceMatcher(None, q.lower(), o.title.lower()).ratio(),
-                o,
-            )
-            for o in occupations.values()
-        ),
-        key=lambda pair: (-pair[0], pair[1].code),
-    )
-
-
-def search_occupations(occupations: dict[str, Occupation], query: str, limit: int = 20) -> list[Occupation]:
-    """Occupations for a search box: codes by prefix, titles by the words they share with the query."""
-    q = query.strip()
-    if not q:
-        return []
-    if _CODE.match(q) or q[:2].isdigit():
-        return [o for code, o in sorted(occupations.items()) if code.startswith(q)][:limit]
-    return [o for score, o in _ranked(occupations, q)[:limit] if score >= 0.3]
-
-
-def find_occupation(occupations: dict[str, Occupation], query: str) -> Occupation:
-    """The occupation a person means by a title or code; several close matches are ambiguous."""
-    q = query.strip()
-    if _CODE.match(q):
-        hits = [o for code, o in occupations.items() if code == q or code.startswith(q + ".")]
-        if len(hits) == 1:
-            return hits[0]
-        if len(hits) > 1:
-            raise Ambiguous(f"Several occupations have code {q}.", [f"{o.code}  {o.title}" for o in hits])
-        raise NotFound(f"No occupation has code {q}.")
-    for o in occupations.values():
-        if o.title.lower() == q.lower():
-            return o
-    ranked = _ranked(occupations, q)
-    best_score, best = ranked[0]
-    second = ranked[1][0] if len(ranked) > 1 else 0.0
-    if best_score >= 0.75 and best_score - second >= 0.12:
-        return best
-    candidates = [f"{o.code}  {o.title}" for s, o in ranked[:8] if s >= 0.3] or [
-        f"{o.code}  {o.title}" for _, o in ranked[:5]
-    ]
-    if best_score >= 0.3:
-        raise Ambiguous(f"{query!r} matches several occupations; name one by title or code.", candidates)
-    raise NotFound(
-        f"No occupation matches {query!r}.",
-        hint="Closest titles:\n" + "\n".join(f"  {c}" for c in candidates),
-    )
 
 
 @dataclass
@@ -173,6 +89,15 @@ class TaskAssessment:
 
 
 @dataclass
+class RoleMatch:
+    """How a title was read: the name it matched and the confidence of that match (1.0: word for word)."""
+
+    query: str
+    via: str
+    confidence: float
+
+
+@dataclass
 class RoleProfile:
     code: str
     title: str
@@ -184,6 +109,7 @@ class RoleProfile:
     work_context: WorkContext | None
     hours_week: float
     hours_freed: float
+    match: RoleMatch
     notes: list[str] = field(default_factory=list)
 
 
@@ -232,7 +158,8 @@ def default_hours(task_types: Sequence[str], week: float = WEEK_HOURS) -> list[f
 
 def profile(settings: Settings, model: ExposureModel, query: str, week: float = WEEK_HOURS) -> RoleProfile:
     folder = data_dir(settings)
-    occupation = find_occupation(catalogue.read_occupations(folder), query)
+    match = find_occupation(catalogue.read_occupations(folder), query)
+    occupation = match.occupation
     tasks = occupation.tasks
     assessed = assess(model, [t.text for t in tasks], default_hours([t.task_type for t in tasks], week))
     for a, t in zip(assessed, tasks, strict=True):
@@ -250,5 +177,6 @@ def profile(settings: Settings, model: ExposureModel, query: str, week: float = 
         work_context=catalogue.read_work_contexts(folder).get(occupation.title.lower()),
         hours_week=week,
         hours_freed=round(sum(a.hours_freed for a in assessed), 2),
+        match=RoleMatch(query, match.via, match.score),
         notes=notes,
     )

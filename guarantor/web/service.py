@@ -41,7 +41,7 @@ from guarantor.guarantees.service import (
 from guarantor.guarantees.sources.base import Context
 from guarantor.settings import Settings
 from guarantor.systems.service import readiness
-from guarantor.tasks import catalogue
+from guarantor.tasks import catalogue, search
 from guarantor.tasks import service as tasks_svc
 from guarantor.tasks.model import ExposureModel
 from guarantor.work import repository as work_repo
@@ -429,7 +429,7 @@ class Site:
         return {"plan": analysis["plan"], "notes": analysis["notes"]}
 
     def search_roles(self, query: str) -> list[dict[str, str]]:
-        return [{"code": o.code, "title": o.title} for o in tasks_svc.search_occupations(self.occupations(), query)]
+        return [{"code": o.code, "title": o.title} for o in search.search_occupations(self.occupations(), query)]
 
     def families(self) -> list[dict[str, Any]]:
         """Occupation families with how many occupations each has, their mean exposure (human beta,

@@ -16,7 +16,7 @@ from guarantor.errors import Ambiguous, Conflict, NotFound
 from guarantor.guarantees.display import count
 from guarantor.settings import get_settings
 from guarantor.tasks.catalogue import Occupation, read_occupations
-from guarantor.tasks.service import find_occupation
+from guarantor.tasks.search import find_occupation
 from guarantor.workspace import loader
 from guarantor.workspace.scaffold import QUESTIONS, TEMPLATE_ROLE, OutcomeDraft, scaffold, template_fields
 from guarantor.workspace.schema import json_schema
@@ -38,7 +38,7 @@ def init(
     if sys.stdin.isatty():
         text = _guided(occupations, name, person, from_role, hours)
     else:
-        occupation = find_occupation(occupations, from_role) if from_role else None
+        occupation = find_occupation(occupations, from_role).occupation if from_role else None
         text = scaffold(name or "My work", person or "Me", from_role or TEMPLATE_ROLE, hours, occupation)
     loader.parse(text, str(path))  # what init writes must validate
     write_text(path, text)
@@ -90,7 +90,7 @@ def _pick_occupation(occupations: dict[str, Occupation], role: str) -> Occupatio
     """The O*NET occupation the title means: the clear match, a candidate the person picks, or none
     (the title stays as free text)."""
     try:
-        return find_occupation(occupations, role)
+        return find_occupation(occupations, role).occupation
     except Ambiguous as exc:
         err.print(f"{role!r} could be one of these occupations:", highlight=False, markup=False)
         for i, candidate in enumerate(exc.candidates, start=1):
