@@ -15,6 +15,8 @@ def test_analyze_writes_a_self_contained_report(cli, tmp_path: Path) -> None:
     assert "<svg" in html and "Maya Okafor" in html and "The value plan" in html
     assert not re.search(r"""<(script|link|img)[^>]+(src|href)=["']?https?:""", html), "nothing loaded from the net"
     assert "CC BY 4.0" in html and "OpenAI" in html
+    assert "microsoft/working-with-ai" in html and "Observed AI use of the occupation: applicability" in html
+    assert "Observed AI use: " in html
     assert not list(tmp_path.glob("*.partial"))
 
 
@@ -30,6 +32,9 @@ def test_analyze_json_finds_orphans_gaps_and_plans(cli) -> None:
     assert abs(sum(g["hours"] for g in a["plan"]["freed_hours_go_to"]) - a["hours_freed"]) < 0.05
     assert len(a["plan"]["skills"]) >= 2 and a["plan"]["ai_takes_over"]
     check_shown_labels([t["assessment"] for t in a["tasks"]])
+    assert a["people"][0]["observed"]["soc"] == "15-1252"
+    matched = [t["assessment"]["observed"] for t in a["tasks"] if t["assessment"]["observed"]]
+    assert matched and all(o["similarity"] >= 0.08 for o in matched)
 
 
 def test_each_analysis_is_saved_and_compared_with_the_last(cli) -> None:

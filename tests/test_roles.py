@@ -144,8 +144,8 @@ def test_labelled_task_shows_the_human_label_beside_the_prediction(cli) -> None:
     assert train["predicted"] != "E2", "the model disagrees here: the case the issue reported"
     assert train["hours_freed"] == pytest.approx(train["hours"] * 0.25, abs=0.01)
     assert [e["text"] for e in train["evidence"]].count("Train users to use new or modified equipment.") == 1
-    r = cli("role", "software developers", "--wide")
-    line = next(x for x in r.out.splitlines() if "│ Train " in x)
+    r = cli("role", "software developers")
+    line = next(x for x in r.out.splitlines() if x.startswith("│ Train"))
     assert "human" in line and train["predicted"] in line.split("human", 1)[1], line
 
 
@@ -163,3 +163,22 @@ def test_task_written_differently_still_gets_its_label_and_far_texts_no_evidence
         assert (a.exposure, a.label_source) == ("E2", "human")
     assert far.label_source == "model" and far.evidence == [], far.evidence
     assert far.hours_freed == pytest.approx(10 * {"E0": 0.0, "E1": 0.5, "E2": 0.25}[far.exposure])
+
+
+def test_observed_use_stands_beside_exposure_with_its_attribution(cli) -> None:
+    r = cli("role", "software developers", "--json")
+    data = json.loads(r.out)
+    use = data["observed"]
+    assert use["soc"] == "15-1252" and 0 < use["score"] < 1 and 1 <= use["rank"] <= use["of"] == 785
+    matched = [t["observed"] for t in data["tasks"] if t["observed"]]
+    assert len(matched) >= len(data["tasks"]) // 2
+    train = next(t for t in data["tasks"] if t["text"].startswith("Train users"))
+    assert train["observed"]["activity"] == "Train others to use equipment or products."
+    for t in data["tasks"]:
+        o = t["observed"]
+        if o and o["note"]:
+            assert ("Not exposed" in o["note"]) == (t["exposure"] == "E0"), t
+            assert o["level"] == ("often" if t["exposure"] == "E0" else "rarely")
+    assert any("microsoft/working-with-ai" in n and "not whether it replaces a job" in n for n in data["notes"])
+    text = cli("role", "software developers").out
+    assert "rank 133 of 785" in text and "microsoft/working-with-ai" in text

@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 from guarantor.analysis.models import AnalysisPersonRecord, AnalysisRecord
 from guarantor.errors import Ambiguous, NotFound
 from guarantor.guarantees.display import count
+from guarantor.tasks import observed
 from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_WORDS, Occupation
 from guarantor.tasks.model import ExposureModel
+from guarantor.tasks.observed import OccupationUse
 from guarantor.tasks.search import find_occupation
-from guarantor.tasks.service import TaskAssessment, assess, default_hours
+from guarantor.tasks.service import TaskAssessment, assess, attach_observed, default_hours
 from guarantor.workspace.scaffold import TEMPLATE_TEXTS, template_fields
 from guarantor.workspace.schema import Workspace
 
@@ -48,6 +50,7 @@ class PersonResult:
     hours_exposed: float
     previous_hours_freed: float | None
     value_proposition: dict[str, str | None] | None
+    observed: OccupationUse | None = None  # the occupation's observed AI applicability and rank
 
 
 @dataclass
@@ -162,6 +165,7 @@ def analyze(
     guarantees: dict[str, dict[str, Any]] | None = None,
     work: dict[str, Any] | None = None,
     systems: list[dict[str, Any]] | None = None,
+    observed_use: observed.ObservedData | None = None,
 ) -> Analysis:
     """``guarantees``: each guaranteed outcome's state as ``guarantees.service.state_dict`` gives it,
     with its series; the analysis shows them and does not measure anything itself."""
@@ -182,6 +186,11 @@ def analyze(
             )
     assessed = assess(model, [s[1] for s in specs], [s[5] for s in specs]) if specs else []
     tasks = [TaskResult(s[0], s[2], list(s[3]), s[4], a) for s, a in zip(specs, assessed, strict=True)]
+    if observed_use is not None:
+        for owner in {t.owner for t in tasks}:
+            occupation = occupation_of.get(owner) if owner else None
+            assessed_here = [t.assessment for t in tasks if t.owner == owner]
+            attach_observed(observed_use, model, assessed_here, occupation.code if occupation else None)
 
     before = {p.person_id: p.hours_freed for p in previous.people} if previous else {}
     people = []
@@ -202,6 +211,9 @@ def analyze(
                     k: v for k, v in person.value_proposition.model_dump().items() if v not in TEMPLATE_TEXTS
                 }
                 if person.value_proposition
+                else None,
+                observed=observed.occupation_use(observed_use, occupation.code, None, [])
+                if observed_use and occupation
                 else None,
             )
         )
@@ -422,6 +434,7 @@ def run(
     model: ExposureModel,
     occupations: dict[str, Occupation],
     now: datetime,
+    observed_use: observed.ObservedData | None = None,
 ) -> Saved:
     """The main job, for the CLI and the web alike: gather the facts the other domains keep
     (guarantee states, the work balance, systems' readiness), analyse, and save the analysis."""
@@ -436,7 +449,7 @@ def run(
     facts = {s.id: {**state_dict(s), "series": series(s)} for s in states}
     work = asdict(balance(session, ws)) if work_items(session) else None
     ready = [asdict(r) for r in readiness(ws, states)]
-    analysis = analyze(ws, path, text, model, occupations, now, previous, facts, work, ready)
+    analysis = analyze(ws, path, text, model, occupations, now, previous, facts, work, ready, observed_use)
     record = repository.add(session, to_record(analysis))
     trend = [
         (r.created_at.strftime("%m-%d %H:%M"), r.hours_freed)

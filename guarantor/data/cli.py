@@ -22,13 +22,16 @@ def status(
     wide: bool = cli_options.wide("texts"),
 ) -> None:
     """Show which data files are present, their row counts, and the attribution to keep."""
-    folder = get_settings().resolved_data_dir
+    settings = get_settings()
+    folder = settings.resolved_data_dir
     rows = []
-    for spec in files.ALL_FILES:
-        path = folder / spec.name
+    for spec, where in [(f, folder) for f in files.ALL_FILES] + [
+        (f, files.observed_dir(settings)) for f in files.OBSERVED_FILES
+    ]:
+        path = where / spec.name
         rows.append(
             {
-                "file": spec.name,
+                "file": str(path.relative_to(folder.parent)) if where != folder else spec.name,
                 "present": path.is_file(),
                 "rows": files.count_rows(path) if path.is_file() else None,
                 "required": spec.required,
@@ -36,7 +39,17 @@ def status(
             }
         )
     if as_json:
-        out.print_json(json.dumps({"data_dir": str(folder), "files": rows, "attribution": files.ATTRIBUTION}))
+        out.print_json(
+            json.dumps(
+                {
+                    "data_dir": str(folder),
+                    "observed_dir": str(files.observed_dir(settings)),
+                    "files": rows,
+                    "attribution": files.ATTRIBUTION,
+                    "observed_attribution": files.OBSERVED_ATTRIBUTION,
+                }
+            )
+        )
     else:
         lines = [
             [
@@ -49,7 +62,7 @@ def status(
         ]
         columns = [("file", "left"), ("present", "left"), ("rows", "right"), ("what", "left")]
         console.print_table(columns, lines, {"what": 1}, wide, f"O*NET data in {folder}")
-        out.print("\n[bold]Attribution[/]\n" + files.ATTRIBUTION)
+        out.print("\n[bold]Attribution[/]\n" + files.ATTRIBUTION + "\n" + files.OBSERVED_ATTRIBUTION)
     files.data_dir(get_settings())  # a missing required file fails with how to get it
 
 

@@ -73,6 +73,21 @@ APPLICABILITY = DataFile(
     "observed AI applicability per SOC occupation (Working with AI), in the observed/ folder beside the data",
     required=False,
 )
+IWA_METRICS = DataFile(
+    "iwa_metrics.csv",
+    ",",
+    ("IWA", "title", "share_user", "completion_user", "impact_scope_user"),
+    "observed AI use per O*NET work activity (IWA): share of conversations, completion, scope",
+    required=False,
+)
+SOC_IWAS = DataFile(
+    "soc_to_iwas.csv",
+    ",",
+    ("SOC Code", "IWA"),
+    "the work activities (IWAs) of each SOC occupation",
+    required=False,
+)
+OBSERVED_FILES = (APPLICABILITY, IWA_METRICS, SOC_IWAS)
 OBSERVED_ATTRIBUTION = (
     'Observed AI use: microsoft/working-with-ai, CC BY 4.0; Tomlinson et al., "Working with AI: Measuring the '
     'Applicability of Generative AI to Occupations", 2025 (arXiv:2507.07935). It measures what a consumer LLM '

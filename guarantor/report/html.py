@@ -8,7 +8,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader
 
 from guarantor import palette
-from guarantor.data.files import ATTRIBUTION
+from guarantor.data.files import ATTRIBUTION, OBSERVED_ATTRIBUTION
 from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
 from guarantor.report import charts
@@ -87,6 +87,7 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
         titles=titles,
         orphans=orphans,
         attribution=ATTRIBUTION.split("\n"),
+        observed_attribution=OBSERVED_ATTRIBUTION,
         exposed_share=exposed_share,
         people_chart=charts.stacked_bars(people_rows) if people_rows else "",
         exposure_chart=charts.donut(

@@ -136,9 +136,10 @@ def role(
             highlight=False,
             markup=False,
         )
+    short = {"often": "often", "sometimes": "some", "rarely": "rare"}
     columns = [("type", "left"), ("task", "left"), ("exp.", "left"), ("by", "left"), ("model", "left")]
-    columns += [("auto.", "left")]
-    columns += [("conf.", "right"), ("h/wk", "right"), ("freed", "right"), ("nearest labelled task", "left")]
+    columns += [("auto.", "left"), ("AI use", "left"), ("conf.", "right"), ("h/wk", "right"), ("freed", "right")]
+    columns += [("nearest labelled task", "left")]
     rows = []
     colors = {"E0": "green", "E1": "yellow", "E2": "red"}
     for t in sorted(p.tasks, key=lambda t: -t.hours_freed):
@@ -151,13 +152,17 @@ def role(
                 t.label_source,
                 t.predicted,
                 t.automation,
+                short[t.observed.level] if t.observed else "—",
                 f"{t.confidence:.0%}",
                 f"{t.hours:.1f}",
                 f"{t.hours_freed:.1f}",
                 f"{ev.label} {ev.text}" if ev else "no close labelled task",
             ]
         )
-    console.print_table(columns, rows, long={"task": 2, "nearest labelled task": 1}, wide=wide)
+    if not wide:  # type, automation and confidence only where there is room: --wide, --json, the web
+        keep = [i for i, (name, _) in enumerate(columns) if name not in ("type", "auto.", "conf.")]
+        columns, rows = [columns[i] for i in keep], [[row[i] for i in keep] for row in rows]
+    console.print_table(columns, rows, long={"task": 1, "nearest labelled task": 1}, wide=wide)
     out.print(
         f"Exposure of the labels shown: alpha (E1 share) {p.alpha:.2f}, beta (E1+E2/2) {p.beta:.2f}, "
         f"gamma (E1+E2) {p.gamma:.2f}"
@@ -175,9 +180,23 @@ def role(
             f"tasks {w.repeating_same_tasks:.2f}, structured work {w.structured_work:.2f}, being exact "
             f"{w.being_exact:.2f}"
         )
+    if p.observed:
+        o = p.observed
+        out.print(
+            f"Observed AI use (Working with AI): applicability {o.score:.2f}, rank {o.rank} of {o.of} occupations "
+            "(1: the most use)." + (f" {o.note}" if o.note else "")
+        )
+        differ = [t for t in p.tasks if t.observed and t.observed.note]
+        if differ:
+            out.print(
+                f"Exposure and observed use point different ways on {display.count(len(differ), 'task')} "
+                "(the note of each is in --json)."
+            )
     out.print(
         "[dim]exp.: the human label where the task is a labelled O*NET task (by: human), else the model's "
-        "prediction (by: model); model: the model's prediction either way; conf.: its probability of exp.[/]"
+        "prediction (by: model); model: the model's prediction either way; conf.: its probability of exp.; "
+        "AI use: how often people ask AI for the task's closest work activity (often, some, rare: terciles); "
+        "--wide adds the task type, automation level and confidence[/]"
     )
     out.print(f"[bold]AI frees about {p.hours_freed:.1f} h of a {p.hours_week:g}-hour week[/] ({svc.HOW_FREED}).")
     for note in p.notes:

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from guarantor.data.files import data_dir
+from guarantor.data.files import OBSERVED_ATTRIBUTION, data_dir, observed_dir
 from guarantor.settings import Settings
-from guarantor.tasks import catalogue
+from guarantor.tasks import catalogue, observed
 from guarantor.tasks.catalogue import EXPOSURE_LEVELS, OccupationScores, WorkContext
 from guarantor.tasks.features import normalise
 from guarantor.tasks.model import EVIDENCE_FLOOR, EVIDENCE_K, SAME_TASK, VERSION, ExposureModel, Predictions
+from guarantor.tasks.observed import OccupationUse, TaskUse
 from guarantor.tasks.search import find_occupation
 
 WEEK_HOURS = 40.0
@@ -86,6 +87,7 @@ class TaskAssessment:
     evidence: list[EvidenceItem]
     task_type: str = ""
     task_id: int | None = None
+    observed: TaskUse | None = None
 
 
 @dataclass
@@ -110,6 +112,7 @@ class RoleProfile:
     hours_week: float
     hours_freed: float
     match: RoleMatch
+    observed: OccupationUse | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -166,17 +169,37 @@ def profile(settings: Settings, model: ExposureModel, query: str, week: float = 
         a.task_type, a.task_id = t.task_type, t.task_id
     shares = np.array([[a.exposure == level for level in EXPOSURE_LEVELS] for a in assessed], dtype=float).mean(0)
     notes = ["Automation levels (T0-T4) are learned from GPT-4's labels: no human T labels exist."]
+    beta = round(float(shares[1] + 0.5 * shares[2]), 3)
+    scores = catalogue.read_scores(folder)
+    use = None
+    data = observed.read(observed_dir(settings))
+    if data is not None:
+        attach_observed(data, model, assessed, occupation.code)
+        use = observed.occupation_use(data, occupation.code, beta, [s.human[1] for s in scores.values()])
+        notes.append(OBSERVED_ATTRIBUTION)
     return RoleProfile(
         code=occupation.code,
         title=occupation.title,
         tasks=assessed,
         alpha=round(float(shares[1]), 3),
-        beta=round(float(shares[1] + 0.5 * shares[2]), 3),
+        beta=beta,
         gamma=round(float(shares[1] + shares[2]), 3),
-        published=catalogue.read_scores(folder).get(occupation.code),
+        published=scores.get(occupation.code),
         work_context=catalogue.read_work_contexts(folder).get(occupation.title.lower()),
         hours_week=week,
         hours_freed=round(sum(a.hours_freed for a in assessed), 2),
         match=RoleMatch(query, match.via, match.score),
+        observed=use,
         notes=notes,
     )
+
+
+def attach_observed(
+    data: observed.ObservedData, model: ExposureModel, assessed: Sequence[TaskAssessment], onet_code: str | None
+) -> None:
+    """Give each task the closest work activity of its occupation and what people ask AI for in it."""
+    uses = observed.task_uses(
+        data, model.featurizer, [a.text for a in assessed], [a.exposure for a in assessed], onet_code
+    )
+    for a, use in zip(assessed, uses, strict=True):
+        a.observed = use

@@ -41,7 +41,7 @@ from guarantor.guarantees.service import (
 from guarantor.guarantees.sources.base import Context
 from guarantor.settings import Settings
 from guarantor.systems.service import readiness
-from guarantor.tasks import catalogue, search
+from guarantor.tasks import catalogue, observed, search
 from guarantor.tasks import service as tasks_svc
 from guarantor.tasks.model import ExposureModel
 from guarantor.work import repository as work_repo
@@ -266,6 +266,7 @@ class Site:
                 self.occupations(),
                 self.clock(),
                 None,
+                observed_use=observed.read(observed_dir(self.settings)),
             )
             return a.as_dict()
 
@@ -573,6 +574,7 @@ class Site:
                 self.model(),
                 self.occupations(),
                 self.clock(),
+                observed.read(observed_dir(self.settings)),
             )
         a = saved.analysis
         return {
