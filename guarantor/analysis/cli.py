@@ -37,7 +37,7 @@ def analyze(
     from guarantor.analysis import service as svc
     from guarantor.atomic import write_text
     from guarantor.clock import utcnow
-    from guarantor.data.files import data_dir, observed_dir
+    from guarantor.data.files import data_dir
     from guarantor.db.session import open_session
     from guarantor.report.html import render
     from guarantor.tasks import observed
@@ -51,9 +51,7 @@ def analyze(
     model = load_model()
     occupations = read_occupations(data_dir(settings))
     with open_session(settings) as session:
-        saved = svc.run(
-            session, ws, str(path), text, model, occupations, utcnow(), observed.read(observed_dir(settings))
-        )
+        saved = svc.run(session, ws, str(path), text, model, occupations, utcnow(), observed.load(settings))
     analysis, result, trend = saved.analysis, saved.result, saved.trend
     if analysis.draft:
         err.print(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -60,14 +61,15 @@ class Evidence:
     texts: list[str]
     labels: list[str]
     matrix: sparse.csr_matrix
-    by_text: dict[str, int] = field(default_factory=dict)
-    """Each labelled text, normalised, to its first row: an exact match is found whatever the
-    similarity index proposes."""
 
-    def __post_init__(self) -> None:
-        if not self.by_text:
-            for i, text in enumerate(self.texts):
-                self.by_text.setdefault(normalise(text), i)
+    @cached_property
+    def by_text(self) -> dict[str, int]:
+        """Each labelled text, normalised, to its first row: an exact match is found whatever the
+        similarity index proposes. Built on first use: classifying a file never needs it."""
+        index: dict[str, int] = {}
+        for i, text in enumerate(self.texts):
+            index.setdefault(normalise(text), i)
+        return index
 
 
 class ExposureModel:

@@ -18,6 +18,7 @@ import numpy as np
 
 from guarantor.data import files
 from guarantor.errors import InputError
+from guarantor.settings import Settings
 from guarantor.tasks.catalogue import _once, read_applicability
 from guarantor.tasks.features import Featurizer
 
@@ -64,6 +65,11 @@ class ObservedData:
     by_soc: dict[str, list[str]]
     scores: dict[str, float]
     terciles: tuple[float, float]
+
+
+def load(settings: Settings) -> ObservedData | None:
+    """The observed data beside the configured O*NET folder, or None when it is not there."""
+    return read(files.observed_dir(settings))
 
 
 def read(folder: Path) -> ObservedData | None:

@@ -170,8 +170,7 @@ class TitleIndex:
             self.exact.setdefault(" ".join(sorted(words)), code)
 
     def normalise(self, text: str) -> list[str]:
-        bare = _PARENS.sub(" ", text)
-        words = _tokens(bare if _tokens(bare) else text)
+        words = _tokens(_PARENS.sub(" ", text)) or _tokens(text)
         kept = _significant(words)
         joined: list[str] = []
         for w in kept:  # "copy writer" -> "copywriter", "front end" -> "frontend"

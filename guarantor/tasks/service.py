@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from guarantor.data.files import OBSERVED_ATTRIBUTION, data_dir, observed_dir
+from guarantor.data.files import OBSERVED_ATTRIBUTION, data_dir
 from guarantor.settings import Settings
 from guarantor.tasks import catalogue, observed
 from guarantor.tasks.catalogue import EXPOSURE_LEVELS, OccupationScores, WorkContext
@@ -172,7 +172,7 @@ def profile(settings: Settings, model: ExposureModel, query: str, week: float = 
     beta = round(float(shares[1] + 0.5 * shares[2]), 3)
     scores = catalogue.read_scores(folder)
     use = None
-    data = observed.read(observed_dir(settings))
+    data = observed.load(settings)
     if data is not None:
         attach_observed(data, model, assessed, occupation.code)
         use = observed.occupation_use(data, occupation.code, beta, [s.human[1] for s in scores.values()])

@@ -266,7 +266,7 @@ class Site:
                 self.occupations(),
                 self.clock(),
                 None,
-                observed_use=observed.read(observed_dir(self.settings)),
+                observed_use=observed.load(self.settings),
             )
             return a.as_dict()
 
@@ -574,7 +574,7 @@ class Site:
                 self.model(),
                 self.occupations(),
                 self.clock(),
-                observed.read(observed_dir(self.settings)),
+                observed.load(self.settings),
             )
         a = saved.analysis
         return {
