@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from guarantor.settings import Settings, get_settings
 from guarantor.tasks import service
 from guarantor.tasks.features import normalise
 from guarantor.tasks.model import EVIDENCE_FLOOR, SAME_TASK, ExposureModel
+from tests.http_peer import JsonHandler, peer
 from tests.web_server import Server, prepare, serving
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,21 +108,15 @@ def server(env: Settings, cli, tmp_path: Path) -> Iterator[Server]:  # type: ign
 def hook() -> Iterator[tuple[str, list[dict[str, object]]]]:
     received: list[dict[str, object]] = []
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
             received.append({"path": self.path, "body": json.loads(body)})
             self.send_response(204)
             self.end_headers()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", received
-    server.shutdown()
-    server.server_close()
+    with peer(Handler) as port:
+        yield f"http://127.0.0.1:{port}", received
 
 
 def check_shown_labels(tasks: list[dict[str, object]]) -> None:

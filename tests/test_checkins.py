@@ -8,12 +8,10 @@ import json
 import os
 import re
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,6 +24,7 @@ from guarantor.guarantees.service import due_checkins, outcome_states, record_ch
 from guarantor.guarantees.sources.base import Context
 from guarantor.settings import Settings
 from guarantor.workspace.loader import parse
+from tests.http_peer import JsonHandler, peer
 
 
 def _workspace(tmp_path: Path, indicators: str, sources: str, extra: str = "") -> Path:
@@ -82,32 +81,18 @@ def test_many_rows_are_an_error_unless_reduced(cli, tmp_path: Path, invoices: li
         assert float(latest[f"r-{h}"]["value"]) == pytest.approx(expected[h], rel=1e-9), h
 
 
-class _Json(BaseHTTPRequestHandler):
+class _Json(JsonHandler):
     documents: ClassVar[dict[str, Any]] = {}
 
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
-        body = json.dumps(self.documents.get(path, {})).encode()
-        self.send_response(200 if path in self.documents else 404)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: Any) -> None:
-        pass
+        self.send_json(200 if path in self.documents else 404, self.documents.get(path, {}))
 
 
 @contextmanager
 def _serving(documents: dict[str, Any]) -> Iterator[str]:
-    handler = type("Handler", (_Json,), {"documents": documents})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with peer(type("Handler", (_Json,), {"documents": documents})) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def _vector(*samples: tuple[float, str]) -> dict[str, Any]:

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import csv
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from guarantor.data import files
 from guarantor.data.download import derive
 from guarantor.errors import InputError
 from tests.conftest import DATA_DIR
+from tests.http_peer import peer
 
 
 def test_status_counts_rows_and_shows_attribution(cli) -> None:
@@ -83,15 +83,8 @@ def _upstream(folder: Path) -> None:
 @pytest.fixture
 def upstream_server(tmp_path: Path) -> Iterator[str]:
     _upstream(tmp_path / "upstream")
-    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path / "upstream"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with peer(partial(SimpleHTTPRequestHandler, directory=str(tmp_path / "upstream"))) as port:
+        yield f"http://127.0.0.1:{port}/"
 
 
 def test_download_over_http_derives_the_same_layout(cli, monkeypatch, tmp_path: Path, upstream_server: str) -> None:

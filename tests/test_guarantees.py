@@ -7,7 +7,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
@@ -18,9 +17,10 @@ from guarantor.db.session import Database
 from guarantor.guarantees import runner
 from guarantor.guarantees.sources.base import Context
 from guarantor.workspace.loader import parse
+from tests.http_peer import JsonHandler, peer
 
 
-class Api(BaseHTTPRequestHandler):
+class Api(JsonHandler):
     """JSON and Prometheus-format answers on loopback; ``prom`` holds the vector to return."""
 
     prom: ClassVar[list[dict[str, object]]] = [{"metric": {}, "value": [1700000000, "0.9993"]}]
@@ -28,40 +28,24 @@ class Api(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         url = urlparse(self.path)
         if url.path == "/status":
-            self._send(200, {"checkout": {"p95_ms": 420, "ok": True}, "queues": [{"name": "mail", "depth": 3}]})
+            self.send_json(200, {"checkout": {"p95_ms": 420, "ok": True}, "queues": [{"name": "mail", "depth": 3}]})
         elif url.path == "/broken":
-            self._send(500, {"error": "boom"})
+            self.send_json(500, {"error": "boom"})
         elif url.path == "/api/v1/query":
             query = parse_qs(url.query)["query"][0]
             if query == "bad(":
-                self._send(400, {"status": "error", "errorType": "bad_data", "error": "parse error"})
+                self.send_json(400, {"status": "error", "errorType": "bad_data", "error": "parse error"})
             else:
                 result = Api.prom if query != "empty" else []
-                self._send(200, {"status": "success", "data": {"resultType": "vector", "result": result}})
+                self.send_json(200, {"status": "success", "data": {"resultType": "vector", "result": result}})
         else:
-            self._send(404, {})
-
-    def _send(self, code: int, body: object) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
+            self.send_json(404, {})
 
 
 @pytest.fixture
 def api() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with peer(Api) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

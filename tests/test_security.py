@@ -8,10 +8,8 @@ import json
 import logging
 import re
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -24,6 +22,7 @@ from guarantor.guarantees.sources.base import Context, SourceError
 from guarantor.guarantees.sources.sql import SqlSource, SqlSpec
 from guarantor.guarantees.spec import Indicator
 from guarantor.settings import Settings
+from tests.http_peer import JsonHandler, peer
 from tests.web_server import PASSWORD, Server, api, browser, free_port, serving
 
 SECRET_MARKER = "s3cr3t-marker-7f1c"
@@ -208,7 +207,7 @@ def test_an_http_indicator_is_a_path_under_its_base_url(server: Server, query: s
     assert server.workspace.read_text() == before
 
 
-class _Recorder(BaseHTTPRequestHandler):
+class _Recorder(JsonHandler):
     """Answers /status with JSON, or redirects elsewhere; keeps the headers of every request."""
 
     seen: ClassVar[list[tuple[int, str, dict[str, str]]]] = []
@@ -221,28 +220,13 @@ class _Recorder(BaseHTTPRequestHandler):
             self.send_header("Location", self.redirect_to)
             self.end_headers()
             return
-        body = json.dumps({"latency_ms": {"p95": 120}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *_: Any) -> None:
-        pass
+        self.send_json(200, {"latency_ms": {"p95": 120}})
 
 
 @contextmanager
 def _http(redirect_to: str = "") -> Iterator[int]:
-    handler = type("Handler", (_Recorder,), {"redirect_to": redirect_to})
-    httpd = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield httpd.server_address[1]
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with peer(type("Handler", (_Recorder,), {"redirect_to": redirect_to}), free_port()) as port:
+        yield port
 
 
 def test_a_sources_credentials_stay_with_its_origin(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
