@@ -38,6 +38,15 @@ def _patch_guarantee(server: Server, outcome: str, guarantee: dict[str, Any], ro
         return c.patch(f"/api/v1/outcomes/{outcome}", json={"guarantee": guarantee})
 
 
+def _refused(server: Server, outcome: str, indicator: dict[str, Any]) -> httpx.Response:
+    """An editor's guarantee that must be answered 422 and never reach the workspace file."""
+    before = server.workspace.read_text()
+    answer = _patch_guarantee(server, outcome, indicator)
+    assert answer.status_code == 422, answer.text
+    assert server.workspace.read_text() == before
+    return answer
+
+
 def _check(server: Server, outcome: str) -> dict[str, Any]:
     with api(server) as c:
         answer = c.post("/api/v1/checks", json={"outcome": outcome})
@@ -67,12 +76,9 @@ def _probe(result: dict[str, Any]) -> dict[str, Any]:
     ],
 )
 def test_an_editor_cannot_write_files_through_a_file_source(server: Server, query: str) -> None:
-    before = server.workspace.read_text()
-    answer = _patch_guarantee(server, "quick-delivery", _indicator("files", query))
-    assert answer.status_code == 422, answer.text
+    answer = _refused(server, "quick-delivery", _indicator("files", query))
     problems = answer.json()["error"]["problems"]
     assert any(p["field"].endswith("query") and ("SELECT" in p["message"]) for p in problems), problems
-    assert server.workspace.read_text() == before
     assert not list(server.workspace.parent.glob("pwned*"))
 
 
@@ -142,10 +148,7 @@ def test_a_file_source_refuses_a_folder_holding_guarantors_own_files(cli, env: S
 )
 def test_an_editor_cannot_write_or_attach_through_a_sql_source(server: Server, query: str) -> None:
     database = server.settings.resolved_database_url.removeprefix("sqlite:///")
-    before = server.workspace.read_text()
-    answer = _patch_guarantee(server, "fast-support", _indicator("shop", query.format(db=database)))
-    assert answer.status_code == 422, answer.text
-    assert server.workspace.read_text() == before
+    _refused(server, "fast-support", _indicator("shop", query.format(db=database)))
 
 
 @pytest.mark.parametrize(
@@ -201,10 +204,7 @@ def test_a_sql_source_may_not_be_guarantors_own_database(tmp_path: Path, env: Se
     ],
 )
 def test_an_http_indicator_is_a_path_under_its_base_url(server: Server, query: str) -> None:
-    before = server.workspace.read_text()
-    answer = _patch_guarantee(server, "fast-checkout", _indicator("status", query, jsonpath="$.x"))
-    assert answer.status_code == 422, answer.text
-    assert server.workspace.read_text() == before
+    _refused(server, "fast-checkout", _indicator("status", query, jsonpath="$.x"))
 
 
 class _Recorder(JsonHandler):
