@@ -8,8 +8,9 @@ import pytest
 
 from guarantor.settings import Settings
 from guarantor.tasks import catalogue, service
-from guarantor.tasks.evaluation import cross_validate, fold_of, scores
-from guarantor.tasks.model import ExposureModel
+from guarantor.tasks.catalogue import EXPOSURE_LEVELS
+from guarantor.tasks.evaluation import cross_validate, occupation_r, scores
+from guarantor.tasks.model import ExposureModel, Role, fold_of
 from tests.conftest import DATA_DIR
 
 
@@ -20,8 +21,9 @@ def labelled() -> list[catalogue.LabelledTask]:
 
 def test_training_is_deterministic(labelled) -> None:
     rows = labelled[:3000]
-    a, b = ExposureModel.train(rows, {}), ExposureModel.train(rows, {})
+    a, b = ExposureModel.train(rows, {}, {}), ExposureModel.train(rows, {}, {})
     assert np.array_equal(a.exposure_w, b.exposure_w) and np.array_equal(a.automation_w, b.automation_w)
+    assert np.array_equal(a.role_stage.w, b.role_stage.w)
 
 
 def test_save_and_load_round_trip(model: ExposureModel, tmp_path: Path) -> None:
@@ -59,12 +61,13 @@ def test_evidence_of_a_labelled_task_is_itself(model: ExposureModel, labelled) -
 def test_model_is_rebuilt_when_the_data_changes(tmp_path: Path, model_home: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
+    shutil.copytree(DATA_DIR.parent / "observed", tmp_path / "observed")
     settings = Settings(data_dir=data, home=model_home)
-    before = service.model_path(settings, catalogue.data_hash(data))
+    before = service.model_path(settings, service.data_hash(settings))
     assert before.is_file(), "the session's model is the cached one for unchanged data"
     lines = (data / "exposure_labels.tsv").read_text().splitlines(keepends=True)
     (data / "exposure_labels.tsv").write_text("".join(lines[:-1]))
-    after = service.model_path(settings, catalogue.data_hash(data))
+    after = service.model_path(settings, service.data_hash(settings))
     assert after != before and not after.is_file()
     rebuilt = service.load_or_build(settings)
     assert after.is_file() and rebuilt.meta["rows"] == len(lines) - 2
@@ -99,4 +102,34 @@ def test_cross_validation_reports_model_and_gpt4_on_the_same_rows(labelled) -> N
     assert sum(map(sum, result.model.confusion)) == len(rows)
     agree = sum(r.human_exposure == r.gpt4_exposure for r in rows) / len(rows)
     assert result.gpt4.accuracy == pytest.approx(agree)
-    assert 0.55 < result.model.accuracy < 0.95
+    assert 0.55 < result.model.accuracy < 0.95 and 0.55 < result.text_only.accuracy < 0.95
+    assert 0.5 < result.model_r.expected <= 1 and 0.3 < result.gpt4_r <= 1
+    codes_r = np.unique([r.task.onet_soc_code for r in rows], return_inverse=True)[1]
+    human = np.array([EXPOSURE_LEVELS.index(r.human_exposure) for r in rows])
+    assert occupation_r(codes_r, human, np.eye(3)[human]) == pytest.approx(1.0), "the labels agree with themselves"
+
+
+def test_the_role_stage_reads_a_task_among_its_role(model: ExposureModel) -> None:
+    """The same statement leans towards exposure among desk work, away from it among manual work."""
+    task = "Keep records of work completed and inspect the results."
+    desk = ["Draft routine correspondence and reports.", "Enter data into spreadsheets.", "Answer customer emails."]
+    manual = ["Lift heavy boxes onto trucks.", "Weld steel beams on site.", "Operate forklifts in the warehouse."]
+    among_desk = model.predict([task, *desk], role=Role(0.4)).exposure[0]
+    among_manual = model.predict([task, *manual], role=Role(0.05)).exposure[0]
+    alone = model.predict([task]).exposure[0]
+    assert among_desk[0] < alone[0] < among_manual[0], (among_desk, alone, among_manual)
+    unknown = model.predict([task, *desk], role=Role(None)).exposure[0]
+    assert np.isclose(unknown.sum(), 1) and not np.allclose(unknown, among_desk)
+
+
+def test_statements_the_model_cannot_read_are_flagged(model: ExposureModel) -> None:
+    p = model.predict(
+        [
+            "Revisar las solicitudes de cambio del código fuente",
+            "Überprüfen Sie die Änderungsanfragen im Quellcode",
+            "asdf qwer zxcv uiop",
+            "",
+            "Review pull requests and write unit tests.",
+        ]
+    )
+    assert [p.familiar(i) for i in range(5)] == [False, False, False, False, True]

@@ -137,16 +137,22 @@ def test_role_never_contradicts_its_evidence(cli, query: str) -> None:
 
 
 def test_labelled_task_shows_the_human_label_beside_the_prediction(cli) -> None:
-    r = cli("role", "software developers", "--json")
-    tasks = {t["text"]: t for t in json.loads(r.out)["tasks"]}
-    train = tasks["Train users to use new or modified equipment."]
-    assert train["exposure"] == "E2" and train["label_source"] == "human", train
-    assert train["predicted"] != "E2", "the model disagrees here: the case the issue reported"
-    assert train["hours_freed"] == pytest.approx(train["hours"] * 0.25, abs=0.01)
-    assert [e["text"] for e in train["evidence"]].count("Train users to use new or modified equipment.") == 1
-    r = cli("role", "software developers")
+    """The issue's case: read alone (--model text), the statement is predicted E0; read among the
+    role's other tasks (the default) the model agrees with the human E2. Either way the label shown
+    is the human one, with the prediction beside it."""
+    name = "Train users to use new or modified equipment."
+    predicted = {}
+    for reading in ("text", "role"):
+        r = cli("role", "software developers", "--json", "--model", reading)
+        train = {t["text"]: t for t in json.loads(r.out)["tasks"]}[name]
+        assert train["exposure"] == "E2" and train["label_source"] == "human", train
+        assert train["hours_freed"] == pytest.approx(train["hours"] * 0.25, abs=0.01)
+        assert [e["text"] for e in train["evidence"]].count(name) == 1
+        predicted[reading] = train["predicted"]
+    assert predicted == {"text": "E0", "role": "E2"}
+    r = cli("role", "software developers", "--model", "text")
     line = next(x for x in r.out.splitlines() if x.startswith("│ Train"))
-    assert "human" in line and train["predicted"] in line.split("human", 1)[1], line
+    assert "human" in line and "E0" in line.split("human", 1)[1], line
 
 
 def test_task_written_differently_still_gets_its_label_and_far_texts_no_evidence(model) -> None:
@@ -158,11 +164,20 @@ def test_task_written_differently_still_gets_its_label_and_far_texts_no_evidence
             "Review pull requests",
         ],
         [10, 10, 10],
+        None,
     )
     for a in (exact, reworded):
         assert (a.exposure, a.label_source) == ("E2", "human")
     assert far.label_source == "model" and far.evidence == [], far.evidence
     assert far.hours_freed == pytest.approx(10 * {"E0": 0.0, "E1": 0.5, "E2": 0.25}[far.exposure])
+
+
+def test_a_statement_in_another_language_is_unsure_and_frees_no_hours(model) -> None:
+    spanish, english = assess(
+        model, ["Redactar informes mensuales para la dirección", "Write monthly reports for management"], [8, 8], None
+    )
+    assert spanish.unfamiliar and spanish.hours_freed == 0 and spanish.label_source == "model"
+    assert not english.unfamiliar and english.exposure in ("E1", "E2") and english.hours_freed > 0
 
 
 def test_observed_use_stands_beside_exposure_with_its_attribution(cli) -> None:

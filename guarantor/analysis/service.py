@@ -23,7 +23,7 @@ from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_WORDS, Occupati
 from guarantor.tasks.model import ExposureModel
 from guarantor.tasks.observed import OccupationUse
 from guarantor.tasks.search import find_occupation
-from guarantor.tasks.service import TaskAssessment, assess, attach_observed, default_hours
+from guarantor.tasks.service import Reading, TaskAssessment, assess, attach_observed, default_hours, role_of
 from guarantor.workspace.scaffold import TEMPLATE_TEXTS, template_fields
 from guarantor.workspace.schema import Workspace
 
@@ -184,8 +184,15 @@ def analyze(
                 f"{person.name} lists no tasks: the {len(occupation.tasks)} tasks of O*NET "
                 f"{occupation.title} are used, weighted core 2 : supplemental 1."
             )
-    assessed = assess(model, [s[1] for s in specs], [s[5] for s in specs]) if specs else []
-    tasks = [TaskResult(s[0], s[2], list(s[3]), s[4], a) for s, a in zip(specs, assessed, strict=True)]
+    assessed: list[TaskAssessment | None] = [None] * len(specs)
+    for owner in dict.fromkeys(s[2] for s in specs):  # each person's tasks read as one role
+        here = [i for i, s in enumerate(specs) if s[2] == owner]
+        occupation = occupation_of.get(owner) if owner else None
+        role = role_of(observed_use, occupation.code if occupation else None, Reading.role) if owner else None
+        found = assess(model, [specs[i][1] for i in here], [specs[i][5] for i in here], role)
+        for i, a in zip(here, found, strict=True):
+            assessed[i] = a
+    tasks = [TaskResult(s[0], s[2], list(s[3]), s[4], a) for s, a in zip(specs, assessed, strict=True) if a]
     if observed_use is not None:
         for owner in {t.owner for t in tasks}:
             occupation = occupation_of.get(owner) if owner else None

@@ -214,9 +214,13 @@ def _read_work_contexts(path: Path) -> dict[str, WorkContext]:
     return out
 
 
-def data_hash(folder: Path) -> str:
-    """Hash of the files the model learns from: a change in either rebuilds the model."""
+def data_hash(folder: Path, observed: Path) -> str:
+    """Hash of the files the model learns from (the observed applicability scores where they are
+    there): a change in any rebuilds the model."""
     digest = hashlib.sha256()
     for spec in (files.TASKS, files.LABELS):
         digest.update((folder / spec.name).read_bytes())
+    scores = observed / files.APPLICABILITY.name
+    if scores.is_file():
+        digest.update(scores.read_bytes())
     return digest.hexdigest()

@@ -13,7 +13,7 @@ from rich.table import Table
 from guarantor import cli_options, console
 from guarantor.atomic import atomic_writer
 from guarantor.console import err, out, progress
-from guarantor.data.files import data_dir
+from guarantor.data.files import data_dir, observed_dir
 from guarantor.guarantees import display
 from guarantor.settings import get_settings
 from guarantor.tasks import catalogue, evaluation
@@ -40,7 +40,7 @@ def build(
     """Train the model on the labelled tasks and cache it with its version, data hash and metrics."""
     settings = get_settings()
     folder = data_dir(settings)
-    digest = catalogue.data_hash(folder)
+    digest = svc.data_hash(settings)
     metrics = None
     if not skip_eval:
         metrics = _evaluate(folder, folds).as_dict()
@@ -54,8 +54,9 @@ def build(
 
 def _evaluate(folder: Path, folds: int) -> evaluation.Evaluation:
     rows = catalogue.read_labelled(folder)
+    applicability = catalogue.read_applicability(observed_dir(get_settings()))
     with progress(f"Cross-validating ({folds} folds grouped by occupation)", total=folds) as (bar, task):
-        return evaluation.cross_validate(rows, folds, progress=lambda k: bar.update(task, completed=k))
+        return evaluation.cross_validate(rows, folds, lambda k: bar.update(task, completed=k), applicability)
 
 
 @model_app.command("eval")
@@ -72,11 +73,21 @@ def eval_(
         title=f"Human E0/E1/E2 labels, {result.folds}-fold CV grouped by occupation "
         f"({result.rows:,} tasks, {result.occupations} occupations)"
     )
-    for col in ("", "accuracy", "Cohen's kappa", "macro-F1"):
+    for col in ("", "accuracy", "Cohen's kappa", "macro-F1", "occupation r"):
         table.add_column(col, justify="right" if col else "left")
-    for name, s in (("this model", result.model), ("GPT-4's labels", result.gpt4)):
-        table.add_row(name, f"{s.accuracy:.3f}", f"{s.kappa:.3f}", f"{s.macro_f1:.3f}")
+    for name, s, r in (
+        ("this model (role: the default)", result.model, result.model_r),
+        ("each task alone (text: classify)", result.text_only, result.text_only_r),
+    ):
+        table.add_row(name, f"{s.accuracy:.3f}", f"{s.kappa:.3f}", f"{s.macro_f1:.3f}", f"{r.expected:.3f}")
+    g = result.gpt4
+    table.add_row("GPT-4's labels", f"{g.accuracy:.3f}", f"{g.kappa:.3f}", f"{g.macro_f1:.3f}", f"{result.gpt4_r:.3f}")
     out.print(table)
+    out.print(
+        "[dim]occupation r: Pearson r across occupations of beta (E1 share + E2 share / 2) against the human "
+        f"labels' beta; the model's from its probabilities (from its labels: {result.model_r.labels:.3f}), "
+        "GPT-4's from its labels.[/]"
+    )
     for name, s, levels in (
         ("this model", result.model, EXPOSURE_LEVELS),
         ("GPT-4", result.gpt4, EXPOSURE_LEVELS),
@@ -123,9 +134,14 @@ def role(
     hours: float = typer.Option(40.0, help="Hours in the person's week."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     wide: bool = cli_options.wide("task texts"),
+    reading: svc.Reading = typer.Option(
+        svc.Reading.role,
+        "--model",
+        help="role: each task read among the role's other tasks (the default); text: each statement alone.",
+    ),
 ) -> None:
     """Show an occupation's tasks with predicted exposure, and the hours a week AI frees."""
-    p = svc.profile(get_settings(), load_model(), query, hours)
+    p = svc.profile(get_settings(), load_model(), query, hours, reading)
     if as_json:
         out.print_json(json.dumps(asdict(p)))
         return
@@ -148,7 +164,7 @@ def role(
             [
                 (t.task_type or "—")[:5],
                 t.text,
-                f"[{colors[t.exposure]}]{t.exposure}[/]",
+                f"[{colors[t.exposure]}]{t.exposure}[/]" + ("?" if t.unfamiliar else ""),
                 t.label_source,
                 t.predicted,
                 t.automation,
@@ -195,7 +211,8 @@ def role(
     out.print(
         "[dim]exp.: the human label where the task is a labelled O*NET task (by: human), else the model's "
         "prediction (by: model); model: the model's prediction either way; conf.: its probability of exp.; "
-        "AI use: how often people ask AI for the task's closest work activity (often, some, rare: terciles); "
+        f"AI use: how often people ask AI for the task's closest work activity (often, some, rare: terciles); "
+        f"?: {svc.UNFAMILIAR_NOTE}; "
         "--wide adds the task type, automation level and confidence[/]"
     )
     out.print(f"[bold]AI frees about {p.hours_freed:.1f} h of a {p.hours_week:g}-hour week[/] ({svc.HOW_FREED}).")

@@ -59,6 +59,17 @@ class Featurizer:
         idf = np.array([np.log((1 + n) / (1 + df[t])) + 1.0 for t in vocabulary], dtype=np.float32)
         return cls(vocabulary, idf)
 
+    def familiarity(self, texts: Sequence[str]) -> np.ndarray:
+        """The share of each text's words that the training statements used at least twice: low
+        for another language or for words that are no words; 0 for a text without any."""
+        words = self._words
+        out = np.zeros(len(texts), dtype=np.float32)
+        for i, text in enumerate(texts):
+            found = _TOKEN.findall(text.lower())
+            if found:
+                out[i] = sum(w in words for w in found) / len(found)
+        return out
+
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         words_of, pairs, width = self._words.get, self._pairs.get, self._width
         findall = _TOKEN.findall

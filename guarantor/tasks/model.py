@@ -1,14 +1,23 @@
 """The exposure model: learns the human E0/E1/E2 label and GPT-4's T0-T4 automation level.
 
-Built from the data in the configured folder, deterministically, and cached under
-GUARANTOR_HOME/models keyed on the model version and a hash of the data, so a change to either
-rebuilds it. Prediction needs numpy and scipy only; scikit-learn is imported to train.
+Two stages. The text stage reads one task statement (TF-IDF and logistic regression): it is what
+bulk ``classify`` uses, tens of thousands of tasks a second. The role stage reads a task among the
+other tasks of its role: the text stage's probabilities for the task, their mean over the role's
+other tasks and the occupation's observed AI applicability. Raters judged tasks knowing the
+occupation, and an occupation's tasks lean the same way, so the role says what one line of text
+cannot. It is trained on out-of-fold text-stage probabilities (grouped by occupation), so it
+learns from predictions as poor as those it will see on an occupation nobody labelled.
+
+Built from the data in the configured folder, deterministically, and cached keyed on the model
+version and a hash of the data, so a change to either rebuilds it. Prediction needs numpy and
+scipy only; scikit-learn is imported to train.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +30,7 @@ from guarantor.errors import ModelError
 from guarantor.tasks.catalogue import AUTOMATION_LEVELS, EXPOSURE_LEVELS, LabelledTask
 from guarantor.tasks.features import Featurizer, normalise
 
-VERSION = "tfidf-lr-1"
+VERSION = "tfidf-lr-role-2"
 """Bump when training changes, so cached models built by older code are rebuilt."""
 
 EVIDENCE_K = 3
@@ -34,9 +43,22 @@ SAME_TASK = 0.9
 human label is shown instead of a prediction."""
 CANDIDATE_MAX_DF = 100
 """Terms in more labelled tasks than this do not propose evidence (see _candidate_index)."""
+UNFAMILIAR = 0.5
+"""Share of a statement's words the model has seen, under which it is flagged as outside what the
+model knows (another language, a code, a typo storm): its label is a guess, whatever the probability."""
 _C = 4.0
+_ROLE_C = 1.0
+ROLE_FOLDS = 5
 
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Role:
+    """Says that the tasks predicted together are one role's, for the role stage; ``applicability``
+    is its occupation's observed AI applicability score, None where unknown."""
+
+    applicability: float | None = None
 
 
 @dataclass
@@ -45,6 +67,10 @@ class Predictions:
     automation: np.ndarray  # (n, 5) probabilities of T0..T4
     evidence: np.ndarray  # (n, k) indices into the model's labelled tasks
     similarity: np.ndarray  # (n, k) cosine similarity of each piece of evidence
+    familiarity: np.ndarray  # (n,) share of each statement's words the model has seen
+
+    def familiar(self, i: int) -> bool:
+        return bool(self.familiarity[i] >= UNFAMILIAR)
 
     def exposure_label(self, i: int) -> str:
         return EXPOSURE_LEVELS[int(self.exposure[i].argmax())]
@@ -72,41 +98,86 @@ class Evidence:
         return index
 
 
+@dataclass
+class RoleStage:
+    """Multinomial logistic regression over ``role_features``, standardised."""
+
+    w: np.ndarray  # (features, 3)
+    b: np.ndarray  # (3,)
+    mean: np.ndarray
+    scale: np.ndarray
+    prior: np.ndarray  # (3,) the share of each label in training: the role of a task alone
+
+    def apply(self, p: np.ndarray, groups: np.ndarray, applicability: np.ndarray) -> np.ndarray:
+        features = (role_features(p, groups, applicability, self.prior) - self.mean) / self.scale
+        return _softmax(features @ self.w + self.b)
+
+
+def role_features(p: np.ndarray, groups: np.ndarray, applicability: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Per task: the log of its text-stage probabilities, the log of their mean over the other tasks
+    of its role (group; ``prior`` for a task alone), the applicability score and a flag where it is
+    unknown (NaN)."""
+    sums = np.zeros((int(groups.max()) + 1 if len(groups) else 0, p.shape[1]))
+    np.add.at(sums, groups, p)
+    counts = np.bincount(groups)[groups][:, None]
+    others = np.where(counts > 1, (sums[groups] - p) / np.maximum(counts - 1, 1), prior)
+    unknown = np.isnan(applicability)
+    return np.column_stack(
+        [np.log(p + 1e-6), np.log(others + 1e-6), np.where(unknown, 0.0, applicability), unknown.astype(float)]
+    )
+
+
+def fold_of(code: str, folds: int) -> int:
+    """A stable fold for an occupation: the same on every machine and every run."""
+    return int(hashlib.sha256(code.encode()).hexdigest(), 16) % folds
+
+
 class ExposureModel:
     def __init__(
         self,
         featurizer: Featurizer,
         exposure: tuple[np.ndarray, np.ndarray],
         automation: tuple[np.ndarray, np.ndarray],
+        role_stage: RoleStage,
         evidence: Evidence,
         meta: dict[str, Any],
     ) -> None:
         self.featurizer = featurizer
         self.exposure_w, self.exposure_b = exposure
         self.automation_w, self.automation_b = automation
+        self.role_stage = role_stage
         self.evidence = evidence
         self.meta = meta
         self._index = _candidate_index(evidence.matrix)
 
     @classmethod
-    def train(cls, rows: Sequence[LabelledTask], meta: dict[str, Any]) -> ExposureModel:
+    def train(
+        cls, rows: Sequence[LabelledTask], meta: dict[str, Any], applicability: Mapping[str, float]
+    ) -> ExposureModel:
+        """``applicability``: observed AI applicability by 2018 SOC code (may be empty)."""
         texts = [r.task.text for r in rows]
-        featurizer = Featurizer.fit(texts)
+        y = np.array([EXPOSURE_LEVELS.index(r.human_exposure) for r in rows])
+        featurizer, exposure = _text_stage(texts, y)
         x = featurizer.transform(texts)
-        exposure = _fit(x, [EXPOSURE_LEVELS.index(r.human_exposure) for r in rows], len(EXPOSURE_LEVELS))
         automation = _fit(x, [AUTOMATION_LEVELS.index(r.gpt4_automation) for r in rows], len(AUTOMATION_LEVELS))
-        evidence = Evidence([r.task.onet_soc_code for r in rows], texts, [r.human_exposure for r in rows], x)
-        return cls(featurizer, exposure, automation, evidence, {"version": VERSION, **meta})
+        codes = [r.task.onet_soc_code for r in rows]
+        role_stage = _fit_role_stage(texts, y, codes, applicability)
+        evidence = Evidence(codes, texts, [r.human_exposure for r in rows], x)
+        return cls(featurizer, exposure, automation, role_stage, evidence, {"version": VERSION, **meta})
 
-    def predict(self, texts: Sequence[str], with_evidence: bool = True) -> Predictions:
+    def predict(self, texts: Sequence[str], with_evidence: bool = True, role: Role | None = None) -> Predictions:
+        """Each task alone (the text stage), or, given ``role``, as the tasks of that one role."""
         x = self.featurizer.transform(texts)
         exposure = _softmax(np.asarray(x @ self.exposure_w) + self.exposure_b)
+        if role is not None and len(texts):
+            score = np.nan if role.applicability is None else role.applicability
+            exposure = self.role_stage.apply(exposure, np.zeros(len(texts), dtype=np.int64), np.full(len(texts), score))
         automation = _softmax(np.asarray(x @ self.automation_w) + self.automation_b)
         if with_evidence:
             evidence, similarity = _nearest(x, self.evidence.matrix, self._index, EVIDENCE_K)
         else:
             evidence = similarity = np.zeros((len(texts), 0))
-        return Predictions(exposure, automation, evidence, similarity)
+        return Predictions(exposure, automation, evidence, similarity, self.featurizer.familiarity(texts))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,6 +191,11 @@ class ExposureModel:
             exposure_b=self.exposure_b,
             automation_w=self.automation_w,
             automation_b=self.automation_b,
+            role_w=self.role_stage.w,
+            role_b=self.role_stage.b,
+            role_mean=self.role_stage.mean,
+            role_scale=self.role_stage.scale,
+            role_prior=self.role_stage.prior,
             ev_data=ev.data,
             ev_indices=ev.indices,
             ev_indptr=ev.indptr,
@@ -147,6 +223,7 @@ class ExposureModel:
                     featurizer,
                     (z["exposure_w"], z["exposure_b"]),
                     (z["automation_w"], z["automation_b"]),
+                    RoleStage(z["role_w"], z["role_b"], z["role_mean"], z["role_scale"], z["role_prior"]),
                     evidence,
                     json.loads(str(z["meta"])),
                 )
@@ -156,11 +233,39 @@ class ExposureModel:
             ) from exc
 
 
-def _fit(x: sparse.csr_matrix, y: list[int], n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+def _text_stage(texts: Sequence[str], y: np.ndarray) -> tuple[Featurizer, tuple[np.ndarray, np.ndarray]]:
+    featurizer = Featurizer.fit(texts)
+    return featurizer, _fit(featurizer.transform(texts), y, len(EXPOSURE_LEVELS))
+
+
+def _fit_role_stage(
+    texts: Sequence[str], y: np.ndarray, codes: Sequence[str], applicability: Mapping[str, float]
+) -> RoleStage:
+    """Trained on text-stage probabilities from models that never saw the task's occupation."""
+    folds = np.array([fold_of(c, ROLE_FOLDS) for c in codes])
+    p = np.zeros((len(texts), len(EXPOSURE_LEVELS)))
+    for k in range(ROLE_FOLDS):
+        train, test = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
+        if not len(test) or not len(train):
+            continue
+        featurizer, (w, b) = _text_stage([texts[int(i)] for i in train], y[train])
+        p[test] = _softmax(np.asarray(featurizer.transform([texts[int(i)] for i in test]) @ w) + b)
+    groups = np.unique(np.asarray(codes), return_inverse=True)[1]
+    scores = np.array([applicability.get(c[:7], np.nan) for c in codes])
+    prior = np.bincount(y, minlength=len(EXPOSURE_LEVELS)) / max(len(y), 1)
+    features = role_features(p, groups, scores, prior)
+    mean, scale = features.mean(0), features.std(0) + 1e-9
+    w, b = _fit((features - mean) / scale, y, len(EXPOSURE_LEVELS), C=_ROLE_C)
+    return RoleStage(w, b, mean, scale, prior)
+
+
+def _fit(
+    x: sparse.csr_matrix | np.ndarray, y: Sequence[int] | np.ndarray, n_classes: int, C: float = _C
+) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression; returns dense (features x classes) weights and biases."""
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=_C, max_iter=3000)
+    model = LogisticRegression(C=C, max_iter=5000)
     model.fit(x, y)
     w = np.zeros((x.shape[1], n_classes), dtype=np.float32)
     b = np.full(n_classes, -1e4, dtype=np.float32)  # a class never seen stays impossible

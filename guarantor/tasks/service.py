@@ -12,16 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
 
-from guarantor.data.files import OBSERVED_ATTRIBUTION, data_dir
+from guarantor.data.files import OBSERVED_ATTRIBUTION, data_dir, observed_dir
 from guarantor.settings import Settings
 from guarantor.tasks import catalogue, observed
 from guarantor.tasks.catalogue import EXPOSURE_LEVELS, OccupationScores, WorkContext
 from guarantor.tasks.features import normalise
-from guarantor.tasks.model import EVIDENCE_FLOOR, EVIDENCE_K, SAME_TASK, VERSION, ExposureModel, Predictions
+from guarantor.tasks.model import EVIDENCE_FLOOR, EVIDENCE_K, SAME_TASK, VERSION, ExposureModel, Predictions, Role
 from guarantor.tasks.observed import OccupationUse, TaskUse
 from guarantor.tasks.search import find_occupation
 
@@ -36,16 +37,30 @@ HOW_FREED = (
 )
 HUMAN, MODEL = "human", "model"
 """Where the exposure shown comes from: the human label of the same O*NET task, or the model."""
+UNFAMILIAR_NOTE = "outside what the model knows: few of its words are in the labelled tasks; no hours counted"
+
+
+class Reading(StrEnum):
+    """How the model reads a role's tasks (``--model``)."""
+
+    role = "role"
+    """Each task among the role's other tasks, with the occupation's observed AI use: the default."""
+    text = "text"
+    """Each statement alone, as bulk ``classify`` does."""
 
 
 def model_path(settings: Settings, digest: str) -> Path:
     return settings.model_dir / f"exposure-{VERSION}-{digest[:16]}.npz"
 
 
+def data_hash(settings: Settings) -> str:
+    return catalogue.data_hash(data_dir(settings), observed_dir(settings))
+
+
 def load_or_build(settings: Settings, on_build: Callable[[], None] | None = None) -> ExposureModel:
     """The cached model for the current data, built (and cached) first if there is none."""
     folder = data_dir(settings)
-    digest = catalogue.data_hash(folder)
+    digest = data_hash(settings)
     path = model_path(settings, digest)
     if path.is_file():
         return ExposureModel.load(path)
@@ -56,7 +71,8 @@ def load_or_build(settings: Settings, on_build: Callable[[], None] | None = None
 
 def build(settings: Settings, folder: Path, digest: str, metrics: dict[str, object] | None) -> ExposureModel:
     rows = catalogue.read_labelled(folder)
-    model = ExposureModel.train(rows, {"data_hash": digest, "rows": len(rows), "metrics": metrics})
+    applicability = catalogue.read_applicability(observed_dir(settings))
+    model = ExposureModel.train(rows, {"data_hash": digest, "rows": len(rows), "metrics": metrics}, applicability)
     model.save(model_path(settings, digest))
     return model
 
@@ -73,7 +89,8 @@ class EvidenceItem:
 class TaskAssessment:
     """``exposure`` is the label shown and the one hours are computed from; ``label_source`` says
     whether it is a human label (``predicted`` then stands beside it) or the model's prediction.
-    ``confidence`` is the model's probability of the label shown."""
+    ``confidence`` is the model's probability of the label shown. An ``unfamiliar`` statement (few
+    words the model has seen: another language, no words at all) frees no hours: its label is a guess."""
 
     text: str
     hours: float
@@ -88,6 +105,7 @@ class TaskAssessment:
     task_type: str = ""
     task_id: int | None = None
     observed: TaskUse | None = None
+    unfamiliar: bool = False
 
 
 @dataclass
@@ -116,8 +134,11 @@ class RoleProfile:
     notes: list[str] = field(default_factory=list)
 
 
-def assess(model: ExposureModel, texts: Sequence[str], hours: Sequence[float]) -> list[TaskAssessment]:
-    p = model.predict(texts)
+def assess(
+    model: ExposureModel, texts: Sequence[str], hours: Sequence[float], role: Role | None
+) -> list[TaskAssessment]:
+    """``role``: the tasks are one role's, read together (None: each statement alone)."""
+    p = model.predict(texts, role=role)
     return [_assessment(model, p, i, text, h) for i, (text, h) in enumerate(zip(texts, hours, strict=True))]
 
 
@@ -138,6 +159,7 @@ def _assessment(model: ExposureModel, p: Predictions, i: int, text: str, hours: 
             evidence.append(EvidenceItem(ev.texts[j], ev.labels[j], ev.codes[j], round(s, 3)))
     predicted = p.exposure_label(i)
     shown = ev.labels[same] if same is not None else predicted
+    unfamiliar = same is None and not p.familiar(i)
     return TaskAssessment(
         text=text,
         hours=round(hours, 2),
@@ -147,8 +169,9 @@ def _assessment(model: ExposureModel, p: Predictions, i: int, text: str, hours: 
         p=tuple(round(float(v), 4) for v in p.exposure[i]),  # type: ignore[arg-type]
         automation=p.automation_label(i),
         confidence=round(float(p.exposure[i][EXPOSURE_LEVELS.index(shown)]), 3),
-        hours_freed=round(hours * FREED[shown], 2),
+        hours_freed=0.0 if unfamiliar else round(hours * FREED[shown], 2),
         evidence=evidence,
+        unfamiliar=unfamiliar,
     )
 
 
@@ -159,12 +182,23 @@ def default_hours(task_types: Sequence[str], week: float = WEEK_HOURS) -> list[f
     return [week * w / total for w in weights]
 
 
-def profile(settings: Settings, model: ExposureModel, query: str, week: float = WEEK_HOURS) -> RoleProfile:
+def role_of(data: observed.ObservedData | None, onet_code: str | None, reading: Reading) -> Role | None:
+    """What the model is told of a role's tasks read together: its occupation's applicability."""
+    if reading is Reading.text:
+        return None
+    return Role(data.scores.get(onet_code[:7]) if data and onet_code else None)
+
+
+def profile(
+    settings: Settings, model: ExposureModel, query: str, week: float = WEEK_HOURS, reading: Reading = Reading.role
+) -> RoleProfile:
     folder = data_dir(settings)
     match = find_occupation(catalogue.read_occupations(folder), query)
     occupation = match.occupation
     tasks = occupation.tasks
-    assessed = assess(model, [t.text for t in tasks], default_hours([t.task_type for t in tasks], week))
+    data = observed.load(settings)
+    hours = default_hours([t.task_type for t in tasks], week)
+    assessed = assess(model, [t.text for t in tasks], hours, role_of(data, occupation.code, reading))
     for a, t in zip(assessed, tasks, strict=True):
         a.task_type, a.task_id = t.task_type, t.task_id
     shares = np.array([[a.exposure == level for level in EXPOSURE_LEVELS] for a in assessed], dtype=float).mean(0)
@@ -172,7 +206,6 @@ def profile(settings: Settings, model: ExposureModel, query: str, week: float = 
     beta = round(float(shares[1] + 0.5 * shares[2]), 3)
     scores = catalogue.read_scores(folder)
     use = None
-    data = observed.load(settings)
     if data is not None:
         attach_observed(data, model, assessed, occupation.code)
         use = observed.occupation_use(data, occupation.code, beta, [s.human[1] for s in scores.values()])

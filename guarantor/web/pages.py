@@ -21,7 +21,7 @@ from guarantor.errors import TooManyAttempts
 from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
 from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_WORDS
-from guarantor.tasks.service import HOW_FREED
+from guarantor.tasks.service import HOW_FREED, UNFAMILIAR_NOTE
 from guarantor.web import security
 from guarantor.web.security import SESSION_COOKIE, editor, site, viewer, writer
 from guarantor.web.service import Site
@@ -63,6 +63,7 @@ def render(request: Request, template: str, code: int = 200, **context: Any) -> 
         palette={"colors": palette.COLORS, "series": palette.SERIES, "other": palette.OTHER},
         exposure_words=EXPOSURE_WORDS,
         automation_words=AUTOMATION_WORDS,
+        unfamiliar_note=UNFAMILIAR_NOTE,
         **context,
     )
     return HTMLResponse(html, status_code=code)
