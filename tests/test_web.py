@@ -232,9 +232,12 @@ def test_pages_show_the_workspace(server: Server) -> None:
         assert "Registered Nurses" in role and role.count("<tr>") > 10
         developers = client.get("/roles/15-1252.00").text
         train = re.search(r"<tr><td>Train users to use new or modified equipment\.</td>.*?</tr>", developers, re.S)
-        assert train and "human label; model E" in train[0] and ">E2</span>" in train[0], train
+        assert train and "human label" in train[0] and ">E2</span>" in train[0], train
         assert re.search(r'<td class="num">2\.1</td><td class="num">0\.5</td>', train[0]), "a quarter of E2 hours"
         assert "Train others to use equipment or products." in train[0]
+        confer = re.search(r"<tr><td>Confer with data processing.*?</tr>", developers, re.S)
+        assert confer and "human label; model E2" in confer[0] and ">E0</span>" in confer[0], confer
+        assert re.search(r'<td class="num">2\.1</td><td class="num">0\.0</td>', confer[0]), "E0 frees nothing"
         assert "observed AI applicability, rank 133 of 785" in developers and "microsoft/working-with-ai" in developers
         outcome = client.get("/outcomes/payouts-on-time").text
         assert 'data-chart="ind-0"' in outcome and "payouts-on-time-share" in outcome
