@@ -4,11 +4,14 @@ subject (`guarantor check ws/`) and as `-w/--workspace` everywhere (`guarantor h
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from guarantor.errors import UsageError
+
+if TYPE_CHECKING:
+    from guarantor.settings import Settings
 
 HELP = "guarantor.yaml or its folder (default: here)."
 ARGUMENT = typer.Argument(None, help=HELP, show_default=False)
@@ -25,3 +28,11 @@ def workspace(argument: Path | None, option: Path | None) -> Path | None:
 def wide(what: str) -> Any:
     """``--wide``, the same flag on every listing that cuts long texts to the terminal's width."""
     return typer.Option(False, "--wide", help=f"Show whole {what} (wrapped) instead of cutting them.")
+
+
+def settings() -> Settings:
+    """The settings, read on first use. Commands import what they need when they run: pydantic-settings
+    alone takes about 0.2 s, which ``--help`` and every command that does not run should not pay."""
+    from guarantor.settings import get_settings
+
+    return get_settings()

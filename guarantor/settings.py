@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from platformdirs import user_cache_dir
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,7 +26,15 @@ class Settings(BaseSettings):
     )
     home: Path = Field(
         default=Path.home() / ".guarantor",
-        description="Where Guarantor keeps its database, downloaded data and built models.",
+        description="Where Guarantor keeps its database and downloaded data.",
+    )
+    cache_dir: Path = Field(
+        default_factory=lambda: Path(user_cache_dir("guarantor")),
+        description=(
+            "Where built exposure models are kept, one per model version and data version, shared by every "
+            "GUARANTOR_HOME of the user: the first command that needs a model builds it, the others reuse it. "
+            "Default: the user's cache folder (~/.cache/guarantor on Linux)."
+        ),
     )
     database_url: str | None = Field(
         default=None,
@@ -88,7 +97,7 @@ class Settings(BaseSettings):
 
     @property
     def model_dir(self) -> Path:
-        return self.home / "models"
+        return self.cache_dir / "models"
 
 
 @lru_cache(maxsize=1)

@@ -28,9 +28,19 @@ DATA_DIR = Path(os.environ.get("GUARANTOR_TEST_DATA_DIR", ROOT.parent / "shared"
 EXAMPLES = ROOT / "examples"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's own model cache, so no test reads or writes the user's (every Settings and every
+    subprocess sees it through the environment)."""
+    with pytest.MonkeyPatch.context() as patch:
+        cache = tmp_path_factory.mktemp("cache")
+        patch.setenv("GUARANTOR_CACHE_DIR", str(cache))
+        yield cache
+
+
 @pytest.fixture(scope="session")
-def model_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A GUARANTOR_HOME whose model is built once for the whole session."""
+def model_home(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Path:
+    """A GUARANTOR_HOME; the model is built once for the whole session, in the session's cache."""
     home = tmp_path_factory.mktemp("home")
     service.load_or_build(Settings(data_dir=DATA_DIR, home=home))
     return home

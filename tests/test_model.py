@@ -133,3 +133,21 @@ def test_statements_the_model_cannot_read_are_flagged(model: ExposureModel) -> N
         ]
     )
     assert [p.familiar(i) for i in range(5)] == [False, False, False, False, True]
+
+
+def test_every_home_of_the_user_shares_one_built_model(model_home: Path, tmp_path: Path) -> None:
+    steps: list[str] = []
+    first = service.load_or_build(Settings(data_dir=DATA_DIR, home=tmp_path / "one"), steps.append)
+    second = service.load_or_build(Settings(data_dir=DATA_DIR, home=tmp_path / "two"), steps.append)
+    assert steps == [], "the session's model was built already, into the cache every home shares"
+    assert first.meta == second.meta and not (tmp_path / "one").exists()
+
+
+def test_a_build_says_each_step(tmp_path: Path) -> None:
+    steps: list[str] = []
+    settings = Settings(data_dir=DATA_DIR, home=tmp_path, cache_dir=tmp_path / "cache")
+    service.load_or_build(settings, steps.append)
+    assert steps[0].startswith("text stage") and sum("role stage" in s for s in steps) == 5, steps
+    assert [p.name for p in (tmp_path / "cache" / "models").iterdir()] == [
+        service.model_path(settings, service.data_hash(settings)).name
+    ]

@@ -7,9 +7,9 @@ import sys
 import typer
 from rich.table import Table
 
+from guarantor import cli_options
 from guarantor.console import out
 from guarantor.errors import InputError
-from guarantor.settings import get_settings
 
 user_app = typer.Typer(help="Users of the web app and the API.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for scripts and CI (sent as Authorization: Bearer).", no_args_is_help=True)
@@ -35,7 +35,7 @@ def user_add(
     from guarantor.db.session import open_session
 
     password = _password(password_stdin)
-    with open_session(get_settings()) as session:
+    with open_session(cli_options.settings()) as session:
         user = service.add_user(session, username, password, role, utcnow())
     out.print(f"User {user.username} ({user.role}) created.")
 
@@ -50,7 +50,7 @@ def user_passwd(
     from guarantor.db.session import open_session
 
     password = _password(password_stdin)
-    with open_session(get_settings()) as session:
+    with open_session(cli_options.settings()) as session:
         service.set_password(session, username, password)
     out.print(f"Password of {username} changed; their browser sessions have ended.")
 
@@ -64,7 +64,7 @@ def user_list() -> None:
     table = Table()
     for col in ("user", "role", "created (UTC)"):
         table.add_column(col)
-    with open_session(get_settings()) as session:
+    with open_session(cli_options.settings()) as session:
         for u in repository.users(session):
             table.add_row(u.username, u.role, u.created_at.strftime("%Y-%m-%d %H:%M"))
     out.print(table)
@@ -76,7 +76,7 @@ def user_remove(username: str = typer.Argument(...)) -> None:
     from guarantor.accounts import service
     from guarantor.db.session import open_session
 
-    with open_session(get_settings()) as session:
+    with open_session(cli_options.settings()) as session:
         service.remove_user(session, username)
     out.print(f"User {username} removed.")
 
@@ -91,7 +91,7 @@ def token_create(
     from guarantor.clock import utcnow
     from guarantor.db.session import open_session
 
-    with open_session(get_settings()) as session:
+    with open_session(cli_options.settings()) as session:
         secret, record = service.create_token(session, username, name, utcnow())
     sys.stdout.write(secret + "\n")
     if sys.stderr.isatty():
@@ -107,7 +107,7 @@ def token_list() -> None:
     table = Table()
     for col in ("id", "user", "name", "created (UTC)", "last used", "revoked"):
         table.add_column(col)
-    with open_session(get_settings()) as session:
+    with open_session(cli_options.settings()) as session:
         for t, username in repository.tokens(session):
             table.add_row(
                 str(t.id),
@@ -127,6 +127,6 @@ def token_revoke(token_id: int = typer.Argument(...)) -> None:
     from guarantor.clock import utcnow
     from guarantor.db.session import open_session
 
-    with open_session(get_settings()) as session:
+    with open_session(cli_options.settings()) as session:
         service.revoke_token(session, token_id, utcnow())
     out.print(f"Token {token_id} revoked.")

@@ -19,8 +19,6 @@ from rich.table import Table
 from guarantor import cli_options, console
 from guarantor.console import err, out
 from guarantor.guarantees import display
-from guarantor.settings import get_settings
-from guarantor.workspace import loader
 
 if TYPE_CHECKING:
     from guarantor.analysis.service import Analysis
@@ -33,6 +31,8 @@ def analyze(
     as_json: bool = typer.Option(False, "--json", help="Print the analysis as JSON."),
 ) -> None:
     """Assess every task, find orphan work and outcome gaps, and write the value plan."""
+    from guarantor.workspace import loader
+
     workspace = cli_options.workspace(workspace, workspace_option)
     from guarantor.analysis import service as svc
     from guarantor.atomic import write_text
@@ -44,7 +44,7 @@ def analyze(
     from guarantor.tasks.catalogue import read_occupations
     from guarantor.tasks.cli import load_model
 
-    settings = get_settings()
+    settings = cli_options.settings()
     path = loader.resolve(workspace)
     text = loader.read_text(path)
     ws = loader.parse(text, str(path))[0]
@@ -99,7 +99,7 @@ def analyses(
     from guarantor.analysis import repository
     from guarantor.db.session import open_session
 
-    with open_session(get_settings()) as session:
+    with open_session(cli_options.settings()) as session:
         rows: list[dict[str, Any]] = [
             {
                 "id": r.id,

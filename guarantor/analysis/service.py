@@ -22,8 +22,9 @@ from guarantor.tasks import observed
 from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_WORDS, Occupation
 from guarantor.tasks.model import ExposureModel
 from guarantor.tasks.observed import OccupationUse
+from guarantor.tasks.schemas import Reading
 from guarantor.tasks.search import find_occupation
-from guarantor.tasks.service import Reading, TaskAssessment, assess, attach_observed, default_hours, role_of
+from guarantor.tasks.service import TaskAssessment, assess, attach_observed, default_hours, role_of
 from guarantor.workspace.scaffold import TEMPLATE_TEXTS, template_fields
 from guarantor.workspace.schema import Workspace
 

@@ -11,7 +11,6 @@ from guarantor import cli_options, console
 from guarantor.console import err, out, progress
 from guarantor.data import download as dl
 from guarantor.data import files
-from guarantor.settings import get_settings
 
 app = typer.Typer(help="The O*NET data Guarantor learns from.", no_args_is_help=True)
 
@@ -22,7 +21,7 @@ def status(
     wide: bool = cli_options.wide("texts"),
 ) -> None:
     """Show which data files are present, their row counts, and the attribution to keep."""
-    settings = get_settings()
+    settings = cli_options.settings()
     folder = settings.resolved_data_dir
     rows = []
     for spec, where in [(f, folder) for f in files.ALL_FILES] + [
@@ -63,7 +62,7 @@ def status(
         columns = [("file", "left"), ("present", "left"), ("rows", "right"), ("what", "left")]
         console.print_table(columns, lines, {"what": 1}, wide, f"O*NET data in {folder}")
         out.print("\n[bold]Attribution[/]\n" + files.ATTRIBUTION + "\n" + files.OBSERVED_ATTRIBUTION)
-    files.data_dir(get_settings())  # a missing required file fails with how to get it
+    files.data_dir(cli_options.settings())  # a missing required file fails with how to get it
 
 
 @app.command()
@@ -71,7 +70,7 @@ def download(
     target: Path | None = typer.Option(None, help="Folder to write into (default: GUARANTOR_HOME/data)."),
 ) -> None:
     """Fetch the upstream files and derive the data layout Guarantor reads."""
-    settings = get_settings()
+    settings = cli_options.settings()
     folder = target or settings.home / "data"
     with progress("Downloading", total=len(dl.UPSTREAM)) as (bar, task):
 

@@ -14,11 +14,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guarantor.atomic import atomic_writer
 from guarantor.data import files
 from guarantor.errors import InputError, NetworkError
-from guarantor.settings import Settings
+
+if TYPE_CHECKING:
+    from guarantor.settings import Settings
 
 UPSTREAM = ("full_labelset.tsv", "occ_level.csv", "occupations_onet_work_contexts.csv")
 

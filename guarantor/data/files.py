@@ -10,9 +10,12 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from guarantor.errors import DataMissing, InputError
-from guarantor.settings import Settings
+
+if TYPE_CHECKING:
+    from guarantor.settings import Settings
 
 
 @dataclass(frozen=True)

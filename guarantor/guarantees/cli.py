@@ -18,8 +18,6 @@ from guarantor.clock import MAX_YEAR, MIN_YEAR
 from guarantor.console import err, out
 from guarantor.errors import ExitCode, NotFound
 from guarantor.guarantees import display
-from guarantor.settings import get_settings
-from guarantor.workspace import loader
 
 if TYPE_CHECKING:
     from guarantor.guarantees.runner import RunReport
@@ -37,10 +35,11 @@ _ORDER = ("MET", "AT_RISK", "NO_DATA", "ERROR", "BROKEN")
 
 def _load(workspace: Path | None) -> Any:
     from guarantor.guarantees.sources.base import Context
+    from guarantor.workspace import loader
 
     path = loader.resolve(workspace)
     ws, marks = loader.parse(loader.read_text(path), str(path))
-    settings = get_settings()
+    settings = cli_options.settings()
     context = Context.of(path.parent, True, settings.home, settings.resolved_database_url)
     return ws, marks, str(path), context
 
@@ -59,7 +58,7 @@ def check(
     from guarantor.db.session import Database
     from guarantor.guarantees import runner
 
-    settings = get_settings()
+    settings = cli_options.settings()
     ws, marks, name, context = _load(workspace)
     if outcome is not None and not any(o.id == outcome and o.guarantee for o in ws.outcomes):
         raise NotFound(f"No outcome {outcome!r} with a guarantee in {name}.")
@@ -141,7 +140,7 @@ def watch(workspace: Path | None = cli_options.ARGUMENT, workspace_option: Path 
     from guarantor.db.session import Database
     from guarantor.guarantees import runner
 
-    settings = get_settings()
+    settings = cli_options.settings()
     _load(workspace)  # a broken workspace fails now, not in the loop
     stopping = False
 
@@ -207,7 +206,7 @@ def history(
         )
     ids = [i.id for i in found.guarantee.indicators]
     precision = {i.id: i.precision for i in found.guarantee.indicators}
-    with open_session(get_settings()) as session:
+    with open_session(cli_options.settings()) as session:
         per = {i: list(repository.history(session, [i], limit=limit)) for i in ids}
     if as_json:
         doc = {i: [measurement_dict(m, precision[i]) for m in ms] for i, ms in per.items()}
@@ -262,7 +261,7 @@ def record(
     outcome, indicator, value = (args[0], None, args[1]) if len(args) == 2 else (args[0], args[1], args[2])
     when = _time(at) if at else None
     ws, _marks, _name, _context = _load(workspace)
-    db = Database(get_settings().resolved_database_url)
+    db = Database(cli_options.settings().resolved_database_url)
     try:
         with db.transaction() as session:
             m = record_checkin(

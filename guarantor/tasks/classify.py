@@ -12,12 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from guarantor.errors import InputError
 from guarantor.inputs.lines import TextLines, csv_reader, json_value, text_field
 from guarantor.tasks.catalogue import AUTOMATION_LEVELS, EXPOSURE_LEVELS
-from guarantor.tasks.model import ExposureModel
+
+if TYPE_CHECKING:
+    from guarantor.tasks.model import ExposureModel
 
 CHUNK = 2048
 

@@ -6,6 +6,7 @@ import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -15,21 +16,29 @@ from guarantor.atomic import atomic_writer
 from guarantor.console import err, out, progress
 from guarantor.data.files import data_dir, observed_dir
 from guarantor.guarantees import display
-from guarantor.settings import get_settings
-from guarantor.tasks import catalogue, evaluation
-from guarantor.tasks import service as svc
 from guarantor.tasks.catalogue import EXPOSURE_LEVELS
 from guarantor.tasks.classify import InputFormat, OutputFormat, classify_stream, read_records
-from guarantor.tasks.model import ExposureModel
+from guarantor.tasks.schemas import Reading
+
+if TYPE_CHECKING:
+    from guarantor.tasks import evaluation
+    from guarantor.tasks.model import ExposureModel
 
 model_app = typer.Typer(help="Build and evaluate the exposure model.", no_args_is_help=True)
 
 
 def load_model() -> ExposureModel:
-    def building() -> None:
-        err.print("[dim]Building the exposure model for this data (once; about 20 s)…[/]")
+    from guarantor.tasks import service as svc
 
-    return svc.load_or_build(get_settings(), on_build=building)
+    started: list[str] = []
+
+    def building(step: str) -> None:
+        if not started:
+            started.append(step)
+            err.print("Building the exposure model for this data: once per data version, shared by every home (~15 s).")
+        err.print(f"[dim]  · {step}[/]")
+
+    return svc.load_or_build(cli_options.settings(), building)
 
 
 @model_app.command()
@@ -38,7 +47,9 @@ def build(
     skip_eval: bool = typer.Option(False, "--skip-eval", help="Do not cross-validate."),
 ) -> None:
     """Train the model on the labelled tasks and cache it with its version, data hash and metrics."""
-    settings = get_settings()
+    from guarantor.tasks import service as svc
+
+    settings = cli_options.settings()
     folder = data_dir(settings)
     digest = svc.data_hash(settings)
     metrics = None
@@ -53,8 +64,10 @@ def build(
 
 
 def _evaluate(folder: Path, folds: int) -> evaluation.Evaluation:
+    from guarantor.tasks import catalogue, evaluation
+
     rows = catalogue.read_labelled(folder)
-    applicability = catalogue.read_applicability(observed_dir(get_settings()))
+    applicability = catalogue.read_applicability(observed_dir(cli_options.settings()))
     with progress(f"Cross-validating ({folds} folds grouped by occupation)", total=folds) as (bar, task):
         return evaluation.cross_validate(rows, folds, lambda k: bar.update(task, completed=k), applicability)
 
@@ -65,7 +78,7 @@ def eval_(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Cross-validate grouped by occupation, next to GPT-4's labels on the same rows."""
-    result = _evaluate(data_dir(get_settings()), folds)
+    result = _evaluate(data_dir(cli_options.settings()), folds)
     if as_json:
         out.print_json(json.dumps(result.as_dict()))
         return
@@ -134,14 +147,16 @@ def role(
     hours: float = typer.Option(40.0, help="Hours in the person's week."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     wide: bool = cli_options.wide("task texts"),
-    reading: svc.Reading = typer.Option(
-        svc.Reading.role,
+    reading: Reading = typer.Option(
+        Reading.role,
         "--model",
         help="role: each task read among the role's other tasks (the default); text: each statement alone.",
     ),
 ) -> None:
     """Show an occupation's tasks with predicted exposure, and the hours a week AI frees."""
-    p = svc.profile(get_settings(), load_model(), query, hours, reading)
+    from guarantor.tasks import service as svc
+
+    p = svc.profile(cli_options.settings(), load_model(), query, hours, reading)
     if as_json:
         out.print_json(json.dumps(asdict(p)))
         return

@@ -59,25 +59,23 @@ class Featurizer:
         idf = np.array([np.log((1 + n) / (1 + df[t])) + 1.0 for t in vocabulary], dtype=np.float32)
         return cls(vocabulary, idf)
 
-    def familiarity(self, texts: Sequence[str]) -> np.ndarray:
-        """The share of each text's words that the training statements used at least twice: low
-        for another language or for words that are no words; 0 for a text without any."""
-        words = self._words
-        out = np.zeros(len(texts), dtype=np.float32)
-        for i, text in enumerate(texts):
-            found = _TOKEN.findall(text.lower())
-            if found:
-                out[i] = sum(w in words for w in found) / len(found)
-        return out
-
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        return self.encode(texts)[0]
+
+    def encode(self, texts: Sequence[str]) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """The features of each text, and the share of its words that the training statements used
+        at least twice: low for another language or for words that are no words; 0 without any."""
         words_of, pairs, width = self._words.get, self._pairs.get, self._width
         findall = _TOKEN.findall
         indptr = [0]
         cols: list[int] = []
-        for text in texts:
+        familiarity = np.zeros(len(texts), dtype=np.float32)
+        for row, text in enumerate(texts):
             ids = [words_of(w, -1) for w in findall(text.lower())]
+            start = len(cols)
             cols.extend(i for i in ids if i >= 0)
+            if ids:
+                familiarity[row] = (len(cols) - start) / len(ids)
             cols.extend(j for a, b in pairwise(ids) if a >= 0 and b >= 0 and (j := pairs(a * width + b)) is not None)
             indptr.append(len(cols))
         matrix = sparse.csr_matrix(
@@ -93,4 +91,4 @@ class Featurizer:
             matrix.data = (1.0 + np.log(matrix.data)) * self.idf[matrix.indices]
         norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
-        return sparse.csr_matrix(sparse.diags(1.0 / norms).astype(np.float32) @ matrix)
+        return sparse.csr_matrix(sparse.diags(1.0 / norms).astype(np.float32) @ matrix), familiarity

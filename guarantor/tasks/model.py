@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from scipy import sparse
@@ -152,22 +154,30 @@ class ExposureModel:
 
     @classmethod
     def train(
-        cls, rows: Sequence[LabelledTask], meta: dict[str, Any], applicability: Mapping[str, float]
+        cls,
+        rows: Sequence[LabelledTask],
+        meta: dict[str, Any],
+        applicability: Mapping[str, float],
+        progress: Progress | None = None,
     ) -> ExposureModel:
-        """``applicability``: observed AI applicability by 2018 SOC code (may be empty)."""
+        """``applicability``: observed AI applicability by 2018 SOC code (may be empty); ``progress``
+        is told each step as it starts."""
+        step = progress or (lambda _: None)
         texts = [r.task.text for r in rows]
         y = np.array([EXPOSURE_LEVELS.index(r.human_exposure) for r in rows])
+        step(f"text stage on {len(rows):,} labelled tasks")
         featurizer, exposure = _text_stage(texts, y)
         x = featurizer.transform(texts)
+        step("automation levels")
         automation = _fit(x, [AUTOMATION_LEVELS.index(r.gpt4_automation) for r in rows], len(AUTOMATION_LEVELS))
         codes = [r.task.onet_soc_code for r in rows]
-        role_stage = _fit_role_stage(texts, y, codes, applicability)
+        role_stage = _fit_role_stage(texts, y, codes, applicability, step)
         evidence = Evidence(codes, texts, [r.human_exposure for r in rows], x)
         return cls(featurizer, exposure, automation, role_stage, evidence, {"version": VERSION, **meta})
 
     def predict(self, texts: Sequence[str], with_evidence: bool = True, role: Role | None = None) -> Predictions:
         """Each task alone (the text stage), or, given ``role``, as the tasks of that one role."""
-        x = self.featurizer.transform(texts)
+        x, familiarity = self.featurizer.encode(texts)
         exposure = _softmax(np.asarray(x @ self.exposure_w) + self.exposure_b)
         if role is not None and len(texts):
             score = np.nan if role.applicability is None else role.applicability
@@ -177,12 +187,19 @@ class ExposureModel:
             evidence, similarity = _nearest(x, self.evidence.matrix, self._index, EVIDENCE_K)
         else:
             evidence = similarity = np.zeros((len(texts), 0))
-        return Predictions(exposure, automation, evidence, similarity, self.featurizer.familiarity(texts))
+        return Predictions(exposure, automation, evidence, similarity, familiarity)
 
     def save(self, path: Path) -> None:
+        """Written to a file of its own and renamed, so that two processes building the same model
+        into the shared cache never read or write half a file."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         ev = self.evidence.matrix
+        with os.fdopen(handle, "wb") as tmp:
+            self._write(tmp, ev)
+        Path(name).replace(path)
+
+    def _write(self, tmp: IO[bytes], ev: sparse.csr_matrix) -> None:
         np.savez(
             tmp,
             vocabulary=np.array("\n".join(self.featurizer.vocabulary)),
@@ -205,7 +222,6 @@ class ExposureModel:
             ev_labels=np.array("".join(label[1] for label in self.evidence.labels)),
             meta=np.array(json.dumps(self.meta)),
         )
-        tmp.replace(path)
 
     @classmethod
     def load(cls, path: Path) -> ExposureModel:
@@ -239,12 +255,13 @@ def _text_stage(texts: Sequence[str], y: np.ndarray) -> tuple[Featurizer, tuple[
 
 
 def _fit_role_stage(
-    texts: Sequence[str], y: np.ndarray, codes: Sequence[str], applicability: Mapping[str, float]
+    texts: Sequence[str], y: np.ndarray, codes: Sequence[str], applicability: Mapping[str, float], step: Progress
 ) -> RoleStage:
     """Trained on text-stage probabilities from models that never saw the task's occupation."""
     folds = np.array([fold_of(c, ROLE_FOLDS) for c in codes])
     p = np.zeros((len(texts), len(EXPOSURE_LEVELS)))
     for k in range(ROLE_FOLDS):
+        step(f"role stage: held-out occupations, part {k + 1} of {ROLE_FOLDS}")
         train, test = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
         if not len(test) or not len(train):
             continue

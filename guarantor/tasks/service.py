@@ -10,9 +10,8 @@ person may not have yet, so they count half, as in the paper's beta (E1 + E2/2).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +21,18 @@ from guarantor.settings import Settings
 from guarantor.tasks import catalogue, observed
 from guarantor.tasks.catalogue import EXPOSURE_LEVELS, OccupationScores, WorkContext
 from guarantor.tasks.features import normalise
-from guarantor.tasks.model import EVIDENCE_FLOOR, EVIDENCE_K, SAME_TASK, VERSION, ExposureModel, Predictions, Role
+from guarantor.tasks.model import (
+    EVIDENCE_FLOOR,
+    EVIDENCE_K,
+    SAME_TASK,
+    VERSION,
+    ExposureModel,
+    Predictions,
+    Progress,
+    Role,
+)
 from guarantor.tasks.observed import OccupationUse, TaskUse
+from guarantor.tasks.schemas import Reading
 from guarantor.tasks.search import find_occupation
 
 WEEK_HOURS = 40.0
@@ -40,15 +49,6 @@ HUMAN, MODEL = "human", "model"
 UNFAMILIAR_NOTE = "outside what the model knows: few of its words are in the labelled tasks; no hours counted"
 
 
-class Reading(StrEnum):
-    """How the model reads a role's tasks (``--model``)."""
-
-    role = "role"
-    """Each task among the role's other tasks, with the occupation's observed AI use: the default."""
-    text = "text"
-    """Each statement alone, as bulk ``classify`` does."""
-
-
 def model_path(settings: Settings, digest: str) -> Path:
     return settings.model_dir / f"exposure-{VERSION}-{digest[:16]}.npz"
 
@@ -57,22 +57,28 @@ def data_hash(settings: Settings) -> str:
     return catalogue.data_hash(data_dir(settings), observed_dir(settings))
 
 
-def load_or_build(settings: Settings, on_build: Callable[[], None] | None = None) -> ExposureModel:
-    """The cached model for the current data, built (and cached) first if there is none."""
+def load_or_build(settings: Settings, progress: Progress | None = None) -> ExposureModel:
+    """The cached model for the current data, built (and cached) first if there is none; ``progress``
+    hears each step of a build."""
     folder = data_dir(settings)
     digest = data_hash(settings)
     path = model_path(settings, digest)
     if path.is_file():
         return ExposureModel.load(path)
-    if on_build:
-        on_build()
-    return build(settings, folder, digest, metrics=None)
+    return build(settings, folder, digest, metrics=None, progress=progress)
 
 
-def build(settings: Settings, folder: Path, digest: str, metrics: dict[str, object] | None) -> ExposureModel:
+def build(
+    settings: Settings,
+    folder: Path,
+    digest: str,
+    metrics: dict[str, object] | None,
+    progress: Progress | None = None,
+) -> ExposureModel:
     rows = catalogue.read_labelled(folder)
     applicability = catalogue.read_applicability(observed_dir(settings))
-    model = ExposureModel.train(rows, {"data_hash": digest, "rows": len(rows), "metrics": metrics}, applicability)
+    meta = {"data_hash": digest, "rows": len(rows), "metrics": metrics}
+    model = ExposureModel.train(rows, meta, applicability, progress)
     model.save(model_path(settings, digest))
     return model
 

@@ -11,8 +11,6 @@ import typer
 from guarantor import cli_options
 from guarantor.console import err
 from guarantor.errors import Conflict, Forbidden
-from guarantor.settings import get_settings
-from guarantor.workspace import loader
 
 
 def serve(
@@ -26,6 +24,8 @@ def serve(
     ),
 ) -> None:
     """Serve the dashboards and the JSON API (/api/v1) until Ctrl-C."""
+    from guarantor.workspace import loader
+
     workspace = cli_options.workspace(workspace, workspace_option)
     import uvicorn
 
@@ -36,7 +36,7 @@ def serve(
     from guarantor.web.app import WORKSPACE_ENV
     from guarantor.web.security import is_loopback
 
-    settings = get_settings()
+    settings = cli_options.settings()
     path = loader.resolve(workspace).resolve()
     loader.load(path)
     _port_free(host, port)  # before an account is created and its one-time password shown

@@ -15,8 +15,6 @@ from guarantor import cli_options, console
 from guarantor.console import err, out, progress
 from guarantor.errors import InputError
 from guarantor.guarantees import display
-from guarantor.settings import get_settings
-from guarantor.workspace import loader
 
 link_app = typer.Typer(help="Link work items to the outcomes they serve.", no_args_is_help=True)
 
@@ -47,7 +45,7 @@ def import_(
         except DataMissing:
             err.print("[yellow]No O*NET data: items are imported without their AI exposure.[/]")
     items = service.read(fmt, file, pairs)
-    with open_session(get_settings()) as session, progress(f"Importing {file.name}") as (bar, task):
+    with open_session(cli_options.settings()) as session, progress(f"Importing {file.name}") as (bar, task):
         counts = service.import_items(
             session,
             items,
@@ -59,6 +57,8 @@ def import_(
 
 
 def _workspace(workspace: Path | None) -> Any:
+    from guarantor.workspace import loader
+
     return loader.load(loader.resolve(workspace))
 
 
@@ -76,7 +76,7 @@ def suggest(
     from guarantor.work import service
 
     ws = _workspace(workspace)
-    with open_session(get_settings()) as session:
+    with open_session(cli_options.settings()) as session:
         rows = service.suggestions(session, ws, limit)
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -98,7 +98,7 @@ def _decide(decision: str, item: str, outcome: str, workspace: Path | None) -> N
     from guarantor.work import service
 
     ws = _workspace(workspace)
-    with open_session(get_settings()) as session:
+    with open_session(cli_options.settings()) as session:
         service.decide(session, ws, item, outcome, decision, utcnow())
     out.print(f"{item} → {outcome}: {decision}.")
 
@@ -135,7 +135,7 @@ def balance(
     from guarantor.work import service
 
     ws = _workspace(workspace)
-    with open_session(get_settings()) as session:
+    with open_session(cli_options.settings()) as session:
         b = service.balance(session, ws)
     if as_json:
         data = asdict(b)
@@ -182,7 +182,7 @@ def systems(
     from guarantor.systems.service import readiness
 
     ws = _workspace(workspace)
-    with open_session(get_settings()) as session:
+    with open_session(cli_options.settings()) as session:
         rows = readiness(ws, outcome_states(session, ws, utcnow()))
     if as_json:
         sys.stdout.write(json.dumps([asdict(r) for r in rows], indent=2) + "\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -14,16 +15,14 @@ from guarantor.console import err, out
 from guarantor.data.files import data_dir
 from guarantor.errors import Ambiguous, Conflict, NotFound
 from guarantor.guarantees.display import count
-from guarantor.settings import get_settings
-from guarantor.tasks.catalogue import Occupation, read_occupations
-from guarantor.tasks.search import find_occupation
-from guarantor.workspace import loader
-from guarantor.workspace.scaffold import QUESTIONS, TEMPLATE_ROLE, OutcomeDraft, scaffold, template_fields
-from guarantor.workspace.schema import json_schema
+from guarantor.workspace import DEFAULT_NAME
+
+if TYPE_CHECKING:
+    from guarantor.tasks.catalogue import Occupation
 
 
 def init(
-    path: Path = typer.Argument(Path(loader.DEFAULT_NAME), help="File to create."),
+    path: Path = typer.Argument(Path(DEFAULT_NAME), help="File to create."),
     from_role: str | None = typer.Option(None, help="Seed tasks from this O*NET occupation (title or code)."),
     name: str | None = typer.Option(None, help="Workspace name."),
     person: str | None = typer.Option(None, help="Your name."),
@@ -32,9 +31,14 @@ def init(
 ) -> None:
     """Create a guarantor.yaml: on a terminal, a guided start (your role, the outcomes you deliver, your
     value proposition, your main tasks); without one, from the options."""
+    from guarantor.tasks.catalogue import read_occupations
+    from guarantor.tasks.search import find_occupation
+    from guarantor.workspace import loader
+    from guarantor.workspace.scaffold import TEMPLATE_ROLE, scaffold, template_fields
+
     if path.exists() and not force:
         raise Conflict(f"{path} exists already.", hint="Pass --force to overwrite it, or give another file name.")
-    occupations = read_occupations(data_dir(get_settings())) if from_role or sys.stdin.isatty() else {}
+    occupations = read_occupations(data_dir(cli_options.settings())) if from_role or sys.stdin.isatty() else {}
     if sys.stdin.isatty():
         text = _guided(occupations, name, person, from_role, hours)
     else:
@@ -54,6 +58,8 @@ def _guided(
     occupations: dict[str, Occupation], name: str | None, person: str | None, role: str | None, hours: float
 ) -> str:
     """The questions of a guided start, in the order that makes the file worth analysing."""
+    from guarantor.workspace.scaffold import QUESTIONS, OutcomeDraft, scaffold
+
     name = name or typer.prompt("Workspace name", default="My work")
     person = person or typer.prompt("Your name", default="Me")
     role = role or typer.prompt("Your role (any job title)")
@@ -89,6 +95,8 @@ def _guided(
 def _pick_occupation(occupations: dict[str, Occupation], role: str) -> Occupation | None:
     """The O*NET occupation the title means: the clear match, a candidate the person picks, or none
     (the title stays as free text)."""
+    from guarantor.tasks.search import find_occupation
+
     try:
         return find_occupation(occupations, role).occupation
     except Ambiguous as exc:
@@ -114,6 +122,9 @@ def _own_tasks() -> list[str]:
 
 def validate(workspace: Path | None = cli_options.ARGUMENT, workspace_option: Path | None = cli_options.OPTION) -> None:
     """Check a workspace against the schema and resolve its references (owners, serves)."""
+    from guarantor.workspace import loader
+    from guarantor.workspace.scaffold import template_fields
+
     workspace = cli_options.workspace(workspace, workspace_option)
     path = loader.resolve(workspace)
     ws, marks = loader.parse(loader.read_text(path), str(path))
@@ -130,6 +141,8 @@ def schema(
     output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
 ) -> None:
     """Print the published JSON Schema of guarantor.yaml."""
+    from guarantor.workspace.schema import json_schema
+
     text = json_schema()
     if output:
         write_text(output, text)

@@ -15,11 +15,11 @@ from pydantic import ValidationError
 from guarantor.errors import NotFound, Problem, TooLarge, ValidationFailed
 from guarantor.guarantees.spec import Indicator
 from guarantor.inputs import yamldoc
+from guarantor.workspace import DEFAULT_NAME
 from guarantor.workspace.schema import Workspace
 
 Marks = yamldoc.Marks
 Path_ = yamldoc.Path_
-DEFAULT_NAME = "guarantor.yaml"
 
 
 def resolve(path: Path | None) -> Path:
