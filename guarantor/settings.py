@@ -44,6 +44,13 @@ class Settings(BaseSettings):
         default="https://raw.githubusercontent.com/openai/GPTs-are-GPTs/main/data/",
         description="Where `guarantor data download` fetches the upstream label files from.",
     )
+    observed_base_url: str = Field(
+        default="https://raw.githubusercontent.com/microsoft/working-with-ai/84c4eba/data/",
+        description=(
+            "Where `guarantor data download` fetches the observed AI-use files (Working with AI, CC BY 4.0) from. "
+            "They are optional: when they cannot be fetched, the download says so and keeps the rest."
+        ),
+    )
     download_timeout_s: float = Field(default=30.0, description="Timeout of one download, in seconds.")
     check_workers: int = Field(default=8, ge=1, le=256, description="Indicators `check` evaluates at once.")
     check_retries: int = Field(default=1, ge=0, le=10, description="Retries of a source that fails, per check.")

@@ -139,3 +139,20 @@ tasks: [{text: Fix failed payouts, hours_week: 10, owner: ana, serves: [paid]}]
     html = report.read_text()
     assert 'class="tag st-AT_RISK"' in html and "error budget: met in 100.0% of 3 evaluations" in html
     assert html.count('stroke-dasharray="6 4"') == 3, "one target line for >= 99, two for between 1 and 5"
+
+
+def test_a_task_in_another_language_is_unsure_in_the_analysis_and_the_report(cli, tmp_path: Path) -> None:
+    (tmp_path / "guarantor.yaml").write_text(
+        "version: 1\nname: Bilingual\npeople:\n  - {id: ana, name: Ana, role: accountant}\ntasks:\n"
+        "  - {text: Conciliar las cuentas bancarias y redactar los informes mensuales, hours_week: 10, owner: ana}\n"
+        "  - {text: Reconcile bank accounts and write monthly reports, hours_week: 10, owner: ana}\n"
+    )
+    a = json.loads(cli("analyze", str(tmp_path), "--json").out)
+    spanish, english = (t["assessment"] for t in a["tasks"])
+    assert spanish["unfamiliar"] and spanish["hours_freed"] == 0
+    assert not english["unfamiliar"] and english["hours_freed"] > 0
+    assert a["hours_freed"] == english["hours_freed"]
+    report = tmp_path / "report.html"
+    assert cli("analyze", str(tmp_path), "-o", str(report)).code == 0
+    row = re.search(r"<tr><td>Conciliar.*?</tr>", report.read_text(), re.S)
+    assert row and "unsure: outside what the model knows" in row[0], row

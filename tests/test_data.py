@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -83,12 +84,14 @@ def _upstream(folder: Path) -> None:
 @pytest.fixture
 def upstream_server(tmp_path: Path) -> Iterator[str]:
     _upstream(tmp_path / "upstream")
+    shutil.copytree(DATA_DIR.parent / "observed", tmp_path / "upstream" / "observed")
     with peer(partial(SimpleHTTPRequestHandler, directory=str(tmp_path / "upstream"))) as port:
         yield f"http://127.0.0.1:{port}/"
 
 
 def test_download_over_http_derives_the_same_layout(cli, monkeypatch, tmp_path: Path, upstream_server: str) -> None:
     monkeypatch.setenv("GUARANTOR_DOWNLOAD_BASE_URL", upstream_server)
+    monkeypatch.setenv("GUARANTOR_OBSERVED_BASE_URL", upstream_server + "elsewhere/")  # 404: optional files
     from guarantor.settings import get_settings
 
     get_settings.cache_clear()
@@ -99,6 +102,27 @@ def test_download_over_http_derives_the_same_layout(cli, monkeypatch, tmp_path: 
     assert (target / "exposure_labels.tsv").read_text() == (DATA_DIR / "exposure_labels.tsv").read_text()
     assert (target / "occupation_exposure.csv").read_text() == (DATA_DIR / "occupation_exposure.csv").read_text()
     assert not list(target.glob(".*")), "no temporary file left behind"
+    assert "Observed AI use was not downloaded" in r.err and str(tmp_path / "observed") in r.err, r.err
+    assert not (tmp_path / "observed").exists()
+
+
+def test_download_fetches_observed_use_beside_the_data(cli, monkeypatch, tmp_path: Path, upstream_server: str) -> None:
+    monkeypatch.setenv("GUARANTOR_DOWNLOAD_BASE_URL", upstream_server)
+    monkeypatch.setenv("GUARANTOR_OBSERVED_BASE_URL", upstream_server + "observed/")
+    from guarantor.settings import get_settings
+
+    get_settings.cache_clear()
+    r = cli("data", "download", "--target", str(tmp_path / "data"))
+    assert r.code == 0 and "not downloaded" not in r.err, r.err
+    for spec in files.OBSERVED_FILES:
+        assert (tmp_path / "observed" / spec.name).read_bytes() == (
+            DATA_DIR.parent / "observed" / spec.name
+        ).read_bytes()
+    monkeypatch.setenv("GUARANTOR_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    status = json.loads(cli("data", "status", "--json").out)
+    observed = [f for f in status["files"] if f["file"].startswith("observed/")]
+    assert len(observed) == len(files.OBSERVED_FILES) and all(f["present"] for f in observed), status
 
 
 def test_download_offline_fails_at_once_with_what_to_do(cli, monkeypatch, tmp_path: Path) -> None:

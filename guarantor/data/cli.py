@@ -72,12 +72,14 @@ def download(
     """Fetch the upstream files and derive the data layout Guarantor reads."""
     settings = cli_options.settings()
     folder = target or settings.home / "data"
-    with progress("Downloading", total=len(dl.UPSTREAM)) as (bar, task):
+    with progress("Downloading", total=len(dl.UPSTREAM) + len(files.OBSERVED_FILES)) as (bar, task):
 
         def step(name: str) -> None:
             bar.update(task, description=f"Downloading {name}", advance=1)
 
-        hashes = dl.download(settings, folder, step)
+        hashes, note = dl.download(settings, folder, step)
     for name, digest in hashes.items():
         err.print(f"{name}  sha256 {digest[:16]}…")
+    if note:
+        err.print(note, markup=False, highlight=False)
     out.print(f"Data written to {folder}. Use it with GUARANTOR_DATA_DIR={folder}")

@@ -114,12 +114,27 @@ def _write(target: Path, delimiter: str, header: tuple[str, ...], rows: list[lis
         writer.writerows(rows)
 
 
-def download(settings: Settings, target: Path, progress: Progress) -> dict[str, str]:
-    """Fetch every upstream file, derive the layout into ``target``; returns file -> SHA-256."""
+def download(settings: Settings, target: Path, progress: Progress) -> tuple[dict[str, str], str | None]:
+    """Fetch every upstream file, derive the layout into ``target`` and the observed-use files into
+    ``observed/`` beside it; returns file -> SHA-256, and a note when the observed files (optional)
+    could not be fetched."""
     raw = settings.home / "cache" / "upstream"
     hashes = {}
     for name in UPSTREAM:
         progress(name)
         hashes[name] = fetch(settings.download_base_url + name, raw / name, settings.download_timeout_s)
     derive(raw, target)
-    return hashes
+    observed = target.parent / "observed"
+    try:
+        for spec in files.OBSERVED_FILES:
+            progress(spec.name)
+            hashes[spec.name] = fetch(
+                settings.observed_base_url + spec.name, observed / spec.name, settings.download_timeout_s
+            )
+    except NetworkError as exc:
+        return hashes, (
+            f"Observed AI use was not downloaded: {exc.message} Everything else works without it; to add it, copy "
+            f"{', '.join(f.name for f in files.OBSERVED_FILES)} from microsoft/working-with-ai into {observed}, "
+            "or set GUARANTOR_OBSERVED_BASE_URL to where they are."
+        )
+    return hashes, None
