@@ -103,7 +103,7 @@ def test_download_over_http_derives_the_same_layout(cli, monkeypatch, tmp_path: 
     assert (target / "occupation_exposure.csv").read_text() == (DATA_DIR / "occupation_exposure.csv").read_text()
     assert not list(target.glob(".*")), "no temporary file left behind"
     assert "Observed AI use was not downloaded" in r.err and str(tmp_path / "observed") in r.err, r.err
-    assert not (tmp_path / "observed").exists()
+    assert not list((tmp_path / "observed").iterdir()), "nothing half-fetched left behind"
 
 
 def test_download_fetches_observed_use_beside_the_data(cli, monkeypatch, tmp_path: Path, upstream_server: str) -> None:
