@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
 from guarantor import cli_options, console
 from guarantor.console import err, out, progress
-from guarantor.errors import InputError
+from guarantor.errors import ExitCode, InputError
 from guarantor.guarantees import display
+
+if TYPE_CHECKING:
+    from guarantor.work.importers.base import Columns
 
 link_app = typer.Typer(help="Link work items to the outcomes they serve.", no_args_is_help=True)
 
@@ -24,27 +28,28 @@ def import_(
     file: Path = typer.Argument(..., help="The export: gh api --paginate JSON, or a CSV."),
     mapping: list[str] = typer.Option([], "--map", help="csv: FIELD=COLUMN, such as id=Key or title=Name."),
     no_exposure: bool = typer.Option(False, "--no-exposure", help="Do not classify item texts by AI exposure."),
+    day_first: bool | None = typer.Option(
+        None,
+        "--day-first/--month-first",
+        help="How to read numeric dates such as 03/04/2024 when no date in the file says (one over 12 does).",
+        show_default=False,
+    ),
+    date_format: str | None = typer.Option(
+        None, help="The dates' form as a strptime format, such as '%d.%m.%Y %H:%M', tried before any other."
+    ),
 ) -> None:
-    """Import work items; re-importing an export changes only what changed (by source and id)."""
+    """Import work items; re-importing an export changes only what changed (by source and id). Items
+    without an AI exposure yet are classified too, so data added later is never missed."""
     from guarantor.clock import utcnow
     from guarantor.db.session import open_session
-    from guarantor.errors import DataMissing
+    from guarantor.inputs.dates import DateOrder
     from guarantor.work import service
 
     pairs = dict(m.split("=", 1) for m in mapping if "=" in m)
     if len(pairs) != len(mapping):
         raise InputError("--map takes FIELD=COLUMN, such as --map id=Key")
-    exposure = None
-    if not no_exposure:
-        try:
-            from guarantor.tasks.cli import load_model
-
-            model = load_model()
-            levels = ("E0", "E1", "E2")
-            exposure = lambda texts: [levels[i] for i in model.predict(texts, with_evidence=False).exposure.argmax(1)]  # noqa: E731
-        except DataMissing:
-            err.print("[yellow]No O*NET data: items are imported without their AI exposure.[/]")
-    items = service.read(fmt, file, pairs)
+    exposure = None if no_exposure else _exposure()
+    columns, items = service.read(fmt, file, pairs, DateOrder(day_first, date_format))
     with open_session(cli_options.settings()) as session, progress(f"Importing {file.name}") as (bar, task):
         counts = service.import_items(
             session,
@@ -53,7 +58,62 @@ def import_(
             exposure,
             lambda n: bar.update(task, description=f"Importing {file.name}: {n:,} items"),
         )
+        late = service.classify_missing(session, exposure) if exposure else 0
     out.print(f"{file}: {counts.inserted:,} new, {counts.updated:,} updated, {counts.unchanged:,} unchanged.")
+    if late:
+        out.print(f"{display.count(late, 'item')} imported earlier without an AI exposure now have one.")
+    if columns is not None:
+        _columns(columns)
+
+
+def _exposure() -> Callable[[Sequence[str]], list[str]] | None:
+    """The exposure of item texts, or None (said on stderr, with the folder tried) without O*NET data."""
+    from guarantor.errors import DataMissing
+    from guarantor.tasks.cli import load_model
+
+    try:
+        model = load_model()
+    except DataMissing as exc:
+        err.print(
+            f"No AI exposure for items: {exc.message} They get one at the next import or with "
+            "`guarantor work classify` once the data is there.",
+            markup=False,
+            highlight=False,
+        )
+        return None
+    levels = ("E0", "E1", "E2")
+    return lambda texts: [levels[i] for i in model.predict(texts, with_evidence=False).exposure.argmax(1)]
+
+
+def _columns(columns: Columns) -> None:
+    """Which column each field was read from, the fields no column gave and the columns nothing read."""
+    read = ", ".join(f"{name} ← {' / '.join(found)}" for name, found in columns.read.items() if found)
+    err.print(f"[dim]Read: {escape(read)}.[/]")
+    missing = columns.missing()
+    if missing:
+        err.print(f"[yellow]Not in this export: {escape(', '.join(missing))}[/] (these fields stay empty).")
+    if columns.unread:
+        shown = ", ".join(columns.unread[:20]) + (
+            f" and {len(columns.unread) - 20} more" if len(columns.unread) > 20 else ""
+        )
+        err.print(f"[dim]Columns not read: {escape(shown)}.[/]")
+
+
+work_app = typer.Typer(help="Work items beyond import: classify the ones without an AI exposure.", no_args_is_help=True)
+
+
+@work_app.command("classify")
+def classify_items() -> None:
+    """Give every imported item without an AI exposure its exposure (the data was missing at import)."""
+    from guarantor.db.session import open_session
+    from guarantor.work import service
+
+    exposure = _exposure()
+    if exposure is None:
+        raise typer.Exit(int(ExitCode.DATA_MISSING))
+    with open_session(cli_options.settings()) as session, progress("Classifying items") as (bar, task):
+        done = service.classify_missing(session, exposure, lambda n: bar.update(task, description=f"{n:,} items"))
+    out.print(f"{display.count(done, 'item')} given an AI exposure.")
 
 
 def _workspace(workspace: Path | None) -> Any:

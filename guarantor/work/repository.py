@@ -114,6 +114,19 @@ def iterate(session: Session, columns: Sequence[str], batch: int = 10_000) -> Ge
         yield from result
 
 
+def unclassified(session: Session, batch: int) -> list[tuple[int, str, str]]:
+    """Up to ``batch`` items with no exposure yet: id, title, body."""
+    query = select(ITEMS.c.id, ITEMS.c.title, ITEMS.c.body).where(ITEMS.c.exposure.is_(None))
+    return [(int(i), t, b) for i, t, b in session.execute(query.order_by(ITEMS.c.id).limit(batch))]
+
+
+def set_exposure(session: Session, levels: Sequence[tuple[int, str]]) -> None:
+    session.connection().execute(
+        update(ITEMS).where(ITEMS.c.id == bindparam("b_id")).values(exposure=bindparam("level")),
+        [{"b_id": i, "level": level} for i, level in levels],
+    )
+
+
 def count(session: Session) -> int:
     from sqlalchemy import func
 

@@ -23,9 +23,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from guarantor.errors import InputError, NotFound
+from guarantor.inputs.dates import DateOrder
 from guarantor.work import repository
 from guarantor.work.importers import generic, github, jira, linear
-from guarantor.work.importers.base import Item
+from guarantor.work.importers.base import Columns, Item
 from guarantor.workspace.schema import Outcome, Workspace
 
 FORMATS = ("github", "jira", "linear", "csv")
@@ -33,15 +34,19 @@ BATCH = 5000
 Exposure = Callable[[Sequence[str]], list[str]]
 
 
-def read(fmt: str, path: Path, mapping: dict[str, str] | None = None) -> Iterator[Item]:
+def read(
+    fmt: str, path: Path, mapping: dict[str, str] | None = None, order: DateOrder | None = None
+) -> tuple[Columns | None, Iterator[Item]]:
+    """The items of an export, and for a CSV which column each field is read from (None for JSON)."""
+    order = order or DateOrder()
     if fmt == "github":
-        return github.read(path)
+        return None, github.read(path)
     if fmt == "jira":
-        return jira.read(path)
+        return jira.read(path, order)
     if fmt == "linear":
-        return linear.read(path)
+        return linear.read(path, order)
     if fmt == "csv":
-        return generic.read(path, mapping or {})
+        return generic.read(path, mapping or {}, order)
     raise InputError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
 
 
@@ -59,7 +64,7 @@ def import_items(
     seen = 0
 
     def flush() -> None:
-        levels = exposure([f"{i.title}. {i.body[:300]}" for i in batch]) if exposure else [None] * len(batch)
+        levels = exposure([exposure_text(i.title, i.body) for i in batch]) if exposure else [None] * len(batch)
         repository.upsert(session, batch, levels, now, counts)
 
     for item in items:
@@ -75,6 +80,24 @@ def import_items(
         if progress:
             progress(seen + len(batch))
     return counts
+
+
+def exposure_text(title: str, body: str) -> str:
+    """What the exposure of an item is read from: its title and the start of its description."""
+    return f"{title}. {body[:300]}"
+
+
+def classify_missing(session: Session, exposure: Exposure, progress: Callable[[int], None] | None = None) -> int:
+    """Give every item imported without an exposure (no data then, or --no-exposure) its exposure;
+    returns how many. Run after every import, and by `guarantor work classify`."""
+    done = 0
+    while rows := repository.unclassified(session, BATCH):
+        levels = exposure([exposure_text(title, body) for _, title, body in rows])
+        repository.set_exposure(session, [(i, level) for (i, _, _), level in zip(rows, levels, strict=True)])
+        done += len(rows)
+        if progress:
+            progress(done)
+    return done
 
 
 def item_key(text: str) -> tuple[str, str]:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import cache
 from pathlib import Path
+from typing import IO
 
-from guarantor.clock import MAX_YEAR, MIN_YEAR
 from guarantor.errors import InputError
+from guarantor.inputs import dates
+from guarantor.inputs.dates import DateOrder
 from guarantor.inputs.lines import TextLines, csv_reader
 
 
@@ -44,40 +50,12 @@ class Item:
 
 _HASHED = tuple(f for f in Item.__dataclass_fields__ if f != "line")
 
-_DATE_FORMATS = (
-    "%d/%b/%y %I:%M %p",  # Jira's default: 21/Nov/26 10:15 AM
-    "%d/%b/%Y %I:%M %p",
-    "%d/%b/%y %H:%M",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%d",
-    "%m/%d/%Y %H:%M",
-    "%m/%d/%Y",
-)
-
-
 MAX_ESTIMATE = 1_000_000.0
 
 
-def parse_time(raw: str | None, where: str) -> datetime | None:
-    """ISO 8601 (with Z), epoch-free; Jira's and a few common formats; UTC when no zone is given."""
-    if raw is None or not str(raw).strip():
-        return None
-    text = str(raw).strip()
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        for fmt in _DATE_FORMATS:
-            try:
-                parsed = datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
-        else:
-            raise InputError(f"{where}: {text[:60]!r} is not a date (ISO 8601 or Jira's 21/Nov/26 10:15 AM)") from None
-    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-        raise InputError(f"{where}: {text[:60]!r} is outside the years {MIN_YEAR} to {MAX_YEAR}")
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+def parse_time(raw: str | None, where: str, order: DateOrder | None = None) -> datetime | None:
+    """A date in any form ``inputs.dates`` reads, in UTC; None for an empty cell."""
+    return dates.parse(raw or "", order or DateOrder(), where)
 
 
 def parse_number(raw: str | None, where: str) -> float | None:
@@ -111,6 +89,22 @@ class Row:
     def many(self, name: str) -> list[str]:
         return [self.cells[i].strip() for i in self.columns.get(name, []) if self.cells[i].strip()]
 
+    def first(self, names: Sequence[str]) -> tuple[str, str]:
+        """The first non-empty cell among ``names``, with its column ("" and the first name when none)."""
+        for name in names:
+            if value := self.one(name):
+                return value, name
+        return "", names[0] if names else ""
+
+    def number(self, names: Sequence[str]) -> float | None:
+        """The first non-empty cell among ``names`` as an estimate (``parse_number``)."""
+        value, name = self.first(names)
+        return parse_number(value, self.where(name)) if value else None
+
+    def gather(self, names: Sequence[str]) -> list[str]:
+        """Every non-empty cell under any of ``names``, each value once, in order."""
+        return list(dict.fromkeys(v for name in names for v in self.many(name)))
+
     def where(self, name: str) -> str:
         return f"{self.path}:{self.line}: {name}"
 
@@ -121,9 +115,74 @@ class Row:
         return value
 
 
+@dataclass(frozen=True)
+class Columns:
+    """Which columns of an export each field is read from (in the order tried), and the columns no
+    field reads: printed after an import, so a person sees at once why items have no epic."""
+
+    read: dict[str, tuple[str, ...]]
+    unread: tuple[str, ...]
+
+    def missing(self) -> list[str]:
+        return [name for name, found in self.read.items() if not found]
+
+
+def lines_of(path: Path) -> TextLines:
+    """A CSV export's lines, from the start each time: one is read more than once (its header, the
+    order of its dates, its rows), standard input too, through a copy in a temporary file."""
+    if str(path) != "-":
+        return TextLines(path)
+    copy = _stdin_copy(sys.stdin.buffer)
+    copy.seek(0)
+    return TextLines(path, stdin=copy)
+
+
+@cache
+def _stdin_copy(stdin: IO[bytes]) -> IO[bytes]:
+    copy = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the process: stdin is read once
+    shutil.copyfileobj(stdin, copy)
+    return copy
+
+
+def header(path: Path) -> list[str]:
+    """The header of a CSV file, stripped; empty for an empty file."""
+    with lines_of(path) as lines:
+        return [name.strip() for name in next(csv_reader(lines, lines), [])]
+
+
+def columns_of(names: Sequence[str], fields: Mapping[str, Sequence[str]]) -> Columns:
+    present = set(names)
+    read = {field: tuple(c for c in candidates if c in present) for field, candidates in fields.items()}
+    used = {c for found in read.values() for c in found}
+    return Columns(read, tuple(dict.fromkeys(n for n in names if n and n not in used)))
+
+
+class FileDates:
+    """The dates of one CSV file. A numeric date that can be read day first or month first makes it
+    read every date of the file once to learn the order (``DateOrder.learn``); files without one,
+    most of them, are read once."""
+
+    def __init__(self, path: Path, columns: Sequence[str], order: DateOrder) -> None:
+        self.path, self.columns, self.order = path, columns, order
+        self.learned = order.fmt is not None or order.day_first is not None
+
+    def __call__(self, row: Row, names: Sequence[str]) -> datetime | None:
+        value, name = row.first(names)
+        if not value:
+            return None
+        try:
+            return dates.parse(value, self.order, row.where(name))
+        except dates.AmbiguousDate:
+            if self.learned:
+                raise
+            self.learned = True
+            self.order.learn(other.one(c) for other in csv_rows(self.path, (), "a CSV") for c in self.columns)
+            return dates.parse(value, self.order, row.where(name))
+
+
 def csv_rows(path: Path, required: Sequence[str], what: str) -> Iterator[Row]:
     """The records of a CSV file, checking the header has the ``required`` columns."""
-    with TextLines(path) as lines:
+    with lines_of(path) as lines:
         shown = Path(lines.name)
         records = csv_reader(lines, lines)
         header = next(records, None)

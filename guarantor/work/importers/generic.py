@@ -6,7 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from guarantor.errors import InputError
-from guarantor.work.importers.base import Item, csv_rows, parse_number, parse_time, split_list
+from guarantor.inputs.dates import DateOrder
+from guarantor.work.importers.base import (
+    Columns,
+    FileDates,
+    Item,
+    columns_of,
+    csv_rows,
+    header,
+    split_list,
+)
 
 FIELDS = (
     "id",
@@ -27,38 +36,46 @@ FIELDS = (
 _DONE = {"done", "closed", "resolved", "complete", "completed"}
 
 
-def read(path: Path, mapping: dict[str, str]) -> Iterator[Item]:
+def read(path: Path, mapping: dict[str, str], order: DateOrder) -> tuple[Columns, Iterator[Item]]:
     unknown = set(mapping) - set(FIELDS)
     if unknown:
         raise InputError(f"--map: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}")
-    col = {name: mapping.get(name, name) for name in FIELDS}
+    names = header(path)
+    for name, column in mapping.items():
+        if column not in names:
+            raise InputError(f"{path}:1: no column {column!r} (mapped to {name})")
+    columns = columns_of(names, {name: (mapping.get(name, name),) for name in FIELDS})
+    return columns, _items(path, columns, order)
+
+
+def _items(path: Path, columns: Columns, order: DateOrder) -> Iterator[Item]:
+    c = columns.read
+    id_, title = columns.read["id"] or ("id",), columns.read["title"] or ("title",)
+    when = FileDates(path, c["created_at"] + c["started_at"] + c["closed_at"], order)
     rows = csv_rows(
         path,
-        (col["id"], col["title"]),
-        f"a CSV with {col['id']} and {col['title']} columns (map others with --map id=COLUMN --map title=COLUMN)",
+        (id_[0], title[0]),
+        f"a CSV with {id_[0]} and {title[0]} columns (map others with --map id=COLUMN --map title=COLUMN)",
     )
     for row in rows:
-        for name in mapping:
-            if col[name] not in row.columns:
-                raise InputError(f"{path}:1: no column {col[name]!r} (mapped to {name})")
-        closed_at = parse_time(row.one(col["closed_at"]), row.where(col["closed_at"]))
-        state = row.one(col["state"])
+        closed_at = when(row, c["closed_at"])
+        state = row.first(c["state"])[0]
         yield Item(
             source="csv",
-            external_id=row.required(col["id"]),
-            title=row.required(col["title"]),
-            kind=row.one(col["kind"]) or "item",
-            body=row.one(col["body"]),
+            external_id=row.required(id_[0]),
+            title=row.required(title[0]),
+            kind=row.first(c["kind"])[0] or "item",
+            body=row.first(c["body"])[0],
             state=state,
             closed=closed_at is not None or state.lower() in _DONE,
-            created_at=parse_time(row.one(col["created_at"]), row.where(col["created_at"])),
-            started_at=parse_time(row.one(col["started_at"]), row.where(col["started_at"])),
+            created_at=when(row, c["created_at"]),
+            started_at=when(row, c["started_at"]),
             closed_at=closed_at,
-            labels=split_list(row.one(col["labels"])),
-            assignee=row.one(col["assignee"]) or None,
-            estimate=parse_number(row.one(col["estimate"]), row.where(col["estimate"])),
-            epic=row.one(col["epic"]) or None,
-            components=split_list(row.one(col["components"])),
-            url=row.one(col["url"]) or None,
+            labels=[label for cell in row.gather(c["labels"]) for label in split_list(cell)],
+            assignee=row.first(c["assignee"])[0] or None,
+            estimate=row.number(c["estimate"]),
+            epic=row.first(c["epic"])[0] or None,
+            components=[part for cell in row.gather(c["components"]) for part in split_list(cell)],
+            url=row.first(c["url"])[0] or None,
             line=row.line,
         )

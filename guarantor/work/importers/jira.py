@@ -1,38 +1,67 @@
-"""A Jira CSV export (Issues > Export > CSV, all fields): its standard columns, repeated column names
-(several ``Labels``, ``Component/s``, ``Sprint`` or link columns) gathered, multi-line descriptions."""
+"""A Jira CSV export (Issues > Export > CSV, current fields or all fields), from Jira Cloud, Server or
+Data Center: repeated column names (several ``Labels``, ``Sprint`` or link columns) gathered,
+multi-line descriptions, dates in the exporting user's form and language."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
-from guarantor.work.importers.base import Item, csv_rows, parse_number, parse_time
+from guarantor.inputs.dates import DateOrder
+from guarantor.work.importers.base import Columns, FileDates, Item, columns_of, csv_rows, header
 
+FIELDS: dict[str, tuple[str, ...]] = {
+    "id": ("Issue key",),
+    "title": ("Summary",),
+    "kind": ("Issue Type",),
+    "body": ("Description",),
+    "state": ("Status",),
+    "done": ("Status Category",),  # Jira Cloud: To Do, In Progress, Done, whatever the status is called
+    "created_at": ("Created",),
+    "closed_at": ("Resolved", "Status Category Changed"),  # the second for done items nobody resolved
+    "labels": ("Labels",),
+    "assignee": ("Assignee",),
+    "estimate": (
+        "Custom field (Story Points)",
+        "Story Points",
+        "Custom field (Story point estimate)",
+        "Story point estimate",
+    ),
+    # The epic by name where the export has it (Cloud's parent), else by key (Server's Epic Link).
+    "epic": ("Parent summary", "Custom field (Epic Link)", "Epic Link", "Parent key", "Parent"),
+    "components": ("Components", "Component/s"),
+}
 _DONE = {"done", "closed", "resolved", "cancelled", "canceled", "won't do"}
-_POINTS = ("Custom field (Story Points)", "Story Points", "Custom field (Story point estimate)", "Story point estimate")
-_EPIC = ("Custom field (Epic Link)", "Epic Link", "Parent", "Parent summary")
 
 
-def read(path: Path) -> Iterator[Item]:
+def read(path: Path, order: DateOrder) -> tuple[Columns, Iterator[Item]]:
+    names = header(path)
+    columns = columns_of(names, FIELDS | {"links": tuple(n for n in names if "issue link" in n.lower())})
+    return columns, _items(path, columns, order)
+
+
+def _items(path: Path, columns: Columns, order: DateOrder) -> Iterator[Item]:
+    c = columns.read
+    when = FileDates(path, c["created_at"] + c["closed_at"], order)
     for row in csv_rows(path, ("Issue key", "Summary"), "a Jira CSV export"):
-        status = row.one("Status")
-        points = next((name for name in _POINTS if row.one(name)), None)
-        links = sorted({v for name in row.columns if "issue link" in name.lower() for v in row.many(name)})
+        status, _ = row.first(c["state"])
+        category, _ = row.first(c["done"])
+        closed = category.lower() == "done" or status.lower() in _DONE or bool(row.one("Resolved"))
         yield Item(
             source="jira",
             external_id=row.required("Issue key"),
             title=row.required("Summary"),
-            kind=(row.one("Issue Type") or "issue").lower(),
-            body=row.one("Description"),
+            kind=(row.first(c["kind"])[0] or "issue").lower(),
+            body=row.first(c["body"])[0],
             state=status,
-            closed=status.lower() in _DONE or bool(row.one("Resolved")),
-            created_at=parse_time(row.one("Created"), row.where("Created")),
-            closed_at=parse_time(row.one("Resolved"), row.where("Resolved")),
-            labels=row.many("Labels"),
-            assignee=row.one("Assignee") or None,
-            estimate=parse_number(row.one(points), row.where(points)) if points else None,
-            epic=next((row.one(c) for c in _EPIC if row.one(c)), None),
-            components=row.many("Component/s"),
-            links=links,
+            closed=closed,
+            created_at=when(row, c["created_at"]),
+            closed_at=when(row, c["closed_at"]) if closed else None,
+            labels=row.gather(c["labels"]),
+            assignee=row.first(c["assignee"])[0] or None,
+            estimate=row.number(c["estimate"]),
+            epic=row.first(c["epic"])[0] or None,
+            components=row.gather(c["components"]),
+            links=sorted(set(row.gather(c["links"]))),
             line=row.line,
         )

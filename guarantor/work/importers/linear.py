@@ -1,31 +1,64 @@
-"""A Linear CSV export (Settings > Import/export > Export CSV)."""
+"""A Linear CSV export (Settings > Import/export > Export CSV): dates as JavaScript writes them
+(``Tue Aug 23 2022 13:54:01 GMT+0000 (GMT)``), labels comma-separated in one cell."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
-from guarantor.work.importers.base import Item, csv_rows, parse_number, parse_time, split_list
+from guarantor.inputs.dates import DateOrder
+from guarantor.work.importers.base import (
+    Columns,
+    FileDates,
+    Item,
+    columns_of,
+    csv_rows,
+    header,
+    split_list,
+)
+
+FIELDS: dict[str, tuple[str, ...]] = {
+    "id": ("ID",),
+    "title": ("Title",),
+    "body": ("Description",),
+    "state": ("Status",),
+    "created_at": ("Created",),
+    "started_at": ("Started",),
+    "closed_at": ("Completed", "Canceled"),
+    "labels": ("Labels",),
+    "assignee": ("Assignee",),
+    "estimate": ("Estimate",),
+    "epic": ("Project", "Project Milestone"),
+    "components": ("Team",),
+    "links": ("Parent issue",),
+}
 
 
-def read(path: Path) -> Iterator[Item]:
+def read(path: Path, order: DateOrder) -> tuple[Columns, Iterator[Item]]:
+    columns = columns_of(header(path), FIELDS)
+    return columns, _items(path, columns, order)
+
+
+def _items(path: Path, columns: Columns, order: DateOrder) -> Iterator[Item]:
+    c = columns.read
+    when = FileDates(path, c["created_at"] + c["started_at"] + c["closed_at"], order)
     for row in csv_rows(path, ("ID", "Title"), "a Linear CSV export"):
-        completed = parse_time(row.one("Completed"), row.where("Completed"))
-        canceled = parse_time(row.one("Canceled"), row.where("Canceled"))
+        closed_at = when(row, c["closed_at"])
         yield Item(
             source="linear",
             external_id=row.required("ID"),
             title=row.required("Title"),
-            body=row.one("Description"),
-            state=row.one("Status"),
-            closed=completed is not None or canceled is not None,
-            created_at=parse_time(row.one("Created"), row.where("Created")),
-            started_at=parse_time(row.one("Started"), row.where("Started")),
-            closed_at=completed or canceled,
-            labels=split_list(row.one("Labels")),
-            assignee=row.one("Assignee") or None,
-            estimate=parse_number(row.one("Estimate"), row.where("Estimate")),
-            epic=row.one("Project") or None,
-            links=[row.one("Parent issue")] if row.one("Parent issue") else [],
+            body=row.first(c["body"])[0],
+            state=row.first(c["state"])[0],
+            closed=closed_at is not None,
+            created_at=when(row, c["created_at"]),
+            started_at=when(row, c["started_at"]),
+            closed_at=closed_at,
+            labels=[label for cell in row.gather(c["labels"]) for label in split_list(cell)],
+            assignee=row.first(c["assignee"])[0] or None,
+            estimate=row.number(c["estimate"]),
+            epic=row.first(c["epic"])[0] or None,
+            components=row.gather(c["components"]),
+            links=row.gather(c["links"]),
             line=row.line,
         )
