@@ -6,6 +6,8 @@ test gets a database of its own, created and dropped around it.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import uuid
@@ -145,3 +147,13 @@ def check_shown_labels(tasks: list[dict[str, object]]) -> None:
         else:
             assert t["exposure"] == t["predicted"]
             assert not any(normalise(e["text"]) == normalise(t["text"]) for e in t["evidence"])
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    """An export as a spreadsheet or tracker writes it: a header, then rows, quoted where needed."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path

@@ -6,8 +6,6 @@ Linear's CSV export, spreadsheets saved in Europe and in the US); values are inv
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pytest
 from guarantor.errors import InputError
 from guarantor.inputs.dates import DateOrder, parse
 from guarantor.work import service
-from tests.conftest import DATA_DIR
+from tests.conftest import DATA_DIR, write_csv
 
 AT = datetime(2022, 8, 23, 13, 54, tzinfo=UTC)
 
@@ -82,15 +80,6 @@ def test_what_is_no_date_is_refused_with_its_cell(text: str) -> None:
         parse(text, DateOrder(day_first=True), "x.csv:2: Created")
 
 
-def _csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-    return path
-
-
 JIRA_CLOUD = [
     "Summary", "Issue key", "Issue id", "Parent", "Parent summary", "Issue Type", "Status", "Status Category",
     "Status Category Changed", "Priority", "Resolution", "Assignee", "Created", "Updated", "Resolved",
@@ -99,7 +88,7 @@ JIRA_CLOUD = [
 
 
 def test_jira_cloud_all_fields_reads_components_epic_names_and_done_by_category(tmp_path: Path) -> None:
-    path = _csv(
+    path = write_csv(
         tmp_path / "cloud.csv",
         JIRA_CLOUD,
         [
@@ -123,7 +112,7 @@ def test_jira_cloud_all_fields_reads_components_epic_names_and_done_by_category(
 
 
 def test_jira_server_day_first_dates_and_epic_link(tmp_path: Path) -> None:
-    path = _csv(
+    path = write_csv(
         tmp_path / "server.csv",
         ["Issue key", "Summary", "Status", "Created", "Resolved", "Component/s", "Custom field (Epic Link)"],
         [
@@ -149,7 +138,7 @@ def test_jira_server_day_first_dates_and_epic_link(tmp_path: Path) -> None:
 
 
 def test_an_undecidable_export_names_its_line_and_the_option(tmp_path: Path) -> None:
-    path = _csv(tmp_path / "x.csv", ["Issue key", "Summary", "Created"], [["A-1", "One", "03/04/2024 10:00"]])
+    path = write_csv(tmp_path / "x.csv", ["Issue key", "Summary", "Created"], [["A-1", "One", "03/04/2024 10:00"]])
     with pytest.raises(InputError, match=r"x.csv:2: Created: '03/04/2024 10:00' can be read.*--day-first"):
         list(service.read("jira", path)[1])
     _, items = service.read("jira", path, order=DateOrder(day_first=True))
@@ -160,7 +149,7 @@ def test_linear_export_with_javascript_dates(tmp_path: Path) -> None:
     header = ["ID", "Team", "Title", "Description", "Status", "Estimate", "Priority", "Project", "Creator",
               "Assignee", "Labels", "Cycle Name", "Created", "Updated", "Started", "Completed", "Canceled",
               "Parent issue"]  # fmt: skip
-    path = _csv(
+    path = write_csv(
         tmp_path / "linear.csv",
         header,
         [
@@ -180,7 +169,7 @@ def test_linear_export_with_javascript_dates(tmp_path: Path) -> None:
 
 
 def test_import_says_what_it_read_from_which_column(cli, tmp_path: Path) -> None:
-    path = _csv(
+    path = write_csv(
         tmp_path / "cloud.csv",
         ["Issue key", "Summary", "Status", "Created", "Sprint", "Parent summary"],
         [["PAY-1", "Pay out on time", "Done", "2025-12-01T09:00:00Z", "Sprint 4", "Payouts"]],
@@ -193,7 +182,7 @@ def test_import_says_what_it_read_from_which_column(cli, tmp_path: Path) -> None
 
 
 def test_items_without_exposure_get_it_later(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = _csv(
+    path = write_csv(
         tmp_path / "items.csv",
         ["id", "title"],
         [["1", "Write the monthly payout report"], ["2", "Replace the rack fans in the server room"]],

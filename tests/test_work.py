@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA_DIR  # noqa: F401  (the model needs the data dir set by the env fixture)
+from tests.conftest import DATA_DIR, write_csv  # noqa: F401  (the model needs the data dir set by the env fixture)
 
 
 def _issue(
@@ -83,12 +81,7 @@ JIRA_HEADER = [
 
 
 def _jira(path: Path, rows: list[list[str]]) -> Path:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(JIRA_HEADER)
-    writer.writerows(rows)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-    return path
+    return write_csv(path, JIRA_HEADER, rows)
 
 
 JIRA_ROWS = [

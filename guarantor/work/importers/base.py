@@ -96,6 +96,13 @@ class Row:
                 return value, name
         return "", names[0] if names else ""
 
+    def listed(self, names: Sequence[str]) -> list[str]:
+        """The values of cells that hold a list ("backend, payments"), every cell under ``names``."""
+        return [part for cell in self.gather(names) for part in split_list(cell)]
+
+    def text(self, names: Sequence[str]) -> str:
+        return self.first(names)[0]
+
     def number(self, names: Sequence[str]) -> float | None:
         """The first non-empty cell among ``names`` as an estimate (``parse_number``)."""
         value, name = self.first(names)

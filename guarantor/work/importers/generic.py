@@ -14,7 +14,6 @@ from guarantor.work.importers.base import (
     columns_of,
     csv_rows,
     header,
-    split_list,
 )
 
 FIELDS = (
@@ -59,23 +58,23 @@ def _items(path: Path, columns: Columns, order: DateOrder) -> Iterator[Item]:
     )
     for row in rows:
         closed_at = when(row, c["closed_at"])
-        state = row.first(c["state"])[0]
+        state = row.text(c["state"])
         yield Item(
             source="csv",
             external_id=row.required(id_[0]),
             title=row.required(title[0]),
-            kind=row.first(c["kind"])[0] or "item",
-            body=row.first(c["body"])[0],
+            kind=row.text(c["kind"]) or "item",
+            body=row.text(c["body"]),
             state=state,
             closed=closed_at is not None or state.lower() in _DONE,
             created_at=when(row, c["created_at"]),
             started_at=when(row, c["started_at"]),
             closed_at=closed_at,
-            labels=[label for cell in row.gather(c["labels"]) for label in split_list(cell)],
-            assignee=row.first(c["assignee"])[0] or None,
+            labels=row.listed(c["labels"]),
+            assignee=row.text(c["assignee"]) or None,
             estimate=row.number(c["estimate"]),
-            epic=row.first(c["epic"])[0] or None,
-            components=[part for cell in row.gather(c["components"]) for part in split_list(cell)],
-            url=row.first(c["url"])[0] or None,
+            epic=row.text(c["epic"]) or None,
+            components=row.listed(c["components"]),
+            url=row.text(c["url"]) or None,
             line=row.line,
         )
