@@ -22,7 +22,7 @@ from guarantor.errors import ExitCode, GuarantorError
 from guarantor.guarantees.cli import check, history, outcome_app, record, watch
 from guarantor.tasks.cli import classify, model_app, role
 from guarantor.web.cli import serve
-from guarantor.work.cli import balance, import_, link_app, systems, work_app
+from guarantor.work.cli import balance, import_, link_app, sync_app, systems, work_app
 from guarantor.workspace.cli import init, schema, validate
 
 app = typer.Typer(
@@ -44,7 +44,14 @@ PANELS: list[tuple[str, list[tuple[str, Any]]]] = [
     ),
     (
         "Work and systems",
-        [("import", import_), ("work", work_app), ("link", link_app), ("balance", balance), ("systems", systems)],
+        [
+            ("import", import_),
+            ("sync", sync_app),
+            ("work", work_app),
+            ("link", link_app),
+            ("balance", balance),
+            ("systems", systems),
+        ],
     ),
     ("Value plan", [("analyze", analyze), ("analyses", analyses)]),
     ("Web app and accounts", [("serve", serve), ("user", user_app), ("token", token_app)]),

@@ -52,6 +52,18 @@ class Settings(BaseSettings):
         ),
     )
     download_timeout_s: float = Field(default=30.0, description="Timeout of one download, in seconds.")
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        description="GitHub's REST API for `guarantor sync github` (a GitHub Enterprise server: https://HOST/api/v3).",
+    )
+    sync_max_wait_s: float = Field(
+        default=900.0,
+        ge=0,
+        description=(
+            "The longest a sync waits when a tracker's rate limit asks it to; a longer wait stops the sync, "
+            "which resumes from its last stored page when run again."
+        ),
+    )
     check_workers: int = Field(default=8, ge=1, le=256, description="Indicators `check` evaluates at once.")
     check_retries: int = Field(default=1, ge=0, le=10, description="Retries of a source that fails, per check.")
     web_session_hours: float = Field(default=8.0, gt=0, description="How long a browser login lasts, in hours.")

@@ -99,6 +99,49 @@ def _columns(columns: Columns) -> None:
         err.print(f"[dim]Columns not read: {escape(shown)}.[/]")
 
 
+sync_app = typer.Typer(
+    help="Live sync from a tracker's API: only what changed since the last sync.", no_args_is_help=True
+)
+
+
+@sync_app.command("github")
+def sync_github(
+    repo: str = typer.Argument(..., help="OWNER/REPO; the token comes from GITHUB_TOKEN (or GH_TOKEN)."),
+    no_exposure: bool = typer.Option(False, "--no-exposure", help="Do not classify item texts by AI exposure."),
+) -> None:
+    """Fetch the repository's issues and pull requests changed since the last sync, page by page;
+    a sync stopped on any page resumes from there."""
+    import os
+
+    from guarantor.clock import utcnow
+    from guarantor.db.session import Database
+    from guarantor.work import sync
+
+    settings = cli_options.settings()
+    api = sync.GitHub(
+        settings.github_api_url,
+        os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN"),
+        settings.download_timeout_s,
+        settings.sync_max_wait_s,
+    )
+    exposure = None if no_exposure else _exposure()
+    db = Database(settings.resolved_database_url)
+    try:
+        with progress(f"Syncing {repo}") as (bar, task):
+            result = sync.sync_github(
+                db,
+                repo,
+                api,
+                exposure,
+                utcnow,
+                progress=lambda r: bar.update(task, description=f"Syncing {repo}: {r.items:,} items"),
+            )
+    finally:
+        db.close()
+    for line in sync.summary(result):
+        out.print(line, markup=False, highlight=False)
+
+
 work_app = typer.Typer(help="Work items beyond import: classify the ones without an AI exposure.", no_args_is_help=True)
 
 

@@ -52,3 +52,16 @@ class LinkDecision(Base):
     outcome_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     decision: Mapped[str] = mapped_column(String(8))  # accepted | rejected
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SyncState(Base):
+    """Where the last sync of one tracker scope (a repository) got to: the newest update it stored.
+    Written in the same transaction as each page's items, so a killed sync resumes from the last
+    page it finished, and re-reads at most that page."""
+
+    __tablename__ = "sync_states"
+
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(300), primary_key=True)
+    cursor: Mapped[str] = mapped_column(String(64))  # the tracker's own "updated at" of the newest item stored
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -12,7 +12,7 @@ from sqlalchemy import Table, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from guarantor.work.importers.base import Item
-from guarantor.work.models import LinkDecision, WorkItem
+from guarantor.work.models import LinkDecision, SyncState, WorkItem
 
 ITEMS = cast(Table, WorkItem.__table__)
 _STORED = (
@@ -125,6 +125,20 @@ def set_exposure(session: Session, levels: Sequence[tuple[int, str]]) -> None:
         update(ITEMS).where(ITEMS.c.id == bindparam("b_id")).values(exposure=bindparam("level")),
         [{"b_id": i, "level": level} for i, level in levels],
     )
+
+
+def sync_cursor(session: Session, source: str, scope: str) -> str | None:
+    state = session.get(SyncState, (source, scope))
+    return state.cursor if state else None
+
+
+def save_sync_cursor(session: Session, source: str, scope: str, cursor: str, now: datetime) -> None:
+    state = session.get(SyncState, (source, scope))
+    if state is None:
+        session.add(SyncState(source=source, scope=scope, cursor=cursor, synced_at=now))
+    else:
+        state.cursor, state.synced_at = cursor, now
+    session.flush()
 
 
 def count(session: Session) -> int:

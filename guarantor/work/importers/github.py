@@ -56,11 +56,11 @@ def read(path: Path) -> Iterator[Item]:
         for i, obj in enumerate(objects):
             if not isinstance(obj, dict):
                 raise InputError(f"{path}:{line}: item {i}: expected an issue object, found {type(obj).__name__}")
-            yield _item(obj, path, line, i)
+            yield item(obj, f"{path}:{line}: item {i}", line)
 
 
-def _item(obj: dict[str, Any], path: Path, line: int, index: int) -> Item:
-    where = f"{path}:{line}: item {index}"
+def item(obj: dict[str, Any], where: str, line: int = 0) -> Item:
+    """An issue or pull request as the REST API returns it; ``where`` names it in errors."""
     number = obj.get("number")
     if isinstance(number, bool) or not isinstance(number, int) or number <= 0:
         raise InputError(f"{where}: number: missing or not a positive whole number")

@@ -1,0 +1,178 @@
+"""Live sync against a loopback server that answers as GitHub's REST API documents: pages linked by
+the Link header, ``since`` for what changed, rate limits (primary and secondary) and errors."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from guarantor.db.session import Database
+from guarantor.errors import Forbidden, InputError, NetworkError, NotFound
+from guarantor.work import repository
+from guarantor.work.sync import GitHub, sync_github
+from tests.http_peer import JsonHandler, peer
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def _issue(number: int, updated: str, title: str | None = None) -> dict[str, Any]:
+    return {
+        "number": number,
+        "title": title or f"Issue {number}",
+        "body": "",
+        "state": "open",
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": updated,
+        "closed_at": None,
+        "labels": [{"name": "outcome:fast-support"}] if number % 2 else [],
+        "html_url": f"https://github.com/acme/shop/issues/{number}",
+        "repository_url": "https://api.github.com/repos/acme/shop",
+    }
+
+
+class FakeGitHub:
+    """The issues of one repository, oldest update first, two a page; scripted failures by request."""
+
+    def __init__(self) -> None:
+        self.issues = [_issue(n, f"2026-11-0{n}T10:00:00Z") for n in range(1, 6)]
+        self.requests: list[dict[str, list[str]]] = []
+        self.script: dict[int, tuple[int, dict[str, str], str]] = {}  # request number (from 1) -> its answer
+        self.lock = threading.Lock()
+
+    def handler(self) -> type[JsonHandler]:
+        fake = self
+
+        class Handler(JsonHandler):
+            def do_GET(self) -> None:
+                url = urlparse(self.path)
+                query = parse_qs(url.query)
+                with fake.lock:
+                    fake.requests.append({"path": [url.path], "auth": [self.headers.get("Authorization", "")], **query})
+                    failure = fake.script.get(len(fake.requests))
+                if failure:
+                    code, headers, message = failure
+                    data = json.dumps({"message": message}).encode()
+                    self.send_response(code)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                if url.path != "/repos/acme/shop/issues":
+                    self.send_json(404, {"message": "Not Found"})
+                    return
+                since = query.get("since", [""])[0]
+                chosen = sorted((i for i in fake.issues if i["updated_at"] >= since), key=lambda i: i["updated_at"])
+                page = int(query.get("page", ["1"])[0])
+                body = chosen[(page - 1) * 2 : page * 2]
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                if page * 2 < len(chosen):
+                    base = f"http://127.0.0.1:{self.server.server_address[1]}{url.path}"
+                    self.send_header("Link", f'<{base}?since={since}&page={page + 1}>; rel="next"')
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+
+@pytest.fixture
+def github() -> Iterator[tuple[FakeGitHub, GitHub]]:
+    fake = FakeGitHub()
+    with peer(fake.handler()) as port:
+        yield fake, GitHub(f"http://127.0.0.1:{port}", "t0ken", 5.0, 120.0)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.close()
+
+
+def _count(db: Database) -> int:
+    with db.transaction() as session:
+        return repository.count(session)
+
+
+def test_first_sync_takes_every_page_then_only_what_changed(github, db) -> None:
+    fake, api = github
+    first = sync_github(db, "acme/shop", api, None, lambda: NOW)
+    assert (first.pages, first.items, first.inserted) == (3, 5, 5) and _count(db) == 5
+    assert fake.requests[0]["auth"] == ["Bearer t0ken"] and "since" not in fake.requests[0]
+    assert fake.requests[0]["sort"] == ["updated"] and fake.requests[0]["direction"] == ["asc"]
+    fake.issues[1] = _issue(2, "2026-11-20T09:00:00Z", "Issue 2, renamed")
+    fake.requests.clear()
+    second = sync_github(db, "acme/shop", api, None, lambda: NOW)
+    assert fake.requests[0]["since"] == ["2026-11-05T10:00:00Z"], "only what changed since the newest stored"
+    assert second.updated == 1 and second.inserted == 0 and _count(db) == 5
+    with db.transaction() as session:
+        assert repository.find(session, "github", "acme/shop#2").title == "Issue 2, renamed"  # type: ignore[union-attr]
+
+
+def test_rate_limits_are_waited_out_as_github_asks(github, db) -> None:
+    fake, api = github
+    reset = str(int(datetime.now(UTC).timestamp()) + 30)
+    fake.script = {
+        1: (403, {"Retry-After": "7"}, "You have exceeded a secondary rate limit."),
+        2: (429, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset}, "API rate limit exceeded"),
+        3: (403, {}, "You have exceeded a secondary rate limit. Please wait a few minutes."),
+        4: (502, {}, "Bad gateway"),
+    }
+    waits: list[float] = []
+    result = sync_github(db, "acme/shop", api, None, lambda: NOW, sleep=waits.append)
+    assert waits[0] == 7 and 25 <= waits[1] <= 32 and waits[2] == 60 and waits[3] == 2, waits
+    assert result.items == 5 and _count(db) == 5 and result.waited_s == sum(waits)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [(403, {"Retry-After": "3600"}, "secondary rate limit"), (500, {}, "Internal error")],
+    ids=["rate limited for an hour", "server down"],
+)
+def test_a_stopped_sync_resumes_from_its_last_stored_page_without_duplicates(github, db, failure) -> None:
+    fake, api = github
+    fake.script = {n: failure for n in range(2, 8)}  # page 1 passes; page 2 fails on every attempt
+    with pytest.raises(NetworkError, match=r"rate limit asks to wait 3600 s|still fails after 5 attempts"):
+        sync_github(db, "acme/shop", api, None, lambda: NOW, sleep=lambda s: None)
+    assert _count(db) == 2, "page 1 was stored with its cursor before page 2 failed"
+    fake.script, fake.requests = {}, []
+    again = sync_github(db, "acme/shop", api, None, lambda: NOW)
+    assert fake.requests[0]["since"] == ["2026-11-02T10:00:00Z"]
+    assert again.inserted == 3 and _count(db) == 5
+
+
+def test_refusals_say_what_to_do(github, db) -> None:
+    fake, api = github
+    fake.script = {1: (401, {}, "Bad credentials")}
+    with pytest.raises(Forbidden, match="refused the token"):
+        sync_github(db, "acme/shop", api, None, lambda: NOW)
+    with pytest.raises(NotFound, match="no such repository, or the token cannot see it"):
+        sync_github(db, "acme/other", api, None, lambda: NOW)
+    with pytest.raises(InputError, match="OWNER/REPO"):
+        sync_github(db, "acme", api, None, lambda: NOW)
+    assert _count(db) == 0
+
+
+def test_sync_command_reads_the_token_from_the_environment(cli, github, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake, api = github
+    monkeypatch.setenv("GUARANTOR_GITHUB_API_URL", api.api_url)
+    monkeypatch.setenv("GITHUB_TOKEN", "from-env")
+    from guarantor.settings import get_settings
+
+    get_settings.cache_clear()
+    r = cli("sync", "github", "acme/shop")
+    assert r.code == 0, r.err
+    assert "5 items in 3 page(s): 5 new, 0 updated." in r.out and "First sync" in r.out
+    assert fake.requests[0]["auth"] == ["Bearer from-env"]
+    r = cli("sync", "github", "acme/shop")
+    assert "0 new, 0 updated" in r.out and "Changes since 2026-11-05T10:00:00Z." in r.out
