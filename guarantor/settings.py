@@ -56,6 +56,10 @@ class Settings(BaseSettings):
         default="https://api.github.com",
         description="GitHub's REST API for `guarantor sync github` (a GitHub Enterprise server: https://HOST/api/v3).",
     )
+    linear_api_url: str = Field(
+        default="https://api.linear.app/graphql",
+        description="Linear's GraphQL API for `guarantor sync linear`; the key comes from LINEAR_API_KEY.",
+    )
     sync_max_wait_s: float = Field(
         default=900.0,
         ge=0,

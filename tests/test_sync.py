@@ -15,7 +15,10 @@ import pytest
 from guarantor.db.session import Database
 from guarantor.errors import Forbidden, InputError, NetworkError, NotFound
 from guarantor.work import repository
-from guarantor.work.sync import GitHub, sync_github
+from guarantor.work.sync.driver import SyncResult, Tracker, sync
+from guarantor.work.sync.github import GitHub
+from guarantor.work.sync.jira import Jira
+from guarantor.work.sync.linear import Linear
 from tests.http_peer import JsonHandler, peer
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -89,7 +92,7 @@ class FakeGitHub:
 def github() -> Iterator[tuple[FakeGitHub, GitHub]]:
     fake = FakeGitHub()
     with peer(fake.handler()) as port:
-        yield fake, GitHub(f"http://127.0.0.1:{port}", "t0ken", 5.0, 120.0)
+        yield fake, GitHub(f"http://127.0.0.1:{port}", "t0ken")
 
 
 @pytest.fixture
@@ -97,6 +100,12 @@ def db(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
     yield database
     database.close()
+
+
+def sync_github(
+    db: Database, scope: str, api: Tracker, exposure: None, clock: Any, sleep: Any = lambda s: None
+) -> SyncResult:
+    return sync(db, api, scope, exposure, clock, 5.0, 120.0, sleep)
 
 
 def _count(db: Database) -> int:
@@ -156,7 +165,7 @@ def test_refusals_say_what_to_do(github, db) -> None:
     fake.script = {1: (401, {}, "Bad credentials")}
     with pytest.raises(Forbidden, match="refused the token"):
         sync_github(db, "acme/shop", api, None, lambda: NOW)
-    with pytest.raises(NotFound, match="no such repository, or the token cannot see it"):
+    with pytest.raises(NotFound, match="not found, or the token cannot see it"):
         sync_github(db, "acme/other", api, None, lambda: NOW)
     with pytest.raises(InputError, match="OWNER/REPO"):
         sync_github(db, "acme", api, None, lambda: NOW)
@@ -176,3 +185,119 @@ def test_sync_command_reads_the_token_from_the_environment(cli, github, monkeypa
     assert fake.requests[0]["auth"] == ["Bearer from-env"]
     r = cli("sync", "github", "acme/shop")
     assert "0 new, 0 updated" in r.out and "Changes since 2026-11-05T10:00:00Z." in r.out
+
+
+def _serve(answer: Any) -> Any:
+    """A loopback API whose answer to each request (method, path, query, JSON body) is ``answer``'s."""
+    seen: list[dict[str, Any]] = []
+
+    class Handler(JsonHandler):
+        def _answer(self) -> None:
+            url = urlparse(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length)) if length else None
+            request = {
+                "path": url.path,
+                "query": parse_qs(url.query),
+                "json": body,
+                "auth": self.headers.get("Authorization"),
+            }
+            seen.append(request)
+            self.send_json(*answer(request))
+
+        do_GET = do_POST = _answer
+
+    return Handler, seen
+
+
+def _jira_issue(key: str, updated: str, done: bool = False) -> dict[str, Any]:
+    return {
+        "key": key,
+        "fields": {
+            "summary": f"Story {key}",
+            "issuetype": {"name": "Story"},
+            "description": {
+                "type": "doc",
+                "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Pay merchants"}]}],
+            },
+            "status": {
+                "name": "Aborted" if done else "In Progress",
+                "statusCategory": {"key": "done" if done else "indeterminate"},
+            },
+            "created": "2025-12-01T09:00:00.000+0100",
+            "updated": updated,
+            "resolutiondate": None,
+            "statuscategorychangedate": "2025-12-22T14:38:00.000+0100",
+            "labels": ["payments"],
+            "assignee": {"displayName": "Ana"},
+            "components": [{"name": "ledger"}],
+            "parent": {"key": "PAY-1", "fields": {"summary": "Payouts"}},
+            "customfield_10016": 3.0,
+        },
+    }
+
+
+@pytest.mark.parametrize("server", [False, True], ids=["cloud nextPageToken", "server startAt"])
+def test_jira_pages_reads_cloud_fields_and_asks_only_for_what_changed(db, server: bool) -> None:
+    issues = [_jira_issue(f"PAY-{n}", f"2025-12-2{n}T10:00:00.000+0100", done=n == 2) for n in (2, 3, 4)]
+
+    def answer(request: dict[str, Any]) -> tuple[int, Any]:
+        q = request["query"]
+        if server:
+            start = int(q["startAt"][0])
+            return 200, {"startAt": start, "maxResults": 2, "total": 3, "issues": issues[start : start + 2]}
+        if "nextPageToken" in q:
+            return 200, {"issues": issues[2:], "isLast": True}
+        return 200, {"issues": issues[:2], "nextPageToken": "p2", "isLast": False}
+
+    handler, seen = _serve(answer)
+    with peer(handler) as port:
+        jira = Jira(f"http://127.0.0.1:{port}", "project = PAY", "ana@example.com", "tok", server)
+        first = sync(db, jira, "pay", None, lambda: NOW, 5.0, 60.0)
+        assert (first.pages, first.items, first.inserted) == (2, 3, 3)
+        assert seen[0]["path"] == ("/rest/api/2/search" if server else "/rest/api/3/search/jql")
+        assert seen[0]["query"]["jql"] == ["(project = PAY) ORDER BY updated ASC"]
+        assert seen[0]["auth"].startswith("Basic ")
+        seen.clear()
+        sync(db, jira, "pay", None, lambda: NOW, 5.0, 60.0)
+        assert seen[0]["query"]["jql"] == ['(project = PAY) AND updated >= "2025/12/23 09:00" ORDER BY updated ASC']
+    with db.transaction() as session:
+        done = repository.find(session, "jira", "PAY-2")
+        assert done is not None and done.closed and done.epic == "Payouts" and done.body == "Pay merchants"
+        assert done.closed_at == datetime(2025, 12, 22, 13, 38, tzinfo=UTC), "done by category, closed when it changed"
+        assert done.estimate == 3 and json.loads(done.components) == ["ledger"]
+
+
+def test_linear_pages_through_graphql_and_asks_only_for_what_changed(db) -> None:
+    nodes = [
+        {"identifier": f"ENG-{n}", "title": f"Issue {n}", "description": "", "url": None,
+         "createdAt": "2026-11-01T10:00:00.000Z", "updatedAt": f"2026-11-0{n}T10:00:00.000Z", "startedAt": None,
+         "completedAt": "2026-11-03T10:00:00.000Z" if n == 3 else None, "canceledAt": None, "estimate": 2,
+         "state": {"name": "Done" if n == 3 else "Todo", "type": "completed" if n == 3 else "unstarted"},
+         "labels": {"nodes": [{"name": "backend"}]}, "assignee": {"name": "Ana"}, "project": {"name": "Payouts"},
+         "team": {"key": "ENG", "name": "Platform"}, "parent": None}
+        for n in (2, 3, 4)
+    ]  # fmt: skip
+
+    def answer(request: dict[str, Any]) -> tuple[int, Any]:
+        variables = request["json"]["variables"]
+        if variables.get("after") == "c2":
+            return 200, {
+                "data": {"issues": {"nodes": nodes[2:], "pageInfo": {"hasNextPage": False, "endCursor": "c3"}}}
+            }
+        return 200, {"data": {"issues": {"nodes": nodes[:2], "pageInfo": {"hasNextPage": True, "endCursor": "c2"}}}}
+
+    handler, seen = _serve(answer)
+    with peer(handler) as port:
+        linear = Linear(f"http://127.0.0.1:{port}/graphql", "lin_api_key")
+        first = sync(db, linear, "ENG", None, lambda: NOW, 5.0, 60.0)
+        assert (first.pages, first.inserted, first.cursor) == (2, 3, "2026-11-04T10:00:00.000Z")
+        assert seen[0]["auth"] == "lin_api_key" and seen[0]["json"]["variables"]["filter"] == {
+            "team": {"key": {"eq": "ENG"}}
+        }
+        seen.clear()
+        sync(db, Linear(f"http://127.0.0.1:{port}/graphql", "lin_api_key"), "ENG", None, lambda: NOW, 5.0, 60.0)
+        assert seen[0]["json"]["variables"]["filter"]["updatedAt"] == {"gt": "2026-11-04T10:00:00.000Z"}
+    with db.transaction() as session:
+        done = repository.find(session, "linear", "ENG-3")
+        assert done is not None and done.closed and done.epic == "Payouts" and done.estimate == 2

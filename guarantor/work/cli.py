@@ -19,6 +19,7 @@ from guarantor.guarantees import display
 
 if TYPE_CHECKING:
     from guarantor.work.importers.base import Columns
+    from guarantor.work.sync.driver import Tracker
 
 link_app = typer.Typer(help="Link work items to the outcomes they serve.", no_args_is_help=True)
 
@@ -109,36 +110,70 @@ def sync_github(
     repo: str = typer.Argument(..., help="OWNER/REPO; the token comes from GITHUB_TOKEN (or GH_TOKEN)."),
     no_exposure: bool = typer.Option(False, "--no-exposure", help="Do not classify item texts by AI exposure."),
 ) -> None:
-    """Fetch the repository's issues and pull requests changed since the last sync, page by page;
-    a sync stopped on any page resumes from there."""
+    """Issues and pull requests changed since the last sync; a sync stopped on any page resumes there."""
     import os
 
-    from guarantor.clock import utcnow
-    from guarantor.db.session import Database
-    from guarantor.work import sync
+    from guarantor.work.sync.github import GitHub
 
     settings = cli_options.settings()
-    api = sync.GitHub(
-        settings.github_api_url,
-        os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN"),
-        settings.download_timeout_s,
-        settings.sync_max_wait_s,
-    )
+    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
+    _sync(GitHub(settings.github_api_url, token), repo, no_exposure)
+
+
+@sync_app.command("jira")
+def sync_jira(
+    site: str = typer.Option(..., help="The Jira site, such as https://acme.atlassian.net."),
+    jql: str = typer.Option("", help='Which issues, such as "project = PAY" (default: all the token can see).'),
+    server: bool = typer.Option(False, "--server", help="Jira Server or Data Center (REST API 2, JIRA_TOKEN)."),
+    no_exposure: bool = typer.Option(False, "--no-exposure", help="Do not classify item texts by AI exposure."),
+) -> None:
+    """Issues a JQL query selects, updated since the last sync. Cloud: JIRA_EMAIL and JIRA_API_TOKEN;
+    Server and Data Center: a personal access token in JIRA_TOKEN."""
+    import os
+
+    from guarantor.work.sync.jira import Jira
+
+    email = None if server else os.environ.get("JIRA_EMAIL")
+    token = os.environ.get("JIRA_TOKEN" if server else "JIRA_API_TOKEN")
+    _sync(Jira(site, jql, email, token, server), f"{site.rstrip('/')} {jql}".strip(), no_exposure)
+
+
+@sync_app.command("linear")
+def sync_linear(
+    team: str = typer.Option(..., help="The team's key, such as ENG; the key comes from LINEAR_API_KEY."),
+    no_exposure: bool = typer.Option(False, "--no-exposure", help="Do not classify item texts by AI exposure."),
+) -> None:
+    """A team's issues updated since the last sync."""
+    import os
+
+    from guarantor.work.sync.linear import Linear
+
+    _sync(Linear(cli_options.settings().linear_api_url, os.environ.get("LINEAR_API_KEY")), team, no_exposure)
+
+
+def _sync(tracker: Tracker, scope: str, no_exposure: bool) -> None:
+    from guarantor.clock import utcnow
+    from guarantor.db.session import Database
+    from guarantor.work.sync.driver import sync
+
+    settings = cli_options.settings()
     exposure = None if no_exposure else _exposure()
     db = Database(settings.resolved_database_url)
     try:
-        with progress(f"Syncing {repo}") as (bar, task):
-            result = sync.sync_github(
+        with progress(f"Syncing {scope}") as (bar, task):
+            result = sync(
                 db,
-                repo,
-                api,
+                tracker,
+                scope,
                 exposure,
                 utcnow,
-                progress=lambda r: bar.update(task, description=f"Syncing {repo}: {r.items:,} items"),
+                settings.download_timeout_s,
+                settings.sync_max_wait_s,
+                progress=lambda r: bar.update(task, description=f"Syncing {scope}: {r.items:,} items"),
             )
     finally:
         db.close()
-    for line in sync.summary(result):
+    for line in result.summary():
         out.print(line, markup=False, highlight=False)
 
 
