@@ -108,7 +108,8 @@ def test_jira_cloud_all_fields_reads_components_epic_names_and_done_by_category(
     assert columns is not None
     assert columns.read["components"] == ("Components",) and columns.read["epic"][0] == "Parent summary"
     assert columns.read["closed_at"] == ("Resolved", "Status Category Changed")
-    assert "Sprint" in columns.unread and "Priority" in columns.unread
+    assert first.sprint == "Sprint 4" and second.sprint is None
+    assert columns.read["sprint"] == ("Sprint",) and "Priority" in columns.unread
 
 
 def test_jira_server_day_first_dates_and_epic_link(tmp_path: Path) -> None:
@@ -126,15 +127,8 @@ def test_jira_server_day_first_dates_and_epic_link(tmp_path: Path) -> None:
     assert first.closed_at == datetime(2017, 3, 3, 9, 0, tzinfo=UTC), "03/03 read day first, as the column says"
     assert second.created_at == datetime(2017, 3, 1, 10, 0, tzinfo=UTC)
     assert first.epic == "OPS-1" and first.components == ["security"]
-    assert columns is not None and columns.missing() == [
-        "kind",
-        "body",
-        "done",
-        "labels",
-        "assignee",
-        "estimate",
-        "links",
-    ]
+    assert columns is not None
+    assert columns.missing() == ["kind", "body", "done", "labels", "assignee", "estimate", "sprint", "links"]
 
 
 def test_an_undecidable_export_names_its_line_and_the_option(tmp_path: Path) -> None:
@@ -165,20 +159,21 @@ def test_linear_export_with_javascript_dates(tmp_path: Path) -> None:
     assert item.started_at == datetime(2022, 8, 23, 13, 0, tzinfo=UTC)
     assert item.closed and item.closed_at == datetime(2022, 8, 24, 9, 0, tzinfo=UTC)
     assert item.labels == ["backend", "payments"] and item.epic == "Payouts" and item.components == ["Platform"]
-    assert columns is not None and "Cycle Name" in columns.unread and "Priority" in columns.unread
+    assert item.sprint == "Cycle 3"
+    assert columns is not None and "Creator" in columns.unread and "Priority" in columns.unread
 
 
 def test_import_says_what_it_read_from_which_column(cli, tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "cloud.csv",
-        ["Issue key", "Summary", "Status", "Created", "Sprint", "Parent summary"],
-        [["PAY-1", "Pay out on time", "Done", "2025-12-01T09:00:00Z", "Sprint 4", "Payouts"]],
+        ["Issue key", "Summary", "Status", "Created", "Watchers", "Parent summary"],
+        [["PAY-1", "Pay out on time", "Done", "2025-12-01T09:00:00Z", "ana", "Payouts"]],
     )
     r = cli("import", "jira", str(path), "--no-exposure")
     assert r.code == 0, r.err
     assert "epic ← Parent summary" in r.err and "title ← Summary" in r.err
     assert "Not in this export:" in r.err and "components" in r.err
-    assert "Columns not read: Sprint." in r.err
+    assert "Columns not read: Watchers." in r.err
 
 
 def test_items_without_exposure_get_it_later(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -233,6 +233,7 @@ def _jira_issue(key: str, updated: str, done: bool = False) -> dict[str, Any]:
             "components": [{"name": "ledger"}],
             "parent": {"key": "PAY-1", "fields": {"summary": "Payouts"}},
             "customfield_10016": 3.0,
+            "customfield_10020": [{"name": "Sprint 3"}, {"name": "Sprint 4"}],
         },
     }
 
@@ -265,7 +266,7 @@ def test_jira_pages_reads_cloud_fields_and_asks_only_for_what_changed(db, server
         done = repository.find(session, "jira", "PAY-2")
         assert done is not None and done.closed and done.epic == "Payouts" and done.body == "Pay merchants"
         assert done.closed_at == datetime(2025, 12, 22, 13, 38, tzinfo=UTC), "done by category, closed when it changed"
-        assert done.estimate == 3 and json.loads(done.components) == ["ledger"]
+        assert done.estimate == 3 and json.loads(done.components) == ["ledger"] and done.sprint == "Sprint 4"
 
 
 def test_linear_pages_through_graphql_and_asks_only_for_what_changed(db) -> None:
@@ -275,7 +276,7 @@ def test_linear_pages_through_graphql_and_asks_only_for_what_changed(db) -> None
          "completedAt": "2026-11-03T10:00:00.000Z" if n == 3 else None, "canceledAt": None, "estimate": 2,
          "state": {"name": "Done" if n == 3 else "Todo", "type": "completed" if n == 3 else "unstarted"},
          "labels": {"nodes": [{"name": "backend"}]}, "assignee": {"name": "Ana"}, "project": {"name": "Payouts"},
-         "team": {"key": "ENG", "name": "Platform"}, "parent": None}
+         "team": {"key": "ENG", "name": "Platform"}, "parent": None, "cycle": {"name": None, "number": 7}}
         for n in (2, 3, 4)
     ]  # fmt: skip
 
@@ -300,4 +301,4 @@ def test_linear_pages_through_graphql_and_asks_only_for_what_changed(db) -> None
         assert seen[0]["json"]["variables"]["filter"]["updatedAt"] == {"gt": "2026-11-04T10:00:00.000Z"}
     with db.transaction() as session:
         done = repository.find(session, "linear", "ENG-3")
-        assert done is not None and done.closed and done.epic == "Payouts" and done.estimate == 2
+        assert done is not None and done.closed and done.epic == "Payouts" and done.estimate == 2 and done.sprint == "7"

@@ -36,6 +36,7 @@ class WorkItem(Base):
     assignee: Mapped[str | None] = mapped_column(String(200))
     estimate: Mapped[float | None] = mapped_column(Float)
     epic: Mapped[str | None] = mapped_column(String(300))
+    sprint: Mapped[str | None] = mapped_column(String(300))
     components: Mapped[str] = mapped_column(Text)  # JSON list
     url: Mapped[str | None] = mapped_column(String(1000))
     links: Mapped[str] = mapped_column(Text)  # JSON list of external ids

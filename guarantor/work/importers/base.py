@@ -36,6 +36,7 @@ class Item:
     assignee: str | None = None
     estimate: float | None = None
     epic: str | None = None
+    sprint: str | None = None  # the latest sprint or cycle it was in
     components: list[str] = field(default_factory=list)
     url: str | None = None
     links: list[str] = field(default_factory=list)  # external ids of related items

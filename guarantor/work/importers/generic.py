@@ -30,6 +30,7 @@ FIELDS = (
     "estimate",
     "epic",
     "components",
+    "sprint",
     "url",
 )
 _DONE = {"done", "closed", "resolved", "complete", "completed"}
@@ -74,6 +75,7 @@ def _items(path: Path, columns: Columns, order: DateOrder) -> Iterator[Item]:
             assignee=row.text(c["assignee"]) or None,
             estimate=row.number(c["estimate"]),
             epic=row.text(c["epic"]) or None,
+            sprint=row.text(c["sprint"]) or None,
             components=row.listed(c["components"]),
             url=row.text(c["url"]) or None,
             line=row.line,

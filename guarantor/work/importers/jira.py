@@ -30,6 +30,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     # The epic by name where the export has it (Cloud's parent), else by key (Server's Epic Link).
     "epic": ("Parent summary", "Custom field (Epic Link)", "Epic Link", "Parent key", "Parent"),
     "components": ("Components", "Component/s"),
+    "sprint": ("Sprint",),  # repeated: one column a sprint the issue was in, the latest last
 }
 _DONE = {"done", "closed", "resolved", "cancelled", "canceled", "won't do"}
 
@@ -62,6 +63,7 @@ def _items(path: Path, columns: Columns, order: DateOrder) -> Iterator[Item]:
             estimate=row.number(c["estimate"]),
             epic=row.text(c["epic"]) or None,
             components=row.gather(c["components"]),
+            sprint=next(reversed(row.gather(c["sprint"])), None),
             links=sorted(set(row.gather(c["links"]))),
             line=row.line,
         )

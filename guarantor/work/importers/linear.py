@@ -29,6 +29,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "estimate": ("Estimate",),
     "epic": ("Project", "Project Milestone"),
     "components": ("Team",),
+    "sprint": ("Cycle Name", "Cycle Number"),
     "links": ("Parent issue",),
 }
 
@@ -58,6 +59,7 @@ def _items(path: Path, columns: Columns, order: DateOrder) -> Iterator[Item]:
             estimate=row.number(c["estimate"]),
             epic=row.text(c["epic"]) or None,
             components=row.gather(c["components"]),
+            sprint=row.text(c["sprint"]) or None,
             links=row.gather(c["links"]),
             line=row.line,
         )

@@ -22,7 +22,8 @@ PAGE = 100
 MARGIN = timedelta(days=1)
 FIELDS = (
     "summary,issuetype,description,status,created,updated,resolutiondate,statuscategorychangedate,labels,"
-    "assignee,components,parent,issuelinks,customfield_10016,customfield_10026"  # the usual story-point ids
+    "assignee,components,parent,issuelinks,customfield_10016,customfield_10026,"  # the usual story-point ids
+    "customfield_10020"  # Jira Cloud's sprint field
 )
 _POINTS = ("customfield_10016", "customfield_10026")
 
@@ -124,6 +125,7 @@ def _item(issue: dict[str, Any], where: str) -> Item:
         estimate=parse_number(None if points is None else str(points), f"{where}: story points"),
         epic=_name(parent.get("fields"), "summary") or parent.get("key") or None,
         components=[_name(c) for c in fields.get("components") or [] if _name(c)],
+        sprint=next((_name(s) for s in reversed(fields.get("customfield_10020") or []) if _name(s)), None),
         url=None,
         links=sorted(set(links)),
     )

@@ -22,7 +22,7 @@ query Issues($first: Int!, $after: String, $filter: IssueFilter) {
     nodes {
       identifier title description url createdAt updatedAt startedAt completedAt canceledAt estimate
       state { name type } labels { nodes { name } } assignee { name } project { name } team { key name }
-      parent { identifier }
+      parent { identifier } cycle { name number }
     }
     pageInfo { hasNextPage endCursor }
   }
@@ -85,6 +85,7 @@ def _item(node: dict[str, Any], where: str) -> Item:
         estimate=parse_number(None if node.get("estimate") is None else str(node["estimate"]), f"{where}: estimate"),
         epic=str((node.get("project") or {}).get("name") or "") or None,
         components=[str(team.get("name"))] if team.get("name") else [],
+        sprint=str((node.get("cycle") or {}).get("name") or (node.get("cycle") or {}).get("number") or "") or None,
         url=node.get("url") or None,
         links=[str(node["parent"]["identifier"])] if (node.get("parent") or {}).get("identifier") else [],
     )

@@ -1,4 +1,4 @@
-"""Sync states: how far the last live sync of each tracker scope got.
+"""Sync states: how far the last live sync of each tracker scope got; the sprint of each work item.
 
 Revision ID: 0008
 Revises: 0007
@@ -24,7 +24,11 @@ def upgrade() -> None:
         sa.Column("cursor", sa.String(64), nullable=False),
         sa.Column("synced_at", UTCDateTime(), nullable=False),
     )
+    with op.batch_alter_table("work_items") as batch:
+        batch.add_column(sa.Column("sprint", sa.String(300), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("work_items") as batch:
+        batch.drop_column("sprint")
     op.drop_table("sync_states")
