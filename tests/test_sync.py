@@ -4,7 +4,12 @@ the Link header, ``since`` for what changed, rate limits (primary and secondary)
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -302,3 +307,27 @@ def test_linear_pages_through_graphql_and_asks_only_for_what_changed(db) -> None
     with db.transaction() as session:
         done = repository.find(session, "linear", "ENG-3")
         assert done is not None and done.closed and done.epic == "Payouts" and done.estimate == 2 and done.sprint == "7"
+
+
+def test_watch_syncs_on_a_schedule_and_a_failing_sync_does_not_stop_it(env, github, tmp_path) -> None:
+    _, api = github
+    (tmp_path / "guarantor.yaml").write_text("name: Synced\n")
+    environ = {**os.environ, "GUARANTOR_GITHUB_API_URL": api.api_url, "GITHUB_TOKEN": "t0ken"}
+    log = tmp_path / "watch.log"
+    args = ["watch", str(tmp_path), "--sync", "github acme/shop", "--sync", "github acme/gone", "--sync-every", "1h"]
+    with log.open("wb") as err:
+        watch = subprocess.Popen([sys.executable, "-m", "guarantor", *args], env=environ, stderr=err)
+    db = Database(env.resolved_database_url)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "synced github acme/shop" not in log.read_text():
+            time.sleep(0.3)
+        assert _count(db) == 5, log.read_text()
+        text = log.read_text()
+        assert "synced github acme/shop: 5 items in 3 page(s)" in text
+        assert "sync github acme/gone failed, next turn resumes" in text and watch.poll() is None
+    finally:
+        watch.send_signal(signal.SIGTERM)
+        watch.wait(timeout=30)
+        db.close()
+    assert watch.returncode == 0

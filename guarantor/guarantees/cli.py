@@ -16,11 +16,12 @@ from rich.markup import escape
 from guarantor import cli_options, console
 from guarantor.clock import MAX_YEAR, MIN_YEAR
 from guarantor.console import err, out
-from guarantor.errors import ExitCode, NotFound
+from guarantor.errors import ExitCode, NotFound, UsageError
 from guarantor.guarantees import display
 
 if TYPE_CHECKING:
     from guarantor.guarantees.runner import RunReport
+    from guarantor.work.sync.driver import SyncResult
 
 _STYLE = {"MET": "green", "AT_RISK": "yellow", "BROKEN": "red", "NO_DATA": "magenta", "ERROR": "red"}
 _EXIT = {
@@ -133,15 +134,39 @@ def _print_states(r: RunReport, wide: bool = False) -> None:
             )
 
 
-def watch(workspace: Path | None = cli_options.ARGUMENT, workspace_option: Path | None = cli_options.OPTION) -> None:
-    """Evaluate indicators on their schedules until stopped (Ctrl-C or SIGTERM)."""
+def watch(
+    workspace: Path | None = cli_options.ARGUMENT,
+    workspace_option: Path | None = cli_options.OPTION,
+    syncs: list[str] = typer.Option(
+        [],
+        "--sync",
+        help='Also sync a tracker on a schedule: "github OWNER/REPO", "jira SITE [JQL]", "jira-server SITE [JQL]" '
+        'or "linear TEAM" (repeatable); tokens from the environment, as for `guarantor sync`.',
+    ),
+    sync_every: str = typer.Option("1h", help="How often each --sync runs, such as 15m or 1h."),
+) -> None:
+    """Evaluate indicators on their schedules until stopped (Ctrl-C or SIGTERM), and sync trackers."""
     workspace = cli_options.workspace(workspace, workspace_option)
+    import os
+
     from guarantor.clock import utcnow
     from guarantor.db.session import Database
     from guarantor.guarantees import runner
+    from guarantor.guarantees.spec import parse_duration
+    from guarantor.work.sync import trackers
 
     settings = cli_options.settings()
     _load(workspace)  # a broken workspace fails now, not in the loop
+    try:
+        every = parse_duration(sync_every)
+    except ValueError as exc:
+        raise UsageError(f"--sync-every {sync_every!r}: {exc}") from exc
+    schedule = [trackers.scheduled(spec, every, settings, os.environ) for spec in syncs]
+    exposure = None
+    if schedule:
+        from guarantor.work.cli import _exposure
+
+        exposure = _exposure()
     stopping = False
 
     def stop(*_: object) -> None:
@@ -157,6 +182,12 @@ def watch(workspace: Path | None = cli_options.ARGUMENT, workspace_option: Path 
             summary = ", ".join(f"{s.id} {s.status}" for s in r.states)
             err.print(f"{utcnow():%Y-%m-%d %H:%M:%S} measured {r.evaluated}: {summary}", highlight=False)
 
+    def synced(entry: trackers.Scheduled, result: SyncResult) -> None:
+        err.print(f"{utcnow():%Y-%m-%d %H:%M:%S} synced {entry.spec}: {result.summary()[0]}", highlight=False)
+
+    def sync_failed(entry: trackers.Scheduled, exc: Exception) -> None:
+        err.print(f"[red]sync {escape(entry.spec)} failed, next turn resumes:[/] {escape(str(exc))}", highlight=False)
+
     try:
         runner.watch(
             db,
@@ -167,6 +198,7 @@ def watch(workspace: Path | None = cli_options.ARGUMENT, workspace_option: Path 
             workers=settings.check_workers,
             retries=settings.check_retries,
             stop=lambda: stopping,
+            each_cycle=lambda: trackers.run_due(db, schedule, utcnow, exposure, settings, synced, sync_failed),
         )
     except KeyboardInterrupt:
         pass

@@ -135,12 +135,15 @@ def watch(
     workers: int = 8,
     retries: int = 1,
     stop: Callable[[], bool] = lambda: False,
+    each_cycle: Callable[[], None] = lambda: None,
 ) -> None:
     """Evaluate due indicators at each slot until ``stop()``; a failing run is reported and retried.
+    ``each_cycle`` runs first in every cycle (at least every 30 s): the syncs that are due.
 
     The workspace is reloaded every cycle, so edits take effect without a restart."""
     while not stop():
         wake = clock() + timedelta(seconds=30)
+        each_cycle()
         try:
             ws, marks, name, context = load()
             on_run(check(db, ws, marks, name, context, clock, workers=workers, retries=retries))

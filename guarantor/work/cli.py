@@ -113,11 +113,9 @@ def sync_github(
     """Issues and pull requests changed since the last sync; a sync stopped on any page resumes there."""
     import os
 
-    from guarantor.work.sync.github import GitHub
+    from guarantor.work.sync import trackers
 
-    settings = cli_options.settings()
-    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
-    _sync(GitHub(settings.github_api_url, token), repo, no_exposure)
+    _sync(*trackers.github(cli_options.settings(), os.environ, repo), no_exposure)
 
 
 @sync_app.command("jira")
@@ -131,11 +129,9 @@ def sync_jira(
     Server and Data Center: a personal access token in JIRA_TOKEN."""
     import os
 
-    from guarantor.work.sync.jira import Jira
+    from guarantor.work.sync import trackers
 
-    email = None if server else os.environ.get("JIRA_EMAIL")
-    token = os.environ.get("JIRA_TOKEN" if server else "JIRA_API_TOKEN")
-    _sync(Jira(site, jql, email, token, server), f"{site.rstrip('/')} {jql}".strip(), no_exposure)
+    _sync(*trackers.jira(cli_options.settings(), os.environ, site, jql, server), no_exposure)
 
 
 @sync_app.command("linear")
@@ -146,9 +142,9 @@ def sync_linear(
     """A team's issues updated since the last sync."""
     import os
 
-    from guarantor.work.sync.linear import Linear
+    from guarantor.work.sync import trackers
 
-    _sync(Linear(cli_options.settings().linear_api_url, os.environ.get("LINEAR_API_KEY")), team, no_exposure)
+    _sync(*trackers.linear(cli_options.settings(), os.environ, team), no_exposure)
 
 
 def _sync(tracker: Tracker, scope: str, no_exposure: bool) -> None:
