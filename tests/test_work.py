@@ -4,7 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
+from guarantor.work.service import Suggester
+from guarantor.workspace.schema import Outcome
 from tests.conftest import DATA_DIR, write_csv  # noqa: F401  (the model needs the data dir set by the env fixture)
 
 
@@ -351,3 +354,49 @@ def test_report_shows_balance_orphans_and_systems(cli, ws: Path, tmp_path: Path)
     html = report.read_text()
     assert "Where the effort goes" in html and "Quarterly roadmap slides" in html
     assert "Batch payouts (COBOL)" in html and "not ready" in html and "no guarantee measures it" in html
+
+
+LINKS = Path(__file__).parents[1] / "bench" / "data" / "links"
+
+
+def _links() -> dict[str, tuple[list[Outcome], list[tuple[str, str]]]]:
+    projects = {}
+    for path in sorted(LINKS.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        projects[path.stem] = (
+            [Outcome(**o) for o in data["outcomes"]],
+            [(r[0], " ".join(r[1:])) for r in data["items"]],
+        )
+    return projects
+
+
+def test_suggestions_on_the_labelled_projects_are_worth_accepting() -> None:
+    """The figures of bench/link_accuracy.py kept as floors: precision of the first suggestion at
+    least 0.9 (a chore that gets one counts against it), and almost nothing suggested when the
+    outcomes are another project's."""
+    projects = _links()
+    right = shown = unrelated = total = 0
+    for name, (outcomes, items) in projects.items():
+        corpus = [text for _, text in items]
+        suggester = Suggester(outcomes, corpus)
+        for outcome, text in items:
+            if found := suggester.suggest(text):
+                shown += 1
+                right += found[0].outcome == outcome
+        for other, (their, _) in projects.items():
+            if other != name:
+                unrelated += sum(bool(Suggester(their, corpus).suggest(text)) for _, text in items)
+                total += len(items)
+    assert sum(len(items) for _, items in projects.values()) >= 200 and len(projects) >= 3
+    assert right / shown >= 0.9 and unrelated / total <= 0.05 and right >= 80, (right, shown, unrelated, total)
+
+
+def test_code_and_a_trackers_boilerplate_suggest_nothing() -> None:
+    outcomes = _links()["payments"][0]
+    assert Suggester(outcomes).suggest("Refactor `PayoutScheduler.run()` and payout_utils.refund_merchant") == []
+    template = "Support ticket from a customer: {}. Customer asks support for help."  # every item of this tracker
+    corpus = [template.format(f"feature {i}") for i in range(60)]
+    assert Suggester(outcomes).suggest(template.format("a dark theme")), "without the corpus, its template matches"
+    assert Suggester(outcomes, corpus).suggest(template.format("a dark theme")) == []
+    found = Suggester(outcomes, corpus).suggest(template.format("payouts late on the promised day"))
+    assert found and found[0].outcome == "payouts"
