@@ -258,7 +258,7 @@ def test_jira_pages_reads_cloud_fields_and_asks_only_for_what_changed(db, server
 
     handler, seen = _serve(answer)
     with peer(handler) as port:
-        jira = Jira(f"http://127.0.0.1:{port}", "project = PAY", "ana@example.com", "tok", server)
+        jira = Jira(f"http://127.0.0.1:{port}", "project = PAY order by created DESC", "ana@example.com", "tok", server)
         first = sync(db, jira, "pay", None, lambda: NOW, 5.0, 60.0)
         assert (first.pages, first.items, first.inserted) == (2, 3, 3)
         assert seen[0]["path"] == ("/rest/api/2/search" if server else "/rest/api/3/search/jql")

@@ -10,6 +10,7 @@ asks for a day before its cursor, and what it reads again changes nothing.
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -47,7 +48,8 @@ class Jira:
         return headers
 
     def first(self, scope: str, since: str | None) -> Request:
-        jql = f"({self.jql})" if self.jql.strip() else ""
+        own = re.sub(r"\s*\border\s+by\b.*$", "", self.jql, flags=re.I | re.S).strip()  # the sync orders by update
+        jql = f"({own})" if own else ""
         if since:
             start = parse_time(since, "sync cursor")
             assert start is not None
