@@ -320,7 +320,9 @@ def test_watch_syncs_on_a_schedule_and_a_failing_sync_does_not_stop_it(env, gith
     db = Database(env.resolved_database_url)
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and "synced github acme/shop" not in log.read_text():
+        while time.monotonic() < deadline and not (
+            "synced github acme/shop" in log.read_text() and "sync github acme/gone failed" in log.read_text()
+        ):
             time.sleep(0.3)
         assert _count(db) == 5, log.read_text()
         text = log.read_text()
