@@ -14,6 +14,7 @@ import pytest
 from guarantor.errors import InputError
 from guarantor.inputs.dates import DateOrder, parse
 from guarantor.work import service
+from guarantor.work.importers.base import Item
 from tests.conftest import DATA_DIR, write_csv
 
 AT = datetime(2022, 8, 23, 13, 54, tzinfo=UTC)
@@ -101,9 +102,24 @@ def test_jira_cloud_all_fields_reads_components_epic_names_and_done_by_category(
     )  # fmt: skip
     columns, items = service.read("jira", path)
     first, second = list(items)
-    assert first.closed and first.closed_at == datetime(2025, 12, 22, 14, 38, tzinfo=UTC), "done by category"
-    assert first.epic == "Payouts" and first.components == ["payments", "ledger"] and first.labels == ["infra"]
-    assert first.estimate == 3
+    assert first == Item(
+        source="jira",
+        external_id="PAY-1",
+        title="Pay out on time",
+        kind="story",
+        body="Body",
+        state="Aborted",
+        closed=True,  # done by category, whatever the status is called
+        created_at=datetime(2025, 12, 1, 9, 0, tzinfo=UTC),
+        closed_at=datetime(2025, 12, 22, 14, 38, tzinfo=UTC),  # no Resolved: when its category changed
+        labels=["infra"],
+        assignee="Ana",
+        estimate=3,
+        epic="Payouts",  # the parent's name, not its id
+        sprint="Sprint 4",
+        components=["payments", "ledger"],
+        line=2,
+    )
     assert not second.closed and second.closed_at is None and second.components == ["ledger"]
     assert columns is not None
     assert columns.read["components"] == ("Components",) and columns.read["epic"][0] == "Parent summary"
@@ -113,22 +129,42 @@ def test_jira_cloud_all_fields_reads_components_epic_names_and_done_by_category(
 
 
 def test_jira_server_day_first_dates_and_epic_link(tmp_path: Path) -> None:
+    header = ["Summary", "Issue key", "Issue Type", "Status", "Assignee", "Created", "Resolved", "Description",
+              "Labels", "Labels", "Component/s", "Sprint", "Sprint", "Custom field (Story Points)",
+              "Custom field (Epic Link)", "Outward issue link (Blocks)"]  # fmt: skip
     path = write_csv(
         tmp_path / "server.csv",
-        ["Issue key", "Summary", "Status", "Created", "Resolved", "Component/s", "Custom field (Epic Link)"],
+        header,
         [
-            ["OPS-7", "Rotate keys", "Closed", "16/02/2017 15:26", "03/03/2017 09:00", "security", "OPS-1"],
-            ["OPS-8", "Audit", "Open", "01/03/2017 10:00", "", "", ""],
+            ["Rotate keys", "OPS-7", "Task", "Closed", "Ben", "16/02/2017 15:26", "03/03/2017 09:00",
+             "Yearly rotation", "security", "ops", "security", "OPS Sprint 1", "OPS Sprint 2", "2", "OPS-1", "OPS-9"],
+            ["Audit", "OPS-8", "Task", "Open", "", "01/03/2017 10:00", "", "", "", "", "", "", "", "", "", ""],
         ],
-    )
+    )  # fmt: skip
     columns, items = service.read("jira", path)
     first, second = list(items)
-    assert first.created_at == datetime(2017, 2, 16, 15, 26, tzinfo=UTC)
-    assert first.closed_at == datetime(2017, 3, 3, 9, 0, tzinfo=UTC), "03/03 read day first, as the column says"
-    assert second.created_at == datetime(2017, 3, 1, 10, 0, tzinfo=UTC)
-    assert first.epic == "OPS-1" and first.components == ["security"]
+    assert first == Item(
+        source="jira",
+        external_id="OPS-7",
+        title="Rotate keys",
+        kind="task",
+        body="Yearly rotation",
+        state="Closed",
+        closed=True,
+        created_at=datetime(2017, 2, 16, 15, 26, tzinfo=UTC),
+        closed_at=datetime(2017, 3, 3, 9, 0, tzinfo=UTC),
+        labels=["security", "ops"],
+        assignee="Ben",
+        estimate=2,
+        epic="OPS-1",  # Server's Epic Link: the key
+        sprint="OPS Sprint 2",  # the latest of the repeated Sprint columns
+        components=["security"],
+        links=["OPS-9"],
+        line=2,
+    )
+    assert second.created_at == datetime(2017, 3, 1, 10, 0, tzinfo=UTC), "01/03 read day first, as 16/02 says"
     assert columns is not None
-    assert columns.missing() == ["kind", "body", "done", "labels", "assignee", "estimate", "sprint", "links"]
+    assert columns.missing() == ["done"]
 
 
 def test_an_undecidable_export_names_its_line_and_the_option(tmp_path: Path) -> None:
@@ -155,6 +191,24 @@ def test_linear_export_with_javascript_dates(tmp_path: Path) -> None:
     )  # fmt: skip
     columns, items = service.read("linear", path)
     item = next(items)
+    assert item == Item(
+        source="linear",
+        external_id="ENG-12",
+        title="Faster payouts",
+        state="Done",
+        closed=True,
+        created_at=datetime(2022, 8, 23, 13, 54, 1, tzinfo=UTC),
+        started_at=datetime(2022, 8, 23, 13, 0, tzinfo=UTC),
+        closed_at=datetime(2022, 8, 24, 9, 0, tzinfo=UTC),
+        labels=["backend", "payments"],
+        assignee="Ana",
+        estimate=2,
+        epic="Payouts",
+        sprint="Cycle 3",
+        components=["Platform"],
+        links=["ENG-10"],
+        line=2,
+    )
     assert item.created_at == datetime(2022, 8, 23, 13, 54, 1, tzinfo=UTC)
     assert item.started_at == datetime(2022, 8, 23, 13, 0, tzinfo=UTC)
     assert item.closed and item.closed_at == datetime(2022, 8, 24, 9, 0, tzinfo=UTC)
