@@ -31,9 +31,6 @@ def analyze(
     as_json: bool = typer.Option(False, "--json", help="Print the analysis as JSON."),
 ) -> None:
     """Assess every task, find orphan work and outcome gaps, and write the value plan."""
-    from guarantor.workspace import loader
-
-    workspace = cli_options.workspace(workspace, workspace_option)
     from guarantor.analysis import service as svc
     from guarantor.atomic import write_text
     from guarantor.clock import utcnow
@@ -43,7 +40,9 @@ def analyze(
     from guarantor.tasks import observed
     from guarantor.tasks.catalogue import read_occupations
     from guarantor.tasks.cli import load_model
+    from guarantor.workspace import loader
 
+    workspace = cli_options.workspace(workspace, workspace_option)
     settings = cli_options.settings()
     path = loader.resolve(workspace)
     text = loader.read_text(path)
@@ -51,7 +50,8 @@ def analyze(
     model = load_model()
     occupations = read_occupations(data_dir(settings))
     with open_session(settings) as session:
-        saved = svc.run(session, ws, str(path), text, model, occupations, utcnow(), observed.load(settings))
+        inputs = svc.Inputs(ws, str(path), text, model, occupations, observed.load(settings))
+        saved = svc.run(session, inputs, utcnow())
     analysis, result, trend = saved.analysis, saved.result, saved.trend
     if analysis.draft:
         err.print(

@@ -155,28 +155,38 @@ def _task_hours(ws: Workspace, notes: list[str]) -> list[float]:
     return [h or 0.0 for h in hours]
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What an analysis reads, gathered once by the face that runs it (the CLI from the file, the
+    web from its snapshot and caches): the workspace parsed, its file's path and text, and the
+    reference data: the exposure model, the O*NET occupations and observed AI use."""
+
+    ws: Workspace
+    path: str
+    text: str
+    model: ExposureModel
+    occupations: dict[str, Occupation]
+    observed_use: observed.ObservedData | None
+
+
 def analyze(
-    ws: Workspace,
-    path: str,
-    text: str,
-    model: ExposureModel,
-    occupations: dict[str, Occupation],
+    inputs: Inputs,
     now: datetime,
     previous: AnalysisRecord | None,
     guarantees: dict[str, dict[str, Any]] | None = None,
     work: dict[str, Any] | None = None,
     systems: list[dict[str, Any]] | None = None,
-    observed_use: observed.ObservedData | None = None,
 ) -> Analysis:
     """``guarantees``: each guaranteed outcome's state as ``guarantees.service.state_dict`` gives it,
     with its series; the analysis shows them and does not measure anything itself."""
+    ws, model, observed_use = inputs.ws, inputs.model, inputs.observed_use
     notes: list[str] = []
     specs: list[tuple[str, str, str | None, list[str], str, float]] = []  # id, text, owner, serves, source, h
     for i, (task, h) in enumerate(zip(ws.tasks, _task_hours(ws, notes), strict=True)):
         specs.append((task.id or f"task-{i + 1}", task.text, task.owner, task.serves, "workspace", h))
     occupation_of: dict[str, Occupation | None] = {}
     for person in ws.people:
-        occupation = occupation_of[person.id] = _role_occupation(person.role, occupations)
+        occupation = occupation_of[person.id] = _role_occupation(person.role, inputs.occupations)
         if occupation is not None and not any(t.owner == person.id for t in ws.tasks):
             hours = default_hours([t.task_type for t in occupation.tasks], person.hours_week)
             for t, h in zip(occupation.tasks, hours, strict=True):
@@ -185,20 +195,17 @@ def analyze(
                 f"{person.name} lists no tasks: the {len(occupation.tasks)} tasks of O*NET "
                 f"{occupation.title} are used, weighted core 2 : supplemental 1."
             )
-    assessed: list[TaskAssessment | None] = [None] * len(specs)
+    assessed: dict[int, TaskAssessment] = {}
     for owner in dict.fromkeys(s[2] for s in specs):  # each person's tasks read as one role
         here = [i for i, s in enumerate(specs) if s[2] == owner]
         occupation = occupation_of.get(owner) if owner else None
-        role = role_of(observed_use, occupation.code if occupation else None, Reading.role) if owner else None
+        code = occupation.code if occupation else None
+        role = role_of(observed_use, code, Reading.role) if owner else None
         found = assess(model, [specs[i][1] for i in here], [specs[i][5] for i in here], role)
-        for i, a in zip(here, found, strict=True):
-            assessed[i] = a
-    tasks = [TaskResult(s[0], s[2], list(s[3]), s[4], a) for s, a in zip(specs, assessed, strict=True) if a]
-    if observed_use is not None:
-        for owner in {t.owner for t in tasks}:
-            occupation = occupation_of.get(owner) if owner else None
-            assessed_here = [t.assessment for t in tasks if t.owner == owner]
-            attach_observed(observed_use, model, assessed_here, occupation.code if occupation else None)
+        if observed_use is not None:
+            attach_observed(observed_use, model, found, code)
+        assessed.update(zip(here, found, strict=True))
+    tasks = [TaskResult(s[0], s[2], list(s[3]), s[4], assessed[i]) for i, s in enumerate(specs)]
 
     before = {p.person_id: p.hours_freed for p in previous.people} if previous else {}
     people = []
@@ -246,7 +253,7 @@ def analyze(
         )
     analysis = Analysis(
         workspace=ws.name,
-        path=path,
+        path=inputs.path,
         created_at=now.isoformat(),
         model={k: model.meta.get(k) for k in ("version", "data_hash", "metrics")},
         hours_week=round(sum(p.hours_week for p in ws.people), 2),
@@ -268,7 +275,7 @@ def analyze(
     analysis.plan = plan(analysis)
     if previous is not None:
         analysis.shift = role_shift(previous.result, analysis)
-    analysis.model["workspace_hash"] = hashlib.sha256(text.encode()).hexdigest()
+    analysis.model["workspace_hash"] = hashlib.sha256(inputs.text.encode()).hexdigest()
     return analysis
 
 
@@ -434,16 +441,7 @@ class Saved:
     trend: list[tuple[str, float]]
 
 
-def run(
-    session: Session,
-    ws: Workspace,
-    path: str,
-    text: str,
-    model: ExposureModel,
-    occupations: dict[str, Occupation],
-    now: datetime,
-    observed_use: observed.ObservedData | None = None,
-) -> Saved:
+def run(session: Session, inputs: Inputs, now: datetime) -> Saved:
     """The main job, for the CLI and the web alike: gather the facts the other domains keep
     (guarantee states, the work balance, systems' readiness), analyse, and save the analysis."""
     from guarantor.analysis import repository
@@ -452,12 +450,13 @@ def run(
     from guarantor.work.repository import count as work_items
     from guarantor.work.service import balance
 
+    ws = inputs.ws
     previous = repository.latest(session, ws.name)
     states = outcome_states(session, ws, now)
     facts = {s.id: {**state_dict(s), "series": series(s)} for s in states}
     work = asdict(balance(session, ws)) if work_items(session) else None
     ready = [asdict(r) for r in readiness(ws, states)]
-    analysis = analyze(ws, path, text, model, occupations, now, previous, facts, work, ready, observed_use)
+    analysis = analyze(inputs, now, previous, facts, work, ready)
     record = repository.add(session, to_record(analysis))
     trend = [
         (r.created_at.strftime("%m-%d %H:%M"), r.hours_freed)

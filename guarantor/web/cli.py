@@ -24,9 +24,6 @@ def serve(
     ),
 ) -> None:
     """Serve the dashboards and the JSON API (/api/v1) until Ctrl-C."""
-    from guarantor.workspace import loader
-
-    workspace = cli_options.workspace(workspace, workspace_option)
     import uvicorn
 
     from guarantor.accounts import repository, service
@@ -35,7 +32,9 @@ def serve(
     from guarantor.tasks.cli import load_model
     from guarantor.web.app import WORKSPACE_ENV
     from guarantor.web.security import is_loopback
+    from guarantor.workspace import loader
 
+    workspace = cli_options.workspace(workspace, workspace_option)
     settings = cli_options.settings()
     path = loader.resolve(workspace).resolve()
     loader.load(path)

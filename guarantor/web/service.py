@@ -253,22 +253,19 @@ class Site:
         version = self._measured_version()
         return self._cached(f"states:{snap.revision.id}:{version}", compute, STATES_MAX_AGE)
 
+    def _inputs(self, snap: Snapshot) -> analysis_svc.Inputs:
+        """The revision served, with the model and reference data this process keeps."""
+        ws, rev = snap.workspace, snap.revision
+        return analysis_svc.Inputs(
+            ws, rev.path, rev.text, self.model(), self.occupations(), observed.load(self.settings)
+        )
+
     def _analysis(self, snap: Snapshot) -> dict[str, Any]:
         """Every task assessed, hours freed and the value plan, for this revision (not saved: saving
         an analysis stays the job of `guarantor analyze`, which keeps the history)."""
 
         def compute() -> dict[str, Any]:
-            a = analysis_svc.analyze(
-                snap.workspace,
-                snap.revision.path,
-                snap.revision.text,
-                self.model(),
-                self.occupations(),
-                self.clock(),
-                None,
-                observed_use=observed.load(self.settings),
-            )
-            return a.as_dict()
+            return analysis_svc.analyze(self._inputs(snap), self.clock(), None).as_dict()
 
         return self._cached(f"analysis:{snap.revision.id}", compute, math.inf)
 
@@ -566,16 +563,7 @@ class Site:
         """Analyse the workspace as it is served and save the analysis, as `guarantor analyze` does."""
         snap = self.snapshot()
         with self.db.transaction() as session:
-            saved = analysis_svc.run(
-                session,
-                snap.workspace,
-                snap.revision.path,
-                snap.revision.text,
-                self.model(),
-                self.occupations(),
-                self.clock(),
-                observed.load(self.settings),
-            )
+            saved = analysis_svc.run(session, self._inputs(snap), self.clock())
         a = saved.analysis
         return {
             "id": saved.record_id,
