@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from guarantor.tasks.catalogue import AUTOMATION_LEVELS, EXPOSURE_LEVELS, LabelledTask
-from guarantor.tasks.model import ExposureModel, Role, fold_of
+from guarantor.tasks.model import ExposureModel, fold_of
 
 
 @dataclass(frozen=True)
@@ -115,10 +115,9 @@ def cross_validate(
         p = model.predict([rows[int(i)].task.text for i in test], with_evidence=False)
         text_p[test] = p.exposure
         pred_auto[test] = p.automation.argmax(1)
-        for code in np.unique(codes[test]):
+        for code in np.unique(codes[test]):  # each occupation's tasks read as one role
             members = np.flatnonzero(codes == code)
-            role = Role(applicability.get(str(code)[:7]))
-            role_p[members] = model.predict([rows[int(i)].task.text for i in members], False, role).exposure
+            role_p[members] = model.role_stage.apply(text_p[members], applicability.get(str(code)[:7]))
         if progress:
             progress(k + 1)
     n = len(EXPOSURE_LEVELS)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -110,8 +110,11 @@ class RoleStage:
     scale: np.ndarray
     prior: np.ndarray  # (3,) the share of each label in training: the role of a task alone
 
-    def apply(self, p: np.ndarray, groups: np.ndarray, applicability: np.ndarray) -> np.ndarray:
-        features = (role_features(p, groups, applicability, self.prior) - self.mean) / self.scale
+    def apply(self, p: np.ndarray, applicability: float | None) -> np.ndarray:
+        """The probabilities of the tasks of one role, from their text-stage probabilities ``p``."""
+        one = np.zeros(len(p), dtype=np.int64)
+        score = np.full(len(p), np.nan if applicability is None else applicability)
+        features = (role_features(p, one, score, self.prior) - self.mean) / self.scale
         return _softmax(features @ self.w + self.b)
 
 
@@ -166,8 +169,7 @@ class ExposureModel:
         texts = [r.task.text for r in rows]
         y = np.array([EXPOSURE_LEVELS.index(r.human_exposure) for r in rows])
         step(f"text stage on {len(rows):,} labelled tasks")
-        featurizer, exposure = _text_stage(texts, y)
-        x = featurizer.transform(texts)
+        featurizer, x, exposure = _text_stage(texts, y)
         step("automation levels")
         automation = _fit(x, [AUTOMATION_LEVELS.index(r.gpt4_automation) for r in rows], len(AUTOMATION_LEVELS))
         codes = [r.task.onet_soc_code for r in rows]
@@ -180,8 +182,7 @@ class ExposureModel:
         x, familiarity = self.featurizer.encode(texts)
         exposure = _softmax(np.asarray(x @ self.exposure_w) + self.exposure_b)
         if role is not None and len(texts):
-            score = np.nan if role.applicability is None else role.applicability
-            exposure = self.role_stage.apply(exposure, np.zeros(len(texts), dtype=np.int64), np.full(len(texts), score))
+            exposure = self.role_stage.apply(exposure, role.applicability)
         automation = _softmax(np.asarray(x @ self.automation_w) + self.automation_b)
         if with_evidence:
             evidence, similarity = _nearest(x, self.evidence.matrix, self._index, EVIDENCE_K)
@@ -196,32 +197,29 @@ class ExposureModel:
         handle, name = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         ev = self.evidence.matrix
         with os.fdopen(handle, "wb") as tmp:
-            self._write(tmp, ev)
+            np.savez(
+                tmp,
+                vocabulary=np.array("\n".join(self.featurizer.vocabulary)),
+                idf=self.featurizer.idf,
+                exposure_w=self.exposure_w,
+                exposure_b=self.exposure_b,
+                automation_w=self.automation_w,
+                automation_b=self.automation_b,
+                role_w=self.role_stage.w,
+                role_b=self.role_stage.b,
+                role_mean=self.role_stage.mean,
+                role_scale=self.role_stage.scale,
+                role_prior=self.role_stage.prior,
+                ev_data=ev.data,
+                ev_indices=ev.indices,
+                ev_indptr=ev.indptr,
+                ev_shape=np.array(ev.shape),
+                ev_codes=np.array("\n".join(self.evidence.codes)),
+                ev_texts=np.array("\n".join(self.evidence.texts)),
+                ev_labels=np.array("".join(label[1] for label in self.evidence.labels)),
+                meta=np.array(json.dumps(self.meta)),
+            )
         Path(name).replace(path)
-
-    def _write(self, tmp: IO[bytes], ev: sparse.csr_matrix) -> None:
-        np.savez(
-            tmp,
-            vocabulary=np.array("\n".join(self.featurizer.vocabulary)),
-            idf=self.featurizer.idf,
-            exposure_w=self.exposure_w,
-            exposure_b=self.exposure_b,
-            automation_w=self.automation_w,
-            automation_b=self.automation_b,
-            role_w=self.role_stage.w,
-            role_b=self.role_stage.b,
-            role_mean=self.role_stage.mean,
-            role_scale=self.role_stage.scale,
-            role_prior=self.role_stage.prior,
-            ev_data=ev.data,
-            ev_indices=ev.indices,
-            ev_indptr=ev.indptr,
-            ev_shape=np.array(ev.shape),
-            ev_codes=np.array("\n".join(self.evidence.codes)),
-            ev_texts=np.array("\n".join(self.evidence.texts)),
-            ev_labels=np.array("".join(label[1] for label in self.evidence.labels)),
-            meta=np.array(json.dumps(self.meta)),
-        )
 
     @classmethod
     def load(cls, path: Path) -> ExposureModel:
@@ -249,9 +247,13 @@ class ExposureModel:
             ) from exc
 
 
-def _text_stage(texts: Sequence[str], y: np.ndarray) -> tuple[Featurizer, tuple[np.ndarray, np.ndarray]]:
+def _text_stage(
+    texts: Sequence[str], y: np.ndarray
+) -> tuple[Featurizer, sparse.csr_matrix, tuple[np.ndarray, np.ndarray]]:
+    """The featurizer fitted on ``texts``, their features, and the exposure head's weights."""
     featurizer = Featurizer.fit(texts)
-    return featurizer, _fit(featurizer.transform(texts), y, len(EXPOSURE_LEVELS))
+    x = featurizer.transform(texts)
+    return featurizer, x, _fit(x, y, len(EXPOSURE_LEVELS))
 
 
 def _fit_role_stage(
@@ -265,7 +267,7 @@ def _fit_role_stage(
         train, test = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
         if not len(test) or not len(train):
             continue
-        featurizer, (w, b) = _text_stage([texts[int(i)] for i in train], y[train])
+        featurizer, _, (w, b) = _text_stage([texts[int(i)] for i in train], y[train])
         p[test] = _softmax(np.asarray(featurizer.transform([texts[int(i)] for i in test]) @ w) + b)
     groups = np.unique(np.asarray(codes), return_inverse=True)[1]
     scores = np.array([applicability.get(c[:7], np.nan) for c in codes])
