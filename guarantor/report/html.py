@@ -13,6 +13,7 @@ from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
 from guarantor.report import charts
 from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_WORDS
+from guarantor.tasks.service import UNFAMILIAR_NOTE
 
 # Every value is escaped: titles, names and task texts come from files anyone can hand a user, and
 # a report is what people forward. (select_autoescape would skip the template's .j2 extension.)
@@ -98,6 +99,7 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
         outcome_chart=charts.stacked_bars(outcome_rows) if outcome_rows else "",
         trend_chart=charts.trend(history),
         exposure_words=EXPOSURE_WORDS,
+        unfamiliar_note=UNFAMILIAR_NOTE,
         palette=palette.COLORS,
         automation_words=AUTOMATION_WORDS,
         task_texts={t["id"]: t["assessment"]["text"] for t in tasks},

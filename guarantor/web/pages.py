@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
 from guarantor import __version__, palette
 from guarantor.accounts import service as accounts
@@ -28,7 +28,9 @@ from guarantor.web.service import Site
 from guarantor.workspace import service as ws_svc
 
 _env = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    loader=ChoiceLoader(  # the report's templates too: labels.j2, the macros both show
+        [FileSystemLoader(Path(__file__).parent / "templates"), PackageLoader("guarantor.report", "templates")]
+    ),
     autoescape=select_autoescape(default=True),
     trim_blocks=True,
     lstrip_blocks=True,
