@@ -164,9 +164,9 @@ def watch(
     schedule = [trackers.scheduled(spec, every, settings, os.environ) for spec in syncs]
     exposure = None
     if schedule:
-        from guarantor.work.cli import _exposure
+        from guarantor.work.cli import item_exposure
 
-        exposure = _exposure()
+        exposure = item_exposure()
     stopping = False
 
     def stop(*_: object) -> None:

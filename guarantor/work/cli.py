@@ -49,7 +49,7 @@ def import_(
     pairs = dict(m.split("=", 1) for m in mapping if "=" in m)
     if len(pairs) != len(mapping):
         raise InputError("--map takes FIELD=COLUMN, such as --map id=Key")
-    exposure = None if no_exposure else _exposure()
+    exposure = None if no_exposure else item_exposure()
     columns, items = service.read(fmt, file, pairs, DateOrder(day_first, date_format))
     with open_session(cli_options.settings()) as session, progress(f"Importing {file.name}") as (bar, task):
         counts = service.import_items(
@@ -67,8 +67,9 @@ def import_(
         _columns(columns)
 
 
-def _exposure() -> Callable[[Sequence[str]], list[str]] | None:
-    """The exposure of item texts, or None (said on stderr, with the folder tried) without O*NET data."""
+def item_exposure() -> Callable[[Sequence[str]], list[str]] | None:
+    """The exposure of item texts, or None (said on stderr, with the folder tried) without O*NET data:
+    what import, sync, work classify and watch --sync give each item."""
     from guarantor.errors import DataMissing
     from guarantor.tasks.cli import load_model
 
@@ -153,7 +154,7 @@ def _sync(tracker: Tracker, scope: str, no_exposure: bool) -> None:
     from guarantor.work.sync.driver import sync
 
     settings = cli_options.settings()
-    exposure = None if no_exposure else _exposure()
+    exposure = None if no_exposure else item_exposure()
     db = Database(settings.resolved_database_url)
     try:
         with progress(f"Syncing {scope}") as (bar, task):
@@ -182,7 +183,7 @@ def classify_items() -> None:
     from guarantor.db.session import open_session
     from guarantor.work import service
 
-    exposure = _exposure()
+    exposure = item_exposure()
     if exposure is None:
         raise typer.Exit(int(ExitCode.DATA_MISSING))
     with open_session(cli_options.settings()) as session, progress("Classifying items") as (bar, task):
