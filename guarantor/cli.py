@@ -15,7 +15,7 @@ from rich.markup import escape
 
 from guarantor import __version__
 from guarantor.accounts.cli import token_app, user_app
-from guarantor.analysis.cli import analyses, analyze
+from guarantor.analysis.cli import analyses, analyze, org
 from guarantor.console import err
 from guarantor.data.cli import app as data_app
 from guarantor.errors import ExitCode, GuarantorError
@@ -53,7 +53,7 @@ PANELS: list[tuple[str, list[tuple[str, Any]]]] = [
             ("systems", systems),
         ],
     ),
-    ("Value plan", [("analyze", analyze), ("analyses", analyses)]),
+    ("Value plan", [("analyze", analyze), ("analyses", analyses), ("org", org)]),
     ("Web app and accounts", [("serve", serve), ("user", user_app), ("token", token_app)]),
 ]
 for panel, commands in PANELS:

@@ -95,8 +95,12 @@ class Result:
 
 
 @pytest.fixture
-def cli(env: Settings, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    """Run `guarantor ARGS...` in-process; returns its exit code and what it printed."""
+def cli(env: Settings, capsys: pytest.CaptureFixture[str], tmp_path_factory, monkeypatch):  # type: ignore[no-untyped-def]
+    """Run `guarantor ARGS...` in-process; returns its exit code and what it printed. It runs in a
+    folder of its own holding a workspace ("Here"), the one commands that name none work in."""
+    here = tmp_path_factory.mktemp("here")
+    (here / "guarantor.yaml").write_text("name: Here\n")
+    monkeypatch.chdir(here)
 
     def invoke(*args: str) -> Result:
         capsys.readouterr()

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from guarantor.db.session import Database
 from guarantor.guarantees import runner
 from guarantor.guarantees.models import AlertRecord
 from guarantor.guarantees.sources.base import Context
 from guarantor.workspace.loader import parse
+from tests.scoped import workspace_db
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_breach_and_recovery_are_sent_once_to_every_channel(env, tmp_path: Path,
     url, received = hook
     port, mails = smtp
     ws, marks, name = _setup(tmp_path, url, port)
-    db = Database(env.resolved_database_url)
+    db = workspace_db(env.resolved_database_url, name)
     t0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
     ctx = Context(tmp_path, allow_command=False)
 
@@ -113,7 +113,7 @@ def test_breach_and_recovery_are_sent_once_to_every_channel(env, tmp_path: Path,
 
 def test_failed_delivery_is_recorded_and_retried(env, tmp_path: Path, hook, smtp) -> None:
     ws, marks, name = _setup(tmp_path, hook[0], smtp[0], extra=", dead")
-    db = Database(env.resolved_database_url)
+    db = workspace_db(env.resolved_database_url, name)
     t0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
     ctx = Context(tmp_path, allow_command=False)
     first = runner.check(db, ws, marks, name, ctx, lambda: t0)
@@ -129,7 +129,7 @@ def test_failed_delivery_is_recorded_and_retried(env, tmp_path: Path, hook, smtp
 
 def test_two_runners_seeing_one_change_alert_once(env, tmp_path: Path, hook, smtp) -> None:
     ws, marks, name = _setup(tmp_path, hook[0], smtp[0])
-    db = Database(env.resolved_database_url)
+    db = workspace_db(env.resolved_database_url, name)
     t0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
     ctx = Context(tmp_path, allow_command=False)
     report = runner.check(db, ws, marks, name, ctx, lambda: t0)
@@ -168,7 +168,7 @@ def test_a_fast_burn_alerts_as_at_risk(env, tmp_path: Path, hook, smtp) -> None:
     text = Path(name).read_text().replace("      schedule: 1m\n", "      schedule: 1m\n      objective: 90%\n")
     Path(name).write_text(text)
     ws, marks = parse(text, name)
-    db = Database(env.resolved_database_url)
+    db = workspace_db(env.resolved_database_url, name)
     ctx = Context(tmp_path, allow_command=False)
     t0 = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
     with sqlite3.connect(tmp_path / "shop.db") as sdb:

@@ -42,7 +42,7 @@ def test_each_analysis_is_saved_and_compared_with_the_last(cli) -> None:
     assert all(p["previous_hours_freed"] is None for p in first["people"])
     second = json.loads(cli("analyze", str(EXAMPLES / "product-team"), "--json").out)
     assert [p["previous_hours_freed"] for p in second["people"]] == [p["hours_freed"] for p in first["people"]]
-    r = cli("analyses", "--json")
+    r = cli("analyses", str(EXAMPLES / "product-team"), "--json")
     saved = json.loads(r.out)
     assert len(saved) == 2 and saved[0]["id"] > saved[1]["id"]
     assert len(saved[0]["people"]) == 4

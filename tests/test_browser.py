@@ -70,9 +70,9 @@ def test_log_in_explore_a_role_read_an_outcome_accept_a_link_log_out(
         page = _watched(chromium, errors)
 
         page.goto(url + "/roles")
-        expect(page).to_have_url(url + "/login?next=%2Froles")
+        expect(page).to_have_url(url + "/login?next=%2Fw%2Fshop%2Froles")
         _log_in(page, "editor")
-        expect(page).to_have_url(url + "/roles")
+        expect(page).to_have_url(url + "/w/shop/roles")
 
         page.get_by_label("Occupation").fill("registered nurse")
         page.get_by_role("button", name="Search").click()
@@ -97,7 +97,7 @@ def test_log_in_explore_a_role_read_an_outcome_accept_a_link_log_out(
         page.get_by_role("button", name="Log out").click()
         expect(page).to_have_url(url + "/login")
         page.goto(url + "/")
-        expect(page).to_have_url(url + "/login?next=%2F")
+        expect(page).to_have_url(url + "/login?next=%2Fw%2Fshop%2F")
 
         token = (workspace.parent / ".tokens").read_text().split("viewer=")[1].split()[0]
         links = httpx.get(url + "/api/v1/work", headers={"Authorization": f"Bearer {token}"}).json()
@@ -129,7 +129,7 @@ def test_check_ins_from_the_cli_the_api_and_the_page_land_in_one_history(
     form.get_by_label("Note").fill("called three merchants")
     form.get_by_label("Confidence").select_option("high")
     form.get_by_role("button", name="Check in").click()
-    expect(page).to_have_url(url + "/outcomes/onboarding-satisfaction")
+    expect(page).to_have_url(url + "/w/shop/outcomes/onboarding-satisfaction")
     expect(page.get_by_text("4.6/5", exact=False).first).to_be_visible()
     expect(page.get_by_text("called three merchants", exact=False)).to_be_visible()
     history = httpx.get(
@@ -152,7 +152,7 @@ def test_a_persons_page_analyse_now_and_download_the_report(chromium: Browser, s
     page.goto(url + "/people")
     _log_in(page, "editor")
     page.get_by_role("link", name="Ana Ruiz").click()
-    expect(page).to_have_url(url + "/people/ana")
+    expect(page).to_have_url(url + "/w/shop/people/ana")
     expect(page.get_by_role("heading", name="The value plan")).to_be_visible()
     expect(page.get_by_text("Where the freed hours go")).to_be_visible()
     skills = page.locator("h3", has_text="Skills to build").locator("xpath=following-sibling::ul[1]/li")
@@ -161,7 +161,7 @@ def test_a_persons_page_analyse_now_and_download_the_report(chromium: Browser, s
     page.get_by_role("link", name="History").click()
     before = page.locator("table").first.locator("tbody tr").count()
     page.get_by_role("button", name="Analyse now").click()
-    expect(page).to_have_url(url + "/analyses")
+    expect(page).to_have_url(url + "/w/shop/analyses")
     expect(page.locator("table").first.locator("tbody tr")).to_have_count(before + 1)
 
     with page.expect_download() as download:
@@ -182,9 +182,9 @@ def test_the_api_reference_is_served_offline_behind_login(chromium: Browser, ser
     outside: list[str] = []
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((url, "data:")) else None)
     page.goto(url + "/api")
-    expect(page).to_have_url(url + "/login?next=%2Fapi")
+    expect(page).to_have_url(url + "/login?next=%2Fw%2Fshop%2Fapi")
     _log_in(page, "viewer")
-    expect(page.get_by_text("/api/v1/outcomes/{outcome_id}/checkins").first).to_be_visible(timeout=15000)
+    expect(page.get_by_text("/api/v1/w/{workspace}/outcomes/{outcome_id}/checkins").first).to_be_visible(timeout=15000)
     expect(page.get_by_text("/api/v1/overview").first).to_be_visible()
     assert outside == [], "nothing is loaded from the internet"
     assert errors == []

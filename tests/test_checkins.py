@@ -18,13 +18,13 @@ from typing import Any, ClassVar
 import pytest
 
 from guarantor.clock import utcnow
-from guarantor.db.session import Database
 from guarantor.guarantees import display, runner
 from guarantor.guarantees.service import due_checkins, outcome_states, record_checkin
 from guarantor.guarantees.sources.base import Context
 from guarantor.settings import Settings
 from guarantor.workspace.loader import parse
 from tests.http_peer import JsonHandler, peer
+from tests.scoped import workspace_db
 
 
 def _workspace(tmp_path: Path, indicators: str, sources: str, extra: str = "") -> Path:
@@ -183,7 +183,7 @@ def test_manual_check_ins_go_late_alert_once_and_recover(env: Settings, tmp_path
     )
     ws, marks = parse(path.read_text(), str(path))
     context = Context.of(tmp_path, False, env.home, env.resolved_database_url)
-    db = Database(env.resolved_database_url)
+    db = workspace_db(env.resolved_database_url, path)
     start = datetime(2026, 11, 13, 9, 0, tzinfo=UTC)
     clock = {"now": start}
     try:
@@ -223,7 +223,7 @@ def test_a_back_dated_check_in_does_not_make_the_next_one_late(env: Settings, tm
         "        - {id: readiness, type: manual, unit: '%', target: '>= 80'}\n"
     )
     ws, _ = parse(path.read_text(), str(path))
-    db = Database(env.resolved_database_url)
+    db = workspace_db(env.resolved_database_url, path)
     now = datetime(2026, 11, 13, 9, 0, tzinfo=UTC)
     try:
         with db.transaction() as s:

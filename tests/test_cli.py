@@ -72,7 +72,7 @@ def test_a_new_password_ends_the_users_sessions(cli, env, monkeypatch) -> None: 
 
     db = Database(env.resolved_database_url)
     with db.transaction() as session:
-        user = service.add_user(session, "maria", "first password", "editor", utcnow())
+        user = service.add_user(session, "maria", "first password", utcnow())
         secret, _ = service.start_session(session, user, utcnow(), timedelta(hours=1))
     monkeypatch.setattr("sys.stdin", io.StringIO("second password\n"))
     assert cli("user", "passwd", "maria", "--password-stdin").code == 0

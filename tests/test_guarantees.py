@@ -13,11 +13,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from guarantor.db.session import Database
 from guarantor.guarantees import runner
 from guarantor.guarantees.sources.base import Context
 from guarantor.workspace.loader import parse
 from tests.http_peer import JsonHandler, peer
+from tests.scoped import workspace_db
 
 
 class Api(JsonHandler):
@@ -241,7 +241,7 @@ def test_frozen_clock_two_runners_measure_each_slot_once(env, shop: Path, api: s
     ws, marks = parse(path.read_text(), str(path))
     context = Context(shop, allow_command=True)
     now = datetime(2026, 11, 21, 9, 7, tzinfo=UTC)
-    db = Database(env.resolved_database_url)
+    db = workspace_db(env.resolved_database_url, path)
     reports: list[runner.RunReport] = []
 
     def run() -> None:
@@ -283,7 +283,7 @@ def test_killed_mid_check_leaves_history_consistent(env, shop: Path, api: str, t
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    db = Database(env.resolved_database_url)
+    db = workspace_db(env.resolved_database_url, path)
     from guarantor.guarantees.models import Claim, Measurement
 
     deadline = time.monotonic() + 30

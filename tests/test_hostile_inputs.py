@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from guarantor.db.session import Database
 from guarantor.settings import Settings
 from guarantor.work import repository as work_repo
+from tests.scoped import workspace_db
 
 INPUT = 3
 
@@ -202,7 +202,7 @@ def test_hostile_exports_import_nothing(cli, env: Settings, tmp_path: Path, case
     assert r.code == INPUT, (r.code, r.err)
     assert f"{path}:{line}" in r.err, r.err
     assert "internal error" not in r.err
-    db = Database(env.resolved_database_url)
+    db = workspace_db(env.resolved_database_url, Path.cwd())  # the workspace the import went to
     try:
         with db.transaction() as session:
             assert work_repo.count(session) == 0, "an import is whole or nothing"

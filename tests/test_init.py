@@ -77,7 +77,7 @@ def test_a_file_left_as_the_template_is_a_draft(cli, tmp_path: Path) -> None:  #
     assert cli("init", str(path), "--from-role", "Registered Nurses").code == 0
     r = cli("validate", str(path))
     assert r.code == 0 and r.err.count("still the template's text") == 8, r.err  # role and tasks given: 8 left
-    assert f"{path}:11:" in r.err  # the first value-proposition answer, at its line
+    assert f"{path}:12:" in r.err  # the first value-proposition answer, at its line
     report = tmp_path / "report.html"
     r = cli("analyze", str(path), "-o", str(report), "--json")
     analysis = json.loads(r.out)

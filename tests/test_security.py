@@ -130,8 +130,8 @@ def test_a_file_source_refuses_a_folder_holding_guarantors_own_files(cli, env: S
         folders.append((Path(env.resolved_database_url.removeprefix("sqlite:///")).parent, "database"))
     for folder, what in folders:
         folder.mkdir(exist_ok=True)
-        (folder / "guarantor.yaml").write_text(WORKSPACE_WITH_FILES)
-        r = cli("check", str(folder), "--json", "--all")  # now: the same slot was measured for the first folder
+        (folder / "guarantor.yaml").write_text(f"key: beside-{what.split()[0]}\n" + WORKSPACE_WITH_FILES)
+        r = cli("check", str(folder), "--json", "--all")
         probe = json.loads(r.out)["outcomes"][0]["indicators"][0]["latest"]
         assert probe["status"] == "ERROR" and f"Guarantor's own {what}" in probe["reason"], probe
 

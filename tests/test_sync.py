@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -25,6 +26,7 @@ from guarantor.work.sync.github import GitHub
 from guarantor.work.sync.jira import Jira
 from guarantor.work.sync.linear import Linear
 from tests.http_peer import JsonHandler, peer
+from tests.scoped import workspace_db
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -101,8 +103,9 @@ def github() -> Iterator[tuple[FakeGitHub, GitHub]]:
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
+def db(database_url: str, tmp_path: Path) -> Iterator[Database]:
+    (tmp_path / "guarantor.yaml").write_text("name: Synced\n")
+    database = workspace_db(database_url, tmp_path)
     yield database
     database.close()
 
@@ -315,9 +318,9 @@ def test_watch_syncs_on_a_schedule_and_a_failing_sync_does_not_stop_it(env, gith
     environ = {**os.environ, "GUARANTOR_GITHUB_API_URL": api.api_url, "GITHUB_TOKEN": "t0ken"}
     log = tmp_path / "watch.log"
     args = ["watch", str(tmp_path), "--sync", "github acme/shop", "--sync", "github acme/gone", "--sync-every", "1h"]
+    db = workspace_db(env.resolved_database_url, tmp_path)
     with log.open("wb") as err:
         watch = subprocess.Popen([sys.executable, "-m", "guarantor", *args], env=environ, stderr=err)
-    db = Database(env.resolved_database_url)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (

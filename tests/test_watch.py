@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from guarantor.db.session import Database
 from guarantor.guarantees.models import Claim, Measurement
+from tests.scoped import workspace_db
 
 WORKSPACE = """\
 name: Watched
@@ -57,7 +57,7 @@ def test_watchers_and_a_check_beside_them_store_each_slot_once(env, tmp_path: Pa
     time.sleep(2.5)
     c.send_signal(signal.SIGTERM)
     assert c.wait(timeout=30) == 0
-    db = Database(env.resolved_database_url)
+    db = workspace_db(env.resolved_database_url, tmp_path)
     with db.transaction() as s:
         rows = s.query(Measurement).all()
         keys = [(m.indicator_id, m.scheduled_at) for m in rows]
@@ -109,7 +109,7 @@ def test_slots_claimed_by_a_killed_runner_are_measured_by_the_next_run(cli, env,
         item.scheduled_at - timedelta(hours=2): f"{host}:{zombie.pid}.1:zombie",
         item.scheduled_at - timedelta(hours=3): f"{host}:{os.getppid()}.1:reused",  # alive, started at another time
     }
-    db = Database(env.resolved_database_url)
+    db = workspace_db(env.resolved_database_url, tmp_path)
     far = utcnow() + timedelta(days=1)  # not expired: only the owner's death frees them
     with db.transaction() as s:
         for at, owner in owners.items():

@@ -17,7 +17,7 @@ from tests.web_server import PASSWORD, Server, api, browser
 
 def test_every_route_refuses_anonymous_requests(server: Server) -> None:
     app = create_app(server.settings, server.workspace)
-    app.state.site.close()  # only its routes are needed here
+    app.state.server.close()  # only its routes are needed here
     checked = 0
     with httpx.Client(base_url=server.url, timeout=30) as anon:
         for route in iter_route_contexts(app.routes):
@@ -273,7 +273,7 @@ def test_an_editor_edits_an_indicator_from_the_outcome_page(server: Server) -> N
     before = server.workspace.read_text()
     with browser(server, "editor") as (client, csrf):
         page = client.get("/outcomes/quick-delivery").text
-        assert 'action="/outcomes/quick-delivery/indicators/delivery-days-avg"' in page
+        assert 'action="/w/shop/outcomes/quick-delivery/indicators/delivery-days-avg"' in page
         form = {
             "csrf_token": csrf,
             "query": "SELECT avg(days) FROM 'deliveries.csv'",
@@ -285,7 +285,7 @@ def test_an_editor_edits_an_indicator_from_the_outcome_page(server: Server) -> N
             "reduce": "",
         }
         saved = client.post("/outcomes/quick-delivery/indicators/delivery-days-avg", data=form)
-        assert saved.status_code == 200 and saved.url.path == "/outcomes/quick-delivery"
+        assert saved.status_code == 200 and saved.url.path == "/w/shop/outcomes/quick-delivery"
         after = server.workspace.read_text()
         assert 'target: "between 1 and 4"' in after or "target: between 1 and 4" in after
         assert "# or {cron:" in after, "comments stay"
@@ -301,7 +301,7 @@ def test_an_editor_edits_an_indicator_from_the_outcome_page(server: Server) -> N
 def test_roles_are_browsable_by_family_with_exposure_and_observed_use(server: Server) -> None:
     with browser(server, "viewer") as (client, _):
         families = client.get("/roles").text
-        assert "Occupation families" in families and 'href="/roles?family=15"' in families
+        assert "Occupation families" in families and 'href="/w/shop/roles?family=15"' in families
         assert "Computer and mathematical" in families and "Working with AI" in families
         family = client.get("/roles?family=15").text
         row = re.search(r"Software Developers</a>.*?</tr>", family, re.S)

@@ -213,7 +213,7 @@ def test_github_import_is_idempotent_and_updates_what_changed(cli, tmp_path: Pat
 
 def test_jira_csv_with_repeated_columns_multiline_and_duplicates(cli, ws: Path, tmp_path: Path) -> None:
     path = _jira(tmp_path / "jira.csv", [*JIRA_ROWS, JIRA_ROWS[1]])  # PAY-2 twice, as exports sometimes do
-    r = cli("import", "jira", str(path), "--no-exposure")
+    r = cli("import", "jira", str(path), "--no-exposure", "-w", str(ws))
     assert r.code == 0, r.err
     assert "3 new, 0 updated, 1 unchanged" in r.out
     b = json.loads(cli("balance", str(ws), "--json").out)
@@ -232,12 +232,14 @@ def test_linear_and_generic_csv(cli, ws: Path, tmp_path: Path) -> None:
         'ENG-1,Eng,Onboarding checklist,"A list",Done,3,High,Onboarding,Ana,"docs, outcome:onboarding",'
         "2026-10-01T09:00:00.000Z,2026-10-02T09:00:00.000Z,2026-10-04T09:00:00.000Z,\n"
     )
-    assert "1 new" in cli("import", "linear", str(tmp_path / "linear.csv"), "--no-exposure").out
+    assert "1 new" in cli("import", "linear", str(tmp_path / "linear.csv"), "--no-exposure", "-w", str(ws)).out
     (tmp_path / "items.csv").write_text(
         "Key;Name;Done\nX-1;Block stolen cards at checkout;2026-10-05\n".replace(";", ",")
     )
     r = cli(
         "import",
+        "-w",
+        str(ws),
         "csv",
         str(tmp_path / "items.csv"),
         "--map",
@@ -295,7 +297,7 @@ def test_malformed_json_and_wrong_file_kind(cli, tmp_path: Path) -> None:
 
 def test_suggestions_decisions_and_reimport(cli, ws: Path, tmp_path: Path) -> None:
     path = _jira(tmp_path / "jira.csv", JIRA_ROWS)
-    cli("import", "jira", str(path), "--no-exposure")
+    cli("import", "jira", str(path), "--no-exposure", "-w", str(ws))
     suggestions = json.loads(cli("link", "suggest", str(ws), "--json").out)
     onboarding = next(s for s in suggestions if s["item"] == "jira:PAY-2")
     assert onboarding["suggestions"][0]["outcome"] == "onboarding"
@@ -307,7 +309,7 @@ def test_suggestions_decisions_and_reimport(cli, ws: Path, tmp_path: Path) -> No
     rows = [list(r) for r in JIRA_ROWS]
     rows[1][4], rows[1][11] = "Done", "09/Oct/26 4:00 PM"  # a newer export: PAY-2 is done now
     _jira(path, rows)
-    assert "1 updated" in cli("import", "jira", str(path), "--no-exposure").out
+    assert "1 updated" in cli("import", "jira", str(path), "--no-exposure", "-w", str(ws)).out
     b = json.loads(cli("balance", str(ws), "--json").out)
     assert b["by_outcome"]["onboarding"]["count"] == 1, "the accepted link survived the re-import"
     assert "payouts-on-time" not in b["by_outcome"], "the rejection overrides the epic map"
@@ -315,7 +317,7 @@ def test_suggestions_decisions_and_reimport(cli, ws: Path, tmp_path: Path) -> No
 
 
 def test_items_get_their_exposure_at_import(cli, ws: Path, tmp_path: Path) -> None:
-    cli("import", "jira", str(_jira(tmp_path / "jira.csv", JIRA_ROWS)))
+    cli("import", "jira", str(_jira(tmp_path / "jira.csv", JIRA_ROWS)), "-w", str(ws))
     b = json.loads(cli("balance", str(ws), "--json").out)
     assert sum(v["count"] for v in b["by_exposure"].values()) == 3 and "unknown" not in b["by_exposure"]
 
@@ -345,7 +347,7 @@ def test_systems_readiness(cli, ws: Path, tmp_path: Path) -> None:
 
 
 def test_report_shows_balance_orphans_and_systems(cli, ws: Path, tmp_path: Path) -> None:
-    cli("import", "jira", str(_jira(tmp_path / "jira.csv", JIRA_ROWS)), "--no-exposure")
+    cli("import", "jira", str(_jira(tmp_path / "jira.csv", JIRA_ROWS)), "--no-exposure", "-w", str(ws))
     report = tmp_path / "report.html"
     r = cli("analyze", str(ws), "-o", str(report), "--json")
     assert r.code == 0, r.err

@@ -24,9 +24,10 @@ import uvicorn
 
 from guarantor.accounts import service as accounts
 from guarantor.clock import utcnow
-from guarantor.db.session import Database
+from guarantor.db import scope
 from guarantor.settings import Settings
 from guarantor.web.app import create_app
+from tests.scoped import workspace_db
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "guarantees"
 PASSWORD = "correct horse battery"
@@ -53,14 +54,14 @@ def prepare(folder: Path, settings: Settings, run_cli: Callable[..., Any]) -> Pa
     shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("shop.db"))
     subprocess.run([sys.executable, "make_sample.py"], cwd=folder, check=True, capture_output=True)
     run_cli("check", str(folder), "--all")  # the HTTP source is down: that outcome is in ERROR, as it would be
-    assert run_cli("import", "jira", str(folder / "jira-export.csv")).code == 0
+    assert run_cli("import", "jira", str(folder / "jira-export.csv"), "-w", str(folder)).code == 0
     assert run_cli("analyze", str(folder)).code == 0
-    db = Database(settings.resolved_database_url)
+    db = workspace_db(settings.resolved_database_url, folder)
     tokens = {}
     try:
         with db.transaction() as session:
             for role in ROLES:
-                accounts.add_user(session, role, PASSWORD, role, utcnow())
+                accounts.add_user(session, role, PASSWORD, utcnow(), {scope.current(session): role})
             for role in ROLES:
                 tokens[role] = accounts.create_token(session, role, "tests", utcnow())[0]
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -23,21 +24,56 @@ def _password(stdin: bool) -> str:
     return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
+ROLE_HELP = "viewer (read), editor (also edit and check) or admin."
+
+
 @user_app.command("add")
 def user_add(
     username: str = typer.Argument(..., help="The login name."),
-    role: str = typer.Option("viewer", help="viewer (read), editor (also edit and check) or admin."),
+    role: str = typer.Option("viewer", help=f"Their role in the workspace: {ROLE_HELP}"),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
+    workspace: Path | None = cli_options.OPTION,
 ) -> None:
-    """Create a user; the password is asked for twice, or read from stdin."""
+    """Create a user with a role in the workspace (the password is asked for twice, or read from
+    stdin); `guarantor user grant` gives them roles in others."""
     from guarantor.accounts import service
     from guarantor.clock import utcnow
-    from guarantor.db.session import open_session
+    from guarantor.db import scope
+    from guarantor.workspace.session import open_workspace
 
     password = _password(password_stdin)
-    with open_session(cli_options.settings()) as session:
-        user = service.add_user(session, username, password, role, utcnow())
-    out.print(f"User {user.username} ({user.role}) created.")
+    with open_workspace(cli_options.settings(), workspace) as (session, ws):
+        user = service.add_user(session, username, password, utcnow(), {scope.current(session): role})
+    out.print(f"User {user.username} created, {role} of {ws.name}.", markup=False, highlight=False)
+
+
+@user_app.command("grant")
+def user_grant(
+    username: str = typer.Argument(..., help="The login name."),
+    role: str = typer.Argument(..., help=ROLE_HELP),
+    workspace: Path | None = cli_options.OPTION,
+) -> None:
+    """Give a user a role in the workspace (replacing the one they had there)."""
+    _grant(username, role, workspace)
+
+
+@user_app.command("revoke")
+def user_revoke(
+    username: str = typer.Argument(..., help="The login name."), workspace: Path | None = cli_options.OPTION
+) -> None:
+    """Take a user's role in the workspace away: they no longer see it at all."""
+    _grant(username, None, workspace)
+
+
+def _grant(username: str, role: str | None, workspace: Path | None) -> None:
+    from guarantor.accounts import service
+    from guarantor.db import scope
+    from guarantor.workspace.session import open_workspace
+
+    with open_workspace(cli_options.settings(), workspace) as (session, ws):
+        service.grant(session, username, scope.current(session), role)
+    said = f"now {role} of" if role else "no longer sees"
+    out.print(f"{username} {said} {ws.name}.", markup=False, highlight=False)
 
 
 @user_app.command("passwd")
@@ -57,16 +93,23 @@ def user_passwd(
 
 @user_app.command("list")
 def user_list() -> None:
-    """List users and their roles."""
+    """List users and their role in each workspace."""
     from guarantor.accounts import repository
     from guarantor.db.session import open_session
+    from guarantor.workspace.repository import records
 
     table = Table()
-    for col in ("user", "role", "created (UTC)"):
+    for col in ("user", "roles", "created (UTC)"):
         table.add_column(col)
     with open_session(cli_options.settings()) as session:
+        keys = {w.id: w.key or w.name for w in records(session)}
+        roles: dict[str, list[str]] = {}
+        for name, workspace_id, role in repository.roles(session):
+            roles.setdefault(name, []).append(f"{role} of {keys.get(workspace_id, workspace_id)}")
         for u in repository.users(session):
-            table.add_row(u.username, u.role, u.created_at.strftime("%Y-%m-%d %H:%M"))
+            table.add_row(
+                u.username, ", ".join(roles.get(u.username, [])) or "none", u.created_at.strftime("%Y-%m-%d %H:%M")
+            )
     out.print(table)
 
 
@@ -85,14 +128,24 @@ def user_remove(username: str = typer.Argument(...)) -> None:
 def token_create(
     username: str = typer.Argument(..., help="Whose rights the token carries."),
     name: str = typer.Option("api", help="What it is for, such as ci."),
+    only: Path | None = typer.Option(
+        None, "--only", help="Limit it to this workspace (guarantor.yaml or its folder); default: all of the user's."
+    ),
 ) -> None:
     """Create an API token and print it once; only its hash is kept."""
     from guarantor.accounts import service
     from guarantor.clock import utcnow
+    from guarantor.db import scope
     from guarantor.db.session import open_session
+    from guarantor.workspace.session import open_workspace
 
-    with open_session(cli_options.settings()) as session:
-        secret, record = service.create_token(session, username, name, utcnow())
+    settings = cli_options.settings()
+    if only is None:
+        with open_session(settings) as session:
+            secret, record = service.create_token(session, username, name, utcnow())
+    else:
+        with open_workspace(settings, only) as (session, _):
+            secret, record = service.create_token(session, username, name, utcnow(), scope.current(session))
     sys.stdout.write(secret + "\n")
     if sys.stderr.isatty():
         out.print(f"Token {record.id} for {username}; keep it secret, it is not shown again.")

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from guarantor.accounts.models import ApiToken, LoginFailure, User, WebSession
+from guarantor.accounts.models import ApiToken, LoginFailure, Membership, User, WebSession
 
 
 def user(session: Session, username: str) -> User | None:
@@ -58,6 +58,39 @@ def end_sessions_of(session: Session, user_id: int) -> None:
 
 def purge_sessions(session: Session, now: datetime) -> None:
     session.execute(delete(WebSession).where(WebSession.expires_at <= now))
+
+
+def memberships(session: Session, user_id: int) -> dict[int, str]:
+    """Workspace id -> role, of one user."""
+    rows = session.execute(select(Membership.workspace_id, Membership.role).where(Membership.user_id == user_id))
+    return {int(w): str(r) for w, r in rows}
+
+
+def roles(session: Session) -> Sequence[tuple[str, int, str]]:
+    """(user name, workspace id, role) of every membership."""
+    query = select(User.username, Membership.workspace_id, Membership.role).join(
+        Membership, Membership.user_id == User.id
+    )
+    return [(u, int(w), r) for u, w, r in session.execute(query.order_by(User.username, Membership.workspace_id))]
+
+
+def unattended(session: Session, workspace_ids: Sequence[int]) -> list[int]:
+    """Those of these workspaces in which no one has a role."""
+    held = set(session.scalars(select(Membership.workspace_id).where(Membership.workspace_id.in_(workspace_ids))))
+    return [w for w in workspace_ids if w not in held]
+
+
+def set_role(session: Session, user_id: int, workspace_id: int, role: str | None) -> None:
+    """Give a user a role in a workspace, or (None) take every role there away."""
+    found = session.get(Membership, (user_id, workspace_id))
+    if role is None:
+        if found is not None:
+            session.delete(found)
+    elif found is None:
+        session.add(Membership(user_id=user_id, workspace_id=workspace_id, role=role))
+    else:
+        found.role = role
+    session.flush()
 
 
 def tokens(session: Session) -> Sequence[tuple[ApiToken, str]]:

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,15 +35,26 @@ TOKEN_TOUCH = timedelta(minutes=1)  # how stale a token's last_used_at may get, 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who makes a request, and how they proved it."""
+    """Who makes a request, how they proved it, and their role in each workspace they may see."""
 
     user_id: int
     username: str
-    role: Role
+    roles: Mapping[int, Role]  # workspace id -> role; a workspace not here does not exist for them
     csrf_token: str | None  # set for browser sessions, whose forms must carry it; None for API tokens
+    only: int | None = None  # the one workspace a token is limited to
 
-    def can(self, role: Role | str) -> bool:
-        return self.role.rank >= Role(role).rank
+    def role_in(self, workspace_id: int) -> Role | None:
+        if self.only is not None and self.only != workspace_id:
+            return None
+        return self.roles.get(workspace_id)
+
+    def can(self, workspace_id: int, role: Role | str) -> bool:
+        mine = self.role_in(workspace_id)
+        return mine is not None and mine.rank >= Role(role).rank
+
+    @property
+    def workspaces(self) -> list[int]:
+        return [w for w in self.roles if self.role_in(w) is not None]
 
 
 def digest(secret: str) -> str:
@@ -61,16 +73,34 @@ def _check_password(password: str) -> None:
         raise InputError(f"The password is too short: at least {MIN_PASSWORD} characters.")
 
 
-def add_user(session: Session, username: str, password: str, role: str, now: datetime) -> User:
+def add_user(
+    session: Session, username: str, password: str, now: datetime, roles: Mapping[int, str] | None = None
+) -> User:
+    """A new user, with a role in each workspace of ``roles`` (workspace id -> role)."""
     if not USERNAME.match(username):
         raise InputError(f"Invalid username {username!r}: letters, digits and _ . @ - (at most 64).")
     _check_password(password)
     if repository.user(session, username) is not None:
         raise InputError(f"A user named {username!r} exists already.")
-    user = User(username=username, password_hash=_hasher.hash(password), role=_role(role), created_at=now)
+    user = User(username=username, password_hash=_hasher.hash(password), created_at=now)
     session.add(user)
     session.flush()
+    for workspace_id, role in (roles or {}).items():
+        repository.set_role(session, user.id, workspace_id, _role(role))
     return user
+
+
+def grant(session: Session, username: str, workspace_id: int, role: str | None) -> None:
+    """Give a user a role in one workspace, or (None) take it away; their other workspaces stay as they are."""
+    user = repository.user(session, username)
+    if user is None:
+        raise NotFound(f"No user named {username!r}.")
+    repository.set_role(session, user.id, workspace_id, _role(role) if role is not None else None)
+
+
+def _principal(session: Session, user: User, csrf: str | None, only: int | None) -> Principal:
+    roles = {w: Role(r) for w, r in repository.memberships(session, user.id).items()}
+    return Principal(user.id, user.username, roles, csrf, only)
 
 
 def set_password(session: Session, username: str, password: str) -> None:
@@ -173,16 +203,19 @@ def from_session(session: Session, secret: str, now: datetime) -> Principal | No
     if found is None:
         return None
     user, record = found
-    return Principal(user.id, user.username, Role(user.role), record.csrf_token)
+    return _principal(session, user, record.csrf_token, None)
 
 
-def create_token(session: Session, username: str, name: str, now: datetime) -> tuple[str, ApiToken]:
-    """A new API token; returns its secret, shown once and never stored."""
+def create_token(
+    session: Session, username: str, name: str, now: datetime, only: int | None = None
+) -> tuple[str, ApiToken]:
+    """A new API token carrying the user's roles (in workspace ``only`` alone, when given); returns its
+    secret, shown once and never stored."""
     user = repository.user(session, username)
     if user is None:
         raise NotFound(f"No user named {username!r}.")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    record = ApiToken(user_id=user.id, name=name, token_hash=digest(secret), created_at=now)
+    record = ApiToken(user_id=user.id, name=name, token_hash=digest(secret), created_at=now, workspace_id=only)
     session.add(record)
     session.flush()
     return secret, record
@@ -195,7 +228,7 @@ def from_token(session: Session, secret: str, now: datetime) -> Principal | None
     user, token = found
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH:
         token.last_used_at = now
-    return Principal(user.id, user.username, Role(user.role), None)
+    return _principal(session, user, None, token.workspace_id)
 
 
 def revoke_token(session: Session, token_id: int, now: datetime) -> None:
@@ -203,6 +236,7 @@ def revoke_token(session: Session, token_id: int, now: datetime) -> None:
         raise NotFound(f"No active token with id {token_id}.")
 
 
-def require(principal: Principal, role: Role) -> None:
-    if not principal.can(role):
-        raise Forbidden(f"This needs the {role} role; {principal.username} is a {principal.role}.")
+def require(principal: Principal, workspace_id: int, role: Role) -> None:
+    if not principal.can(workspace_id, role):
+        mine = principal.role_in(workspace_id)
+        raise Forbidden(f"This needs the {role} role; {principal.username} is a {mine} here.")

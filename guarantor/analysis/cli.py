@@ -18,6 +18,7 @@ from rich.table import Table
 
 from guarantor import cli_options, console
 from guarantor.console import err, out
+from guarantor.errors import UsageError
 from guarantor.guarantees import display
 
 if TYPE_CHECKING:
@@ -29,8 +30,19 @@ def analyze(
     workspace_option: Path | None = cli_options.OPTION,
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the HTML report here."),
     as_json: bool = typer.Option(False, "--json", help="Print the analysis as JSON."),
+    org_folder: Path | None = typer.Option(
+        None,
+        "--org",
+        help="Analyse every workspace in this folder (one per folder inside it) and report on the organisation.",
+        show_default=False,
+    ),
 ) -> None:
     """Assess every task, find orphan work and outcome gaps, and write the value plan."""
+    if org_folder is not None:
+        if workspace is not None or workspace_option is not None:
+            raise UsageError("--org analyses every workspace in its folder: name no other workspace.")
+        _analyze_org(org_folder, output, as_json)
+        return
     from guarantor.analysis import service as svc
     from guarantor.atomic import write_text
     from guarantor.clock import utcnow
@@ -41,6 +53,7 @@ def analyze(
     from guarantor.tasks.catalogue import read_occupations
     from guarantor.tasks.cli import load_model
     from guarantor.workspace import loader
+    from guarantor.workspace.service import enter
 
     workspace = cli_options.workspace(workspace, workspace_option)
     settings = cli_options.settings()
@@ -50,6 +63,7 @@ def analyze(
     model = load_model()
     occupations = read_occupations(data_dir(settings))
     with open_session(settings) as session:
+        enter(session, path, ws, utcnow())
         inputs = svc.Inputs(ws, str(path), text, model, occupations, observed.load(settings))
         saved = svc.run(session, inputs, utcnow())
     analysis, result, trend = saved.analysis, saved.result, saved.trend
@@ -66,6 +80,76 @@ def analyze(
         sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     elif not output or sys.stdout.isatty():
         _summary(analysis)
+
+
+def _analyze_org(folder: Path, output: Path | None, as_json: bool) -> None:
+    """Each team's analysis saved as `analyze` saves it, then the organisation view over them."""
+    from guarantor.workspace import loader
+
+    for path in loader.resolve_many([folder]):
+        analyze(path, None, None, False, None)
+    org([folder], output, as_json)
+
+
+def org(
+    workspaces: list[Path] | None = typer.Argument(
+        None,
+        help="Workspaces: a folder of workspace folders, or several workspaces (default: every one in the database).",
+        show_default=False,
+    ),
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write the organisation report (HTML) here."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The organisation view: hours AI frees, exposure, outcomes by status, guaranteed and aspirational
+    outcomes, orphan work and systems blocking retirement, per team and in total."""
+    from guarantor.analysis import org as org_svc
+    from guarantor.atomic import write_text
+    from guarantor.clock import utcnow
+    from guarantor.db.session import Database
+    from guarantor.report.html import render_org
+    from guarantor.workspace import loader
+    from guarantor.workspace.repository import records
+    from guarantor.workspace.service import enter
+
+    db = Database(cli_options.settings().resolved_database_url)
+    try:
+        ids = []
+        for path in loader.resolve_many(workspaces) if workspaces else []:
+            with db.transaction() as session:  # each file read now: its key, and the facts kept from it
+                ids.append(enter(session, path, loader.load(path), utcnow()).id)
+        with db.transaction() as session:
+            view = org_svc.view(session, ids or [r.id for r in records(session)], utcnow())
+    finally:
+        db.close()
+    if output:
+        write_text(output, render_org(view))
+        err.print(f"Organisation report written to {output}")
+    if as_json:
+        sys.stdout.write(json.dumps(org_svc.as_dict(view), indent=2) + "\n")
+        return
+    if output and not sys.stdout.isatty():
+        return
+    rows = [_team_row(t) for t in view.teams] + [_team_row(view.total)]
+    columns = [("team", "left")] + [
+        (c, "right")
+        for c in ("AI frees h/wk", "E0/E1/E2 work", "guaranteed", "met/at risk/broken", "orphan", "blocked")
+    ]
+    console.print_table(columns, rows, {"team": 1}, False, f"{display.count(len(view.teams), 'team')}")
+
+
+def _team_row(t: Any) -> list[str]:
+    mix = "/".join(f"{t.exposure[k] / t.work_items:.0%}" for k in ("E0", "E1", "E2")) if t.work_items else "—"
+    status = "/".join(str(t.by_status.get(k, 0)) for k in ("MET", "AT_RISK", "BROKEN"))
+    orphan = f"{t.orphan_share:.0%}" + (" (stale)" if t.orphans_stale else "") if t.orphan_share is not None else "—"
+    return [
+        escape(t.name),
+        f"{t.hours_freed:.1f} of {t.hours_week:g}" if t.hours_freed is not None else "—",
+        mix,
+        f"{t.guaranteed}/{t.outcomes}",
+        status,
+        orphan,
+        f"{t.systems_blocked}/{t.systems}" if t.systems_blocked is not None else "—",
+    ]
 
 
 def _summary(a: Analysis) -> None:
@@ -92,14 +176,15 @@ def _summary(a: Analysis) -> None:
 
 
 def analyses(
-    workspace_name: str | None = typer.Option(None, "--workspace", help="Only this workspace."),
+    workspace: Path | None = cli_options.ARGUMENT,
+    workspace_option: Path | None = cli_options.OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """List saved analyses, newest first, to see a role shift over time."""
+    """List the workspace's saved analyses, newest first, to see a role shift over time."""
     from guarantor.analysis import repository
-    from guarantor.db.session import open_session
+    from guarantor.workspace.session import open_workspace
 
-    with open_session(cli_options.settings()) as session:
+    with open_workspace(cli_options.settings(), cli_options.workspace(workspace, workspace_option)) as (session, _):
         rows: list[dict[str, Any]] = [
             {
                 "id": r.id,
@@ -110,7 +195,7 @@ def analyses(
                 "model": r.model_version,
                 "people": {p.person_id: p.hours_freed for p in r.people},
             }
-            for r in repository.history(session, workspace_name)
+            for r in repository.history(session)
         ]
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from guarantor.db.base import Base, UTCDateTime
+from guarantor.db.scope import Scoped
 
 
-class AnalysisRecord(Base):
+class AnalysisRecord(Scoped, Base):
     __tablename__ = "analyses"
+    __table_args__ = (Index("ix_analyses_workspace", "workspace_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

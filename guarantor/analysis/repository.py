@@ -1,4 +1,4 @@
-"""The only place that queries saved analyses."""
+"""The only place that queries saved analyses (of the session's workspace: ``guarantor.db.scope``)."""
 
 from __future__ import annotations
 
@@ -16,24 +16,21 @@ def add(session: Session, record: AnalysisRecord) -> AnalysisRecord:
     return record
 
 
-def latest(session: Session, workspace_name: str) -> AnalysisRecord | None:
+def latest(session: Session) -> AnalysisRecord | None:
     return session.scalars(
         select(AnalysisRecord)
-        .where(AnalysisRecord.workspace_name == workspace_name)
         .options(selectinload(AnalysisRecord.people))
         .order_by(AnalysisRecord.created_at.desc(), AnalysisRecord.id.desc())
         .limit(1)
     ).first()
 
 
-def history(session: Session, workspace_name: str | None = None, limit: int = 50) -> Sequence[AnalysisRecord]:
+def history(session: Session, limit: int = 50) -> Sequence[AnalysisRecord]:
     query = select(AnalysisRecord).options(selectinload(AnalysisRecord.people))
-    if workspace_name:
-        query = query.where(AnalysisRecord.workspace_name == workspace_name)
     return session.scalars(
         query.order_by(AnalysisRecord.created_at.desc(), AnalysisRecord.id.desc()).limit(limit)
     ).all()
 
 
 def get(session: Session, analysis_id: int) -> AnalysisRecord | None:
-    return session.get(AnalysisRecord, analysis_id)
+    return session.scalars(select(AnalysisRecord).where(AnalysisRecord.id == analysis_id)).first()

@@ -446,20 +446,19 @@ def run(session: Session, inputs: Inputs, now: datetime) -> Saved:
     (guarantee states, the work balance, systems' readiness), analyse, and save the analysis."""
     from guarantor.analysis import repository
     from guarantor.guarantees.service import outcome_states, series, state_dict
-    from guarantor.systems.service import readiness
+    from guarantor.systems.service import recorded
     from guarantor.work.repository import count as work_items
     from guarantor.work.service import balance
 
     ws = inputs.ws
-    previous = repository.latest(session, ws.name)
+    previous = repository.latest(session)
     states = outcome_states(session, ws, now)
     facts = {s.id: {**state_dict(s), "series": series(s)} for s in states}
     work = asdict(balance(session, ws)) if work_items(session) else None
-    ready = [asdict(r) for r in readiness(ws, states)]
+    ready = [asdict(r) for r in recorded(session, ws, states)]
     analysis = analyze(inputs, now, previous, facts, work, ready)
     record = repository.add(session, to_record(analysis))
     trend = [
-        (r.created_at.strftime("%m-%d %H:%M"), r.hours_freed)
-        for r in reversed(repository.history(session, ws.name, limit=20))
+        (r.created_at.strftime("%m-%d %H:%M"), r.hours_freed) for r in reversed(repository.history(session, limit=20))
     ]
     return Saved(analysis, record.id, record.result, trend)

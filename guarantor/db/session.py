@@ -6,6 +6,7 @@ one command is one transaction and a killed run leaves nothing half-written.
 
 from __future__ import annotations
 
+import copy
 import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from guarantor.db import scope
 from guarantor.errors import DatabaseError
 from guarantor.settings import Settings
 
@@ -66,11 +68,21 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
 def migrate(engine: Engine) -> None:
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
-        with _migration_lock(engine), engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(7261999)"))
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        with _migration_lock(engine), engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:  # a table rebuilt by a migration is dropped: with keys on, that would cascade to its children
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            try:
+                with connection.begin():
+                    if connection.dialect.name == "postgresql":
+                        connection.execute(text("SELECT pg_advisory_xact_lock(7261999)"))
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
     except SQLAlchemyError as exc:
         raise DatabaseError(
             f"Could not migrate the database at {engine.url!r}: {getattr(exc, 'orig', None) or exc}"
@@ -80,8 +92,11 @@ def migrate(engine: Engine) -> None:
 class Database:
     """One engine for the configured database, migrated once; ``transaction()`` per unit of work.
 
-    A long-running command (``watch``) keeps one; a short one uses ``open_session``.
+    A long-running command (``watch``) keeps one; a short one uses ``open_session``. ``for_workspace``
+    gives a view of it whose transactions work in one workspace (``guarantor.db.scope``).
     """
+
+    workspace_id: int | None = None
 
     def __init__(self, url: str) -> None:
         try:
@@ -91,10 +106,18 @@ class Database:
             raise DatabaseError(f"Could not open the database: {exc}") from exc
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
+    def for_workspace(self, workspace_id: int) -> Database:
+        """The same engine, every transaction scoped to one workspace."""
+        view = copy.copy(self)
+        view.workspace_id = workspace_id
+        return view
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session that commits when the block ends cleanly and rolls back otherwise."""
         session = self._factory()
+        if self.workspace_id is not None:
+            scope.enter(session, self.workspace_id)
         try:
             yield session
             session.commit()

@@ -81,7 +81,7 @@ def transitions(
     reports it, so the change is alerted once."""
     out = []
     for outcome, title, status, reason in states:
-        row = session.get(OutcomeStateRecord, outcome)
+        row = session.scalars(select(OutcomeStateRecord).where(OutcomeStateRecord.outcome_id == outcome)).first()
         if row is None:
             first = {"outcome_id": outcome, "status": status.value, "since": now, "updated_at": now}
             if insert_ignoring_duplicates(session, OutcomeStateRecord, first) and status != Status.MET:

@@ -45,6 +45,20 @@ def _load(workspace: Path | None) -> Any:
     return ws, marks, str(path), context
 
 
+def _database(workspace: Path | None, ws: Any) -> Any:
+    """The configured database, every transaction in this workspace."""
+    from guarantor.db.session import Database
+    from guarantor.workspace import loader
+    from guarantor.workspace.session import workspace_database
+
+    db = Database(cli_options.settings().resolved_database_url)
+    try:
+        return workspace_database(db, loader.resolve(workspace), ws)
+    except BaseException:
+        db.close()
+        raise
+
+
 def check(
     workspace: Path | None = cli_options.ARGUMENT,
     workspace_option: Path | None = cli_options.OPTION,
@@ -56,14 +70,14 @@ def check(
     """Measure the due indicators and print each outcome's status; exits with the worst status's code."""
     workspace = cli_options.workspace(workspace, workspace_option)
     from guarantor.clock import utcnow
-    from guarantor.db.session import Database
     from guarantor.guarantees import runner
+    from guarantor.systems.service import recorded
 
     settings = cli_options.settings()
     ws, marks, name, context = _load(workspace)
     if outcome is not None and not any(o.id == outcome and o.guarantee for o in ws.outcomes):
         raise NotFound(f"No outcome {outcome!r} with a guarantee in {name}.")
-    db = Database(settings.resolved_database_url)
+    db = _database(workspace, ws)
     try:
         report = runner.check(
             db,
@@ -77,6 +91,9 @@ def check(
             workers=settings.check_workers,
             retries=settings.check_retries,
         )
+        if outcome is None:  # every outcome's state: what blocks each system's retirement now
+            with db.transaction() as session:
+                recorded(session, ws, report.states)
     finally:
         db.close()
     if as_json:
@@ -150,13 +167,12 @@ def watch(
     import os
 
     from guarantor.clock import utcnow
-    from guarantor.db.session import Database
     from guarantor.guarantees import runner
     from guarantor.guarantees.spec import parse_duration
     from guarantor.work.sync import trackers
 
     settings = cli_options.settings()
-    _load(workspace)  # a broken workspace fails now, not in the loop
+    first = _load(workspace)[0]  # a broken workspace fails now, not in the loop
     try:
         every = parse_duration(sync_every)
     except ValueError as exc:
@@ -174,7 +190,7 @@ def watch(
         stopping = True
 
     signal.signal(signal.SIGTERM, stop)
-    db = Database(settings.resolved_database_url)
+    db = _database(workspace, first)
 
     def ran(r: RunReport) -> None:
         _print_alerts(r.alerts)
@@ -225,9 +241,9 @@ def history(
     wide: bool = cli_options.wide("reasons"),
 ) -> None:
     """Show an outcome's measurements: a table per indicator and a sparkline of its values."""
-    from guarantor.db.session import open_session
     from guarantor.guarantees import repository
     from guarantor.guarantees.service import measurement_dict
+    from guarantor.workspace.session import open_workspace
 
     ws, *_ = _load(workspace)
     found = next((o for o in ws.outcomes if o.id == outcome), None)
@@ -238,7 +254,7 @@ def history(
         )
     ids = [i.id for i in found.guarantee.indicators]
     precision = {i.id: i.precision for i in found.guarantee.indicators}
-    with open_session(cli_options.settings()) as session:
+    with open_workspace(cli_options.settings(), workspace) as (session, _):
         per = {i: list(repository.history(session, [i], limit=limit)) for i in ids}
     if as_json:
         doc = {i: [measurement_dict(m, precision[i]) for m in ms] for i, ms in per.items()}
@@ -283,7 +299,6 @@ def record(
     import getpass
 
     from guarantor.clock import utcnow
-    from guarantor.db.session import Database
     from guarantor.errors import InputError
     from guarantor.guarantees import runner
     from guarantor.guarantees.service import outcome_states, record_checkin
@@ -293,7 +308,7 @@ def record(
     outcome, indicator, value = (args[0], None, args[1]) if len(args) == 2 else (args[0], args[1], args[2])
     when = _time(at) if at else None
     ws, _marks, _name, _context = _load(workspace)
-    db = Database(cli_options.settings().resolved_database_url)
+    db = _database(workspace, ws)
     try:
         with db.transaction() as session:
             m = record_checkin(

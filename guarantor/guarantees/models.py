@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guarantor.db.base import Base, UTCDateTime
+from guarantor.db.scope import Scoped
 
 
 class Status(StrEnum):
@@ -31,15 +32,15 @@ SEVERITY = {Status.MET: 0, Status.AT_RISK: 1, Status.NO_DATA: 2, Status.ERROR: 3
 """Worst first when an outcome has several indicators."""
 
 
-class Measurement(Base):
+class Measurement(Scoped, Base):
     __tablename__ = "measurements"
     __table_args__ = (
-        UniqueConstraint("indicator_id", "spec_hash", "scheduled_at", name="uq_measurements_slot"),
-        Index("ix_measurements_indicator_time", "indicator_id", "measured_at"),
+        UniqueConstraint("workspace_id", "indicator_id", "spec_hash", "scheduled_at", name="uq_measurements_slot"),
+        Index("ix_measurements_indicator_time", "workspace_id", "indicator_id", "measured_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    outcome_id: Mapped[str] = mapped_column(String(64), index=True)
+    outcome_id: Mapped[str] = mapped_column(String(64))
     indicator_id: Mapped[str] = mapped_column(String(64))
     spec_hash: Mapped[str] = mapped_column(String(16))
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -59,8 +60,10 @@ class Measurement(Base):
     confidence: Mapped[str | None] = mapped_column(String(8), default=None)  # low | medium | high
 
 
-class Claim(Base):
+class Claim(Scoped, Base):
     __tablename__ = "claims"
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
 
     indicator_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     spec_hash: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -69,10 +72,12 @@ class Claim(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class OutcomeStateRecord(Base):
+class OutcomeStateRecord(Scoped, Base):
     """Each outcome's last status and since when: a change is an alerting episode."""
 
     __tablename__ = "outcome_states"
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
 
     outcome_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     status: Mapped[str] = mapped_column(String(10))
@@ -80,11 +85,13 @@ class OutcomeStateRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class AlertRecord(Base):
+class AlertRecord(Scoped, Base):
     """What was (or is to be) sent: unique per outcome, channel, event and episode."""
 
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("outcome_id", "channel", "event", "episode", name="uq_alerts_episode"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "outcome_id", "channel", "event", "episode", name="uq_alerts_episode"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     outcome_id: Mapped[str] = mapped_column(String(64))

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from guarantor.db import scope
 from guarantor.db.base import Base
 from guarantor.guarantees.models import Claim, Measurement
 
@@ -54,8 +55,10 @@ def _insert(session: Session, model: type[Base]):  # type: ignore[no-untyped-def
 
 
 def insert_ignoring_duplicates(session: Session, model: type[Base], values: Mapping[str, object]) -> bool:
-    """Insert one row unless a unique key already has it; True if this call inserted it."""
-    result = session.execute(_insert(session, model).values(values).on_conflict_do_nothing())
+    """Insert one row of the session's workspace unless a unique key already has it; True if this
+    call inserted it."""
+    row = {**values, "workspace_id": scope.current(session)}
+    result = session.execute(_insert(session, model).values(row).on_conflict_do_nothing())
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -76,9 +79,17 @@ def claim(session: Session, keys: Sequence[Key], owner: str, now: datetime, expi
     of a runner on this host that is no longer alive (killed mid-run)."""
     if not keys:
         return set()
+    workspace = scope.current(session)
     for chunk in _chunks(keys):
         rows = [
-            {"indicator_id": k[0], "spec_hash": k[1], "scheduled_at": k[2], "owner": owner, "expires_at": expires}
+            {
+                "workspace_id": workspace,
+                "indicator_id": k[0],
+                "spec_hash": k[1],
+                "scheduled_at": k[2],
+                "owner": owner,
+                "expires_at": expires,
+            }
             for k in chunk
         ]
         session.connection().execute(_insert(session, Claim).on_conflict_do_nothing(), rows)
@@ -146,15 +157,15 @@ def _dead(owner: str) -> bool:
     return bool(started) and found[1] != started
 
 
-def record(session: Session, measurements: Iterable[Measurement], owner: str) -> int:
+def record(session: Session, measurements: Sequence[Measurement], owner: str) -> int:
     """Append measurements (a slot already stored is left as it is) and release their claims."""
-    columns = [c.key for c in Measurement.__table__.columns if c.key != "id"]
-    rows = [{c: getattr(m, c) for c in columns} for m in measurements]
+    workspace = scope.current(session)
+    rows = [{**_values(m), "workspace_id": workspace} for m in measurements]
     if not rows:
         return 0
     # One statement executed for many rows: compiled once, not once per row's parameters.
     session.connection().execute(_insert(session, Measurement).on_conflict_do_nothing(), rows)
-    keys = [(r["indicator_id"], r["spec_hash"], r["scheduled_at"]) for r in rows]
+    keys = [(m.indicator_id, m.spec_hash, m.scheduled_at) for m in measurements]
     for chunk in _chunks(keys):
         session.execute(
             delete(Claim).where(
@@ -166,8 +177,11 @@ def record(session: Session, measurements: Iterable[Measurement], owner: str) ->
 
 def add(session: Session, m: Measurement) -> bool:
     """Append one measurement (a check-in); False when its slot is taken already."""
-    columns = [c.key for c in Measurement.__table__.columns if c.key != "id"]
-    return insert_ignoring_duplicates(session, Measurement, {c: getattr(m, c) for c in columns})
+    return insert_ignoring_duplicates(session, Measurement, _values(m))
+
+
+def _values(m: Measurement) -> dict[str, object]:
+    return {c.key: getattr(m, c.key) for c in Measurement.__table__.columns if c.key not in ("id", "workspace_id")}
 
 
 def history(

@@ -8,6 +8,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader
 
 from guarantor import palette
+from guarantor.analysis.org import STATUSES, OrgView
 from guarantor.data.files import ATTRIBUTION, OBSERVED_ATTRIBUTION
 from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
@@ -107,3 +108,8 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
 
 
 _LEVEL_NAMES = {"E0": " not exposed", "E1": " LLM alone", "E2": " LLM + tools"}
+
+
+def render_org(view: OrgView) -> str:
+    """The organisation view as one self-contained HTML file, team by team and in total."""
+    return _env.get_template("org_report.html.j2").render(view=view, statuses=STATUSES)

@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy.orm import Session
+
 from guarantor.guarantees.service import OutcomeState
+from guarantor.workspace import repository as workspaces
 from guarantor.workspace.schema import System, Workspace
 
 
@@ -22,6 +25,13 @@ class Readiness:
     serves: list[str]
     ready: bool
     blocking: dict[str, str] = field(default_factory=dict)  # outcome -> why it blocks
+
+
+def recorded(session: Session, ws: Workspace, states: Sequence[OutcomeState]) -> list[Readiness]:
+    """Readiness, with how many systems are not ready kept for the organisation view."""
+    rows = readiness(ws, states)
+    workspaces.save_systems_blocked(session, sum(not r.ready for r in rows))
+    return rows
 
 
 def readiness(ws: Workspace, states: Sequence[OutcomeState]) -> list[Readiness]:

@@ -1,6 +1,9 @@
 """The JSON API under /api/v1: everything the pages show, and edits of outcomes, tasks and links.
 
-Reads need the viewer role; writes the editor role. Errors come in one shape (``web.errors``).
+A workspace's routes carry it: /api/v1/w/{workspace}/…; a workspace the caller has no role in is
+404, as one that does not exist. Reads need the viewer role there, writes the editor role. Across
+workspaces: /api/v1/workspaces (the caller's) and /api/v1/org (the organisation view over them).
+Errors come in one shape (``web.errors``).
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from guarantor.accounts.service import Principal
+from guarantor.analysis import org as org_svc
 from guarantor.web import schemas
-from guarantor.web.security import editor, site, viewer
-from guarantor.web.service import Site
+from guarantor.web.security import editor, principal, site, viewer
+from guarantor.web.security import server as server_of
+from guarantor.web.service import Server, Site
 from guarantor.workspace import service as ws_svc
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(viewer)], tags=["api"])
+router = APIRouter(prefix="/api/v1/w/{workspace}", dependencies=[Depends(viewer)], tags=["workspace"])
+account = APIRouter(prefix="/api/v1", tags=["account"])
 Json = dict[str, Any]
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not valid JSON."},
@@ -28,14 +34,29 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/openapi.json", include_in_schema=False)
-def openapi(request: Request) -> JSONResponse:
+@account.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request, _: Principal = Depends(principal)) -> JSONResponse:
     return JSONResponse(request.app.openapi())
 
 
+@account.get("/workspaces", responses=ERRORS)
+def workspaces(who: Principal = Depends(principal), server: Server = Depends(server_of)) -> list[Json]:
+    """The workspaces the caller has a role in (a token limited to one: that one)."""
+    return [
+        {"key": s.key, "name": s.snapshot().workspace.name, "role": str(who.role_in(s.workspace_id))}
+        for s in server.visible(who)
+    ]
+
+
+@account.get("/org", responses=ERRORS)
+def org(who: Principal = Depends(principal), server: Server = Depends(server_of)) -> Json:
+    """The organisation view over the caller's workspaces: per team and in total."""
+    return org_svc.as_dict(server.org(who))
+
+
 @router.get("/me", responses=ERRORS)
-def me(who: Principal = Depends(viewer)) -> Json:
-    return {"username": who.username, "role": who.role.value}
+def me(who: Principal = Depends(viewer), s: Site = Depends(site)) -> Json:
+    return {"username": who.username, "role": str(who.role_in(s.workspace_id)), "workspace": s.key}
 
 
 @router.get("/overview", responses=ERRORS)

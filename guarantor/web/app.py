@@ -1,14 +1,14 @@
 """The web app: pages for people, a JSON API for scripts, both on the database the CLI uses.
 
 ``create_app`` is also a factory uvicorn's worker processes call (``--factory``), reading the
-workspace path from ``GUARANTOR_WEB_WORKSPACE`` set by ``guarantor serve``.
+workspace paths from ``GUARANTOR_WEB_WORKSPACE`` (joined by ``os.pathsep``) set by ``guarantor serve``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from guarantor.errors import GuarantorError, TooLarge
 from guarantor.settings import Settings, get_settings
 from guarantor.web import api, errors, pages
 from guarantor.web.security import SECURITY_HEADERS
-from guarantor.web.service import Site
+from guarantor.web.service import Server
 
 STATIC = Path(__file__).parent / "static"
 WORKSPACE_ENV = "GUARANTOR_WEB_WORKSPACE"
@@ -53,6 +53,27 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class OneWorkspace:
+    """With a single workspace served, its addresses from before workspaces (``/outcomes/x``,
+    ``/api/v1/overview``) keep working: they are the same pages under ``/w/{key}/``. With several,
+    there is no one to mean, and such an address is 404."""
+
+    ACROSS = ("/static/", "/login", "/logout", "/org", "/w/", "/api/v1/w/", "/api/v1/workspaces", "/api/v1/org")
+
+    def __init__(self, app: ASGIApp, key: str) -> None:
+        self.app, self.key = app, key
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and not path.startswith(self.ACROSS) and path != "/api/v1/openapi.json":
+            if path.startswith("/api/v1/"):
+                path = f"/api/v1/w/{self.key}/" + path.removeprefix("/api/v1/")
+            elif not path.startswith("/api/"):
+                path = f"/w/{self.key}" + path
+            scope = {**scope, "path": path, "raw_path": path.encode()}
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:
@@ -107,20 +128,22 @@ class BodyLimit:
         return {"type": "http.disconnect"}
 
 
-def create_app(settings: Settings | None = None, workspace: Path | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, workspaces: Sequence[Path] | Path | None = None) -> FastAPI:
     settings = settings or get_settings()
-    path = workspace or Path(os.environ.get(WORKSPACE_ENV, "."))
-    site = Site(settings, path)
+    if workspaces is None:
+        workspaces = [Path(p) for p in os.environ.get(WORKSPACE_ENV, ".").split(os.pathsep)]
+    server = Server(settings, [workspaces] if isinstance(workspaces, Path) else workspaces)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Load the model and assess the tasks before the first request rather than during it,
         # where every request arriving meanwhile would wait. A failure shows on the pages instead.
         to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
-        with contextlib.suppress(GuarantorError):
-            await run_in_threadpool(site.overview)
+        for site in server.sites.values():
+            with contextlib.suppress(GuarantorError):
+                await run_in_threadpool(site.overview)
         yield
-        site.close()
+        server.close()
 
     app = FastAPI(
         title="Guarantor",
@@ -131,13 +154,17 @@ def create_app(settings: Settings | None = None, workspace: Path | None = None) 
         redoc_url=None,
         openapi_url=None,  # served under /api/v1, behind login like everything else
     )
-    app.state.site = site
+    app.state.server = server
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages.public)
+    app.include_router(pages.account)
     app.include_router(pages.router)
+    app.include_router(api.account)
     app.include_router(api.router)
     errors.install(app)
 
+    if len(server.sites) == 1:
+        app.add_middleware(OneWorkspace, key=next(iter(server.sites)))
     app.add_middleware(BodyLimit, limit=settings.web_max_body_bytes)
     app.add_middleware(SecurityHeaders)
     return app

@@ -10,11 +10,16 @@ import typer
 
 from guarantor import cli_options
 from guarantor.console import err
-from guarantor.errors import Conflict, Forbidden
+from guarantor.errors import Conflict, Forbidden, UsageError
 
 
 def serve(
-    workspace: Path | None = cli_options.ARGUMENT,
+    workspaces: list[Path] | None = typer.Argument(
+        None,
+        help="Workspaces: guarantor.yaml files, their folders, or a folder of workspace folders (each one served); "
+        "default: here.",
+        show_default=False,
+    ),
     workspace_option: Path | None = cli_options.OPTION,
     host: str = typer.Option("127.0.0.1", help="Address to listen on; beyond loopback, accounts are required."),
     port: int = typer.Option(8000, help="Port to listen on."),
@@ -23,7 +28,7 @@ def serve(
         "127.0.0.1", help="Proxies trusted to say the request came over TLS (X-Forwarded-Proto)."
     ),
 ) -> None:
-    """Serve the dashboards and the JSON API (/api/v1) until Ctrl-C."""
+    """Serve the dashboards and the JSON API (/api/v1) of one or many workspaces until Ctrl-C."""
     import uvicorn
 
     from guarantor.accounts import repository, service
@@ -33,14 +38,20 @@ def serve(
     from guarantor.web.app import WORKSPACE_ENV
     from guarantor.web.security import is_loopback
     from guarantor.workspace import loader
+    from guarantor.workspace.service import enter
 
-    workspace = cli_options.workspace(workspace, workspace_option)
+    if workspaces and workspace_option is not None:
+        raise UsageError("Give the workspaces as arguments or one with -w, not both.")
+    paths = loader.resolve_many(workspaces or [workspace_option or Path.cwd()])
     settings = cli_options.settings()
-    path = loader.resolve(workspace).resolve()
-    loader.load(path)
     _port_free(host, port)  # before an account is created and its one-time password shown
     db = Database(settings.resolved_database_url)
     try:
+        ids: dict[int, str] = {}
+        for path in paths:
+            with db.transaction() as session:
+                ws = loader.load(path)
+                ids[enter(session, path, ws, utcnow()).id] = ws.name
         with db.transaction() as session:
             if repository.count_users(session) == 0:
                 if not is_loopback(host):
@@ -49,13 +60,23 @@ def serve(
                         hint="Create one first: guarantor user add NAME --role admin",
                     )
                 password = secrets.token_urlsafe(12)
-                service.add_user(session, "admin", password, "admin", utcnow())
-                err.print(f"No accounts yet: created [bold]admin[/] with password [bold]{password}[/] (shown once).")
+                service.add_user(session, "admin", password, utcnow(), dict.fromkeys(ids, "admin"))
+                err.print(
+                    f"No accounts yet: created [bold]admin[/] with password [bold]{password}[/] (shown once), "
+                    "admin of every workspace served."
+                )
+            for workspace_id in repository.unattended(session, list(ids)):
+                err.print(
+                    f"[yellow]No one has a role in {ids[workspace_id]}[/]: "
+                    "`guarantor user grant NAME admin -w ITS-FOLDER` gives one.",
+                    highlight=False,
+                )
     finally:
         db.close()
     load_model()  # built once here rather than by each worker on its first request
-    os.environ[WORKSPACE_ENV] = str(path)
-    err.print(f"Serving {path} on http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''})")
+    os.environ[WORKSPACE_ENV] = os.pathsep.join(str(p) for p in paths)
+    served = str(paths[0]) if len(paths) == 1 else f"{len(paths)} workspaces"
+    err.print(f"Serving {served} on http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''})")
     uvicorn.run(
         "guarantor.web.app:create_app",
         factory=True,

@@ -16,6 +16,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, s
 from guarantor import __version__, palette
 from guarantor.accounts import service as accounts
 from guarantor.accounts.service import Principal
+from guarantor.analysis import org as org_svc
 from guarantor.data.files import ATTRIBUTION, OBSERVED_ATTRIBUTION
 from guarantor.errors import TooManyAttempts
 from guarantor.guarantees import display
@@ -23,8 +24,8 @@ from guarantor.guarantees.spec import parse_target
 from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_WORDS
 from guarantor.tasks.service import HOW_FREED, UNFAMILIAR_NOTE
 from guarantor.web import security
-from guarantor.web.security import SESSION_COOKIE, editor, site, viewer, writer
-from guarantor.web.service import Site
+from guarantor.web.security import SESSION_COOKIE, editor, principal, server, site, viewer, writer
+from guarantor.web.service import Server, Site
 from guarantor.workspace import service as ws_svc
 
 _env = Environment(
@@ -39,7 +40,8 @@ _env.filters["with_unit"] = display.with_unit
 _env.filters["count"] = display.count
 _env.filters["num"] = lambda v: f"{float(v):,.4g}" if abs(float(v)) < 1e4 else f"{float(v):,.0f}"
 public = APIRouter(include_in_schema=False)
-router = APIRouter(include_in_schema=False, dependencies=[Depends(viewer)])
+account = APIRouter(include_in_schema=False)  # a logged-in user's own pages: their workspaces, the organisation
+router = APIRouter(prefix="/w/{workspace}", include_in_schema=False, dependencies=[Depends(viewer)])
 OUTCOME_FIELDS = ("title", "for_whom", "need", "indicator", "target", "owner")
 NAV = [
     ("/", "Overview"),
@@ -54,12 +56,21 @@ NAV = [
 
 
 def render(request: Request, template: str, code: int = 200, **context: Any) -> HTMLResponse:
+    """A page; inside a workspace, its links start at the workspace's root, and the header offers
+    the other workspaces its user has a role in."""
     who: Principal | None = getattr(request.state, "principal", None)
+    here: Site | None = getattr(request.state, "site", None)
+    server: Server | None = getattr(request.app.state, "server", None)
     html = _env.get_template(template).render(
         who=who,
         csrf=who.csrf_token if who else None,
         nav=NAV,
-        path=request.url.path,
+        root=here.root if here else "",
+        here=here,
+        role=who.role_in(here.workspace_id) if who and here else None,
+        can=lambda role: bool(who and here and who.can(here.workspace_id, role)),
+        workspaces=server.visible(who) if who and server else [],
+        path=request.url.path.removeprefix(here.root) if here else request.url.path,
         version=__version__,
         attribution=ATTRIBUTION.split("\n"),
         palette={"colors": palette.COLORS, "series": palette.SERIES, "other": palette.OTHER},
@@ -75,8 +86,9 @@ def error_page(request: Request, status: int, message: str, hint: str | None, pr
     return render(request, "error.html.j2", status, http_status=status, message=message, hint=hint, problems=problems)
 
 
-def _back(target: str) -> RedirectResponse:
-    return RedirectResponse(target, status_code=303)
+def _back(target: str, s: Site | None = None) -> RedirectResponse:
+    """See other: ``target`` within the workspace ``s`` when given."""
+    return RedirectResponse((s.root if s else "") + target, status_code=303)
 
 
 def _safe_next(target: str | None) -> str:
@@ -154,7 +166,7 @@ def login(
     password: str = Form(""),
     csrf_token: str = Form(""),
     next: str = Form("/"),
-    s: Site = Depends(site),
+    s: Server = Depends(server),
 ) -> Response:
     security.check_login_token(request, csrf_token)
     backoff = accounts.Backoff(s.settings.login_free_failures, s.settings.login_max_wait_s)
@@ -179,8 +191,8 @@ def login(
     return response
 
 
-@router.post("/logout")
-def logout(request: Request, _: Principal = Depends(writer), s: Site = Depends(site)) -> Response:
+@account.post("/logout")
+def logout(request: Request, _: Principal = Depends(writer), s: Server = Depends(server)) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         with s.db.transaction() as session:
@@ -189,6 +201,47 @@ def logout(request: Request, _: Principal = Depends(writer), s: Site = Depends(s
     response = _back("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+# -- across workspaces ---------------------------------------------------------------------------
+
+
+@account.get("/")
+def home(request: Request, who: Principal = Depends(principal), s: Server = Depends(server)) -> Response:
+    """The workspaces this user has a role in; straight to it when there is one."""
+    mine = s.visible(who)
+    if len(mine) == 1:
+        return _back(mine[0].root + "/")
+    return render(request, "home.html.j2", sites=mine)
+
+
+@account.get("/org")
+def org(request: Request, who: Principal = Depends(principal), s: Server = Depends(server)) -> HTMLResponse:
+    view = s.org(who)
+    teams = view.teams
+    charts = {
+        "hours": bar(
+            [t.name for t in teams],
+            [
+                {"label": "freed by AI", "data": [t.hours_freed or 0 for t in teams]},
+                {"label": "kept", "data": [max((t.hours_week or 0) - (t.hours_freed or 0), 0) for t in teams]},
+            ],
+            stacked=True,
+            unit="h/week",
+            horizontal=True,
+        ),
+        "outcomes": bar(
+            [t.name for t in teams],
+            [
+                {"label": "guaranteed", "data": [t.guaranteed for t in teams]},
+                {"label": "aspirational", "data": [t.aspirational for t in teams]},
+            ],
+            stacked=True,
+            unit="outcomes",
+            horizontal=True,
+        ),
+    }
+    return render(request, "org.html.j2", view=view, charts=charts, statuses=org_svc.STATUSES)
 
 
 # -- pages -------------------------------------------------------------------------------------
@@ -292,7 +345,7 @@ async def create_outcome(request: Request, who: Principal = Depends(editor), s: 
     form = dict(await request.form())
     fields = {"id": str(form.get("id") or "").strip(), **_outcome_fields(form)}
     s.edit(who, ws_svc.add_outcome(fields), "web", _revision(form))
-    return _back(f"/outcomes/{fields['id']}")
+    return _back(f"/outcomes/{fields['id']}", s)
 
 
 @router.post("/outcomes/{outcome_id}")
@@ -301,7 +354,7 @@ async def update_outcome(
 ) -> Response:
     form = dict(await request.form())
     s.edit(who, ws_svc.update_outcome(outcome_id, _outcome_fields(form)), "web", _revision(form))
-    return _back(f"/outcomes/{outcome_id}")
+    return _back(f"/outcomes/{outcome_id}", s)
 
 
 INDICATOR_FIELDS = ("query", "jsonpath", "jmespath", "unit", "precision", "target", "warn", "fresh_within", "reduce")
@@ -320,13 +373,13 @@ async def update_indicator(
             value = str(form[key]).strip()
             fields[key] = (int(value) if key == "precision" and value.isdigit() else value) or None
     s.edit(who, ws_svc.update_indicator(outcome_id, indicator_id, fields), "web", _revision(form))
-    return _back(f"/outcomes/{outcome_id}")
+    return _back(f"/outcomes/{outcome_id}", s)
 
 
 @router.post("/outcomes/{outcome_id}/check")
 def check_outcome(outcome_id: str, _: Principal = Depends(editor), s: Site = Depends(site)) -> Response:
     s.check(outcome_id)
-    return _back(f"/outcomes/{outcome_id}")
+    return _back(f"/outcomes/{outcome_id}", s)
 
 
 @router.post("/outcomes/{outcome_id}/checkins")
@@ -340,7 +393,7 @@ def checkin_outcome(
     s: Site = Depends(site),
 ) -> Response:
     s.checkin(who, outcome_id, indicator, value, note.strip() or None, confidence or None)
-    return _back(f"/outcomes/{outcome_id}")
+    return _back(f"/outcomes/{outcome_id}", s)
 
 
 def _revision(form: dict[str, Any]) -> int | None:
@@ -384,7 +437,7 @@ def decide_link(
     s: Site = Depends(site),
 ) -> Response:
     s.decide(item, outcome, decision)
-    return _back("/work")
+    return _back("/work", s)
 
 
 @router.get("/systems")
@@ -396,7 +449,7 @@ def systems(request: Request, s: Site = Depends(site)) -> HTMLResponse:
 @router.post("/analyses")
 def analyse_now(_: Principal = Depends(editor), s: Site = Depends(site)) -> Response:
     s.analyse_now()
-    return _back("/analyses")
+    return _back("/analyses", s)
 
 
 @router.get("/analyses/{analysis_id}/report")

@@ -1,4 +1,4 @@
-"""Who is asking, and may they: sessions and tokens, roles, CSRF, and the response headers.
+"""Who is asking, and may they: sessions and tokens, roles per workspace, CSRF, and the response headers.
 
 Browsers authenticate with a session cookie (HttpOnly, SameSite=Lax, Secure behind TLS), and every
 form they post carries the session's CSRF token; API clients send ``Authorization: Bearer`` with a
@@ -13,12 +13,13 @@ import ipaddress
 import secrets
 
 from fastapi import Depends, Request, Response
+from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
 from guarantor.accounts.models import Role
 from guarantor.accounts.service import Principal, require
 from guarantor.errors import Forbidden, Unauthenticated
-from guarantor.web.service import Site
+from guarantor.web.service import Server, Site
 
 SESSION_COOKIE = "guarantor_session"
 LOGIN_COOKIE = "guarantor_login"  # the login form's CSRF token, before any session exists
@@ -26,8 +27,8 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 
-async def site(request: Request) -> Site:
-    value: Site = request.app.state.site
+def server(request: Request) -> Server:
+    value: Server = request.app.state.server
     return value
 
 
@@ -38,7 +39,7 @@ async def principal(request: Request) -> Principal:
         auth = request.headers.get("authorization", "")
         bearer = auth[7:].strip() if auth[:7].lower() == "bearer " else None
         cookie = request.cookies.get(SESSION_COOKIE)
-        s: Site = request.app.state.site
+        s = server(request)
         found = s.known(cookie, bearer) or await run_in_threadpool(s.principal, cookie, bearer)
         if found is None:
             raise Unauthenticated("Log in, or send an API token as Authorization: Bearer.")
@@ -63,12 +64,24 @@ async def _csrf(request: Request, who: Principal) -> None:
         raise Forbidden("The CSRF token is missing or wrong; reload the page and try again.")
 
 
-async def viewer(who: Principal = Depends(principal)) -> Principal:
+async def site(
+    request: Request,
+    workspace: str = PathParam(description="The workspace's key.", max_length=64),
+    who: Principal = Depends(principal),
+) -> Site:
+    """The workspace in the address (``/w/{workspace}/…``), which ``who`` must have a role in: any
+    other is answered 404, exactly as one that does not exist."""
+    found = server(request).site(workspace, who)
+    request.state.site = found
+    return found
+
+
+async def viewer(who: Principal = Depends(principal), _: Site = Depends(site)) -> Principal:
     return who
 
 
-async def editor(request: Request, who: Principal = Depends(principal)) -> Principal:
-    require(who, Role.EDITOR)
+async def editor(request: Request, who: Principal = Depends(principal), s: Site = Depends(site)) -> Principal:
+    require(who, s.workspace_id, Role.EDITOR)
     await _csrf(request, who)
     return who
 

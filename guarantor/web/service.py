@@ -1,10 +1,12 @@
 """What the pages and the API show, assembled once from the domain services.
 
-A ``Site`` is one server process's view of one workspace and its database. Pages and the JSON API
-both call it, so a number on a page and in the API always comes from the same code. It caches
-what is costly to recompute (the parsed workspace per revision, the task assessments, guarantee
-states and the work balance) for ``GUARANTOR_WEB_CACHE_S`` seconds, and drops the cache on any
-edit made through it.
+A ``Server`` is one server process: the database, who asks, and a ``Site`` per workspace it
+serves. A ``Site`` is that process's view of one workspace; every query it makes is scoped to the
+workspace (``guarantor.db.scope``), so no page or API answer of one workspace can show another's
+data. Pages and the JSON API both call it, so a number on a page and in the API always comes
+from the same code. It caches what is costly to recompute (the parsed workspace per revision, the
+task assessments, guarantee states and the work balance) for ``GUARANTOR_WEB_CACHE_S`` seconds,
+and drops the cache on any edit made through it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,12 +23,14 @@ from typing import Any, TypeVar
 
 from guarantor.accounts import service as accounts
 from guarantor.accounts.service import Principal
+from guarantor.analysis import org as org_svc
 from guarantor.analysis import repository as analyses_repo
 from guarantor.analysis import service as analysis_svc
+from guarantor.analysis.org import OrgView
 from guarantor.clock import Clock, utcnow
 from guarantor.data.files import data_dir, observed_dir
 from guarantor.db.session import Database
-from guarantor.errors import NotFound
+from guarantor.errors import Conflict, NotFound
 from guarantor.guarantees import repository as measurements
 from guarantor.guarantees import runner
 from guarantor.guarantees.service import (
@@ -40,7 +44,7 @@ from guarantor.guarantees.service import (
 )
 from guarantor.guarantees.sources.base import Context
 from guarantor.settings import Settings
-from guarantor.systems.service import readiness
+from guarantor.systems.service import readiness, recorded
 from guarantor.tasks import catalogue, observed, search
 from guarantor.tasks import service as tasks_svc
 from guarantor.tasks.model import ExposureModel
@@ -96,22 +100,55 @@ class Snapshot:
     problems: list[str]  # why a newer file on disk was not taken
 
 
-class Site:
-    def __init__(self, settings: Settings, workspace: Path, clock: Clock = utcnow) -> None:
+class Server:
+    """One server process: the database, who asks, the model, and a ``Site`` per workspace served.
+
+    Each workspace file is its own source of truth, with its own revisions; a key claimed by two
+    of the files served is refused at start."""
+
+    def __init__(self, settings: Settings, workspaces: Sequence[Path], clock: Clock = utcnow) -> None:
         self.settings = settings
-        self.path = loader.resolve(workspace).resolve()
         self.clock = clock
         self.db = Database(settings.resolved_database_url)
         self._lock = threading.Lock()
-        self._stat: tuple[int, int, int] | None = None
-        self._snapshot: Snapshot | None = None
-        self._cache: dict[str, tuple[float, Any]] = {}
-        self._key_locks: dict[str, threading.Lock] = {}
         self._principals: dict[str, tuple[float, Principal]] = {}
         self._model: ExposureModel | None = None
+        self.sites: dict[str, Site] = {}
+        try:
+            for given in dict.fromkeys(loader.resolve(w).resolve() for w in workspaces):
+                ws = loader.load(given)
+                with self.db.transaction() as session:
+                    record = ws_svc.enter(session, given, ws, clock())
+                key = record.key or str(record.id)
+                if key in self.sites:
+                    raise Conflict(
+                        f"Two workspace files served claim the key {key!r}: {self.sites[key].path} and {given}.",
+                        hint="Give one of them its own `key:`.",
+                    )
+                self.sites[key] = Site(self, given, record.id, key)
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
+
+    def site(self, key: str, who: Principal) -> Site:
+        """The workspace by its key, if ``who`` has a role in it: one they have none in does not exist
+        for them (404, as for a key nobody serves)."""
+        found = self.sites.get(key)
+        if found is None or who.role_in(found.workspace_id) is None:
+            raise NotFound(f"No workspace {key!r}.")
+        return found
+
+    def visible(self, who: Principal) -> list[Site]:
+        return [s for s in self.sites.values() if who.role_in(s.workspace_id) is not None]
+
+    def model(self) -> ExposureModel:
+        with self._lock:
+            if self._model is None:
+                self._model = tasks_svc.load_or_build(self.settings)
+            return self._model
 
     # -- who asks ---------------------------------------------------------------------------------
 
@@ -144,6 +181,30 @@ class Site:
     def forget(self, session_cookie: str) -> None:
         self._principals.pop(_secret_key(session_cookie, None) or "", None)
 
+    def org(self, who: Principal) -> OrgView:
+        """The organisation view over the workspaces ``who`` may see, added up in the database."""
+        with self.db.transaction() as session:
+            return org_svc.view(session, [s.workspace_id for s in self.visible(who)], self.clock())
+
+
+class Site:
+    """One workspace as this process serves it; ``root`` is where its pages live."""
+
+    def __init__(self, server: Server, path: Path, workspace_id: int, key: str) -> None:
+        self.server = server
+        self.settings = server.settings
+        self.path = path
+        self.clock = server.clock
+        self.workspace_id = workspace_id
+        self.key = key
+        self.root = f"/w/{key}"
+        self.db = server.db.for_workspace(workspace_id)
+        self._lock = threading.Lock()
+        self._stat: tuple[int, int, int] | None = None
+        self._snapshot: Snapshot | None = None
+        self._cache: dict[str, tuple[float, Any]] = {}
+        self._key_locks: dict[str, threading.Lock] = {}
+
     # -- the workspace --------------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
@@ -158,6 +219,7 @@ class Site:
             found = ws_svc.sync(session, self.path, self.clock())
             if current is None or current.revision.id != found.revision.id:
                 current = Snapshot(found.revision, *found.parse(), found.problems)
+                ws_svc.enter(session, self.path, current.workspace, self.clock())  # the facts the org view adds up
                 self._cache.clear()
             else:
                 current = Snapshot(current.revision, current.workspace, current.marks, found.problems)
@@ -185,7 +247,7 @@ class Site:
         with self.db.transaction() as session:
             return [
                 {"id": r.id, "created_at": r.created_at.isoformat(), "origin": r.origin, "author": r.author}
-                for r in repository.history(session, str(self.path))
+                for r in repository.history(session)
             ]
 
     # -- cached computations --------------------------------------------------------------------
@@ -224,10 +286,7 @@ class Site:
             lock.release()
 
     def model(self) -> ExposureModel:
-        with self._lock:
-            if self._model is None:
-                self._model = tasks_svc.load_or_build(self.settings)
-            return self._model
+        return self.server.model()
 
     def occupations(self) -> dict[str, catalogue.Occupation]:
         return catalogue.read_occupations(data_dir(self.settings))
@@ -491,7 +550,6 @@ class Site:
         return [asdict(r) for r in readiness(snap.workspace, self._states(snap))]
 
     def analyses(self) -> list[dict[str, Any]]:
-        snap = self.snapshot()
         with self.db.transaction() as session:
             return [
                 {
@@ -502,7 +560,7 @@ class Site:
                     "model": r.model_version,
                     "people": {p.person_id: p.hours_freed for p in r.people},
                 }
-                for r in analyses_repo.history(session, snap.workspace.name)
+                for r in analyses_repo.history(session)
             ]
 
     def checkin(
@@ -576,14 +634,13 @@ class Site:
         """A saved analysis as its HTML report (a file name, the text): the one a manager forwards."""
         from guarantor.report.html import render
 
-        snap = self.snapshot()
         with self.db.transaction() as session:
             record = analyses_repo.get(session, analysis_id)
-            if record is None or record.workspace_name != snap.workspace.name:
+            if record is None:
                 raise NotFound(f"No analysis {analysis_id}.")
             trend = [
                 (r.created_at.strftime("%m-%d %H:%M"), r.hours_freed)
-                for r in reversed(analyses_repo.history(session, snap.workspace.name, limit=20))
+                for r in reversed(analyses_repo.history(session, limit=20))
                 if r.id <= analysis_id
             ]
             name = f"guarantor-report-{record.created_at:%Y-%m-%d-%H%M}.html"
@@ -607,6 +664,9 @@ class Site:
             workers=self.settings.check_workers,
             retries=self.settings.check_retries,
         )
+        if outcome is None:  # every outcome's state: what blocks each system's retirement now
+            with self.db.transaction() as session:
+                recorded(session, ws, report.states)
         self._forget_measured_and_work()
         return {
             "planned": report.planned,

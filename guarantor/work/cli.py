@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -38,20 +38,25 @@ def import_(
     date_format: str | None = typer.Option(
         None, help="The dates' form as a strptime format, such as '%d.%m.%Y %H:%M', tried before any other."
     ),
+    workspace: Path | None = cli_options.OPTION,
 ) -> None:
-    """Import work items; re-importing an export changes only what changed (by source and id). Items
-    without an AI exposure yet are classified too, so data added later is never missed."""
+    """Import work items into the workspace; re-importing an export changes only what changed (by
+    source and id). Items without an AI exposure yet are classified too, so data added later is
+    never missed."""
     from guarantor.clock import utcnow
-    from guarantor.db.session import open_session
     from guarantor.inputs.dates import DateOrder
     from guarantor.work import service
+    from guarantor.workspace.session import open_workspace
 
     pairs = dict(m.split("=", 1) for m in mapping if "=" in m)
     if len(pairs) != len(mapping):
         raise InputError("--map takes FIELD=COLUMN, such as --map id=Key")
     exposure = None if no_exposure else item_exposure()
     columns, items = service.read(fmt, file, pairs, DateOrder(day_first, date_format))
-    with open_session(cli_options.settings()) as session, progress(f"Importing {file.name}") as (bar, task):
+    with (
+        open_workspace(cli_options.settings(), workspace) as (session, _),
+        progress(f"Importing {file.name}") as (bar, task),
+    ):
         counts = service.import_items(
             session,
             items,
@@ -110,13 +115,14 @@ sync_app = typer.Typer(
 def sync_github(
     repo: str = typer.Argument(..., help="OWNER/REPO; the token comes from GITHUB_TOKEN (or GH_TOKEN)."),
     no_exposure: bool = typer.Option(False, "--no-exposure", help="Do not classify item texts by AI exposure."),
+    workspace: Path | None = cli_options.OPTION,
 ) -> None:
     """Issues and pull requests changed since the last sync; a sync stopped on any page resumes there."""
     import os
 
     from guarantor.work.sync import trackers
 
-    _sync(*trackers.github(cli_options.settings(), os.environ, repo), no_exposure)
+    _sync(*trackers.github(cli_options.settings(), os.environ, repo), no_exposure, workspace)
 
 
 @sync_app.command("jira")
@@ -125,6 +131,7 @@ def sync_jira(
     jql: str = typer.Option("", help='Which issues, such as "project = PAY" (default: all the token can see).'),
     server: bool = typer.Option(False, "--server", help="Jira Server or Data Center (REST API 2, JIRA_TOKEN)."),
     no_exposure: bool = typer.Option(False, "--no-exposure", help="Do not classify item texts by AI exposure."),
+    workspace: Path | None = cli_options.OPTION,
 ) -> None:
     """Issues a JQL query selects, updated since the last sync. Cloud: JIRA_EMAIL and JIRA_API_TOKEN;
     Server and Data Center: a personal access token in JIRA_TOKEN."""
@@ -132,34 +139,39 @@ def sync_jira(
 
     from guarantor.work.sync import trackers
 
-    _sync(*trackers.jira(cli_options.settings(), os.environ, site, jql, server), no_exposure)
+    _sync(*trackers.jira(cli_options.settings(), os.environ, site, jql, server), no_exposure, workspace)
 
 
 @sync_app.command("linear")
 def sync_linear(
     team: str = typer.Option(..., help="The team's key, such as ENG; the key comes from LINEAR_API_KEY."),
     no_exposure: bool = typer.Option(False, "--no-exposure", help="Do not classify item texts by AI exposure."),
+    workspace: Path | None = cli_options.OPTION,
 ) -> None:
     """A team's issues updated since the last sync."""
     import os
 
     from guarantor.work.sync import trackers
 
-    _sync(*trackers.linear(cli_options.settings(), os.environ, team), no_exposure)
+    _sync(*trackers.linear(cli_options.settings(), os.environ, team), no_exposure, workspace)
 
 
-def _sync(tracker: Tracker, scope: str, no_exposure: bool) -> None:
+def _sync(tracker: Tracker, scope: str, no_exposure: bool, workspace: Path | None) -> None:
     from guarantor.clock import utcnow
     from guarantor.db.session import Database
     from guarantor.work.sync.driver import sync
+    from guarantor.workspace import loader
+    from guarantor.workspace.session import workspace_database
 
     settings = cli_options.settings()
+    path = loader.resolve(workspace)
+    ws = loader.load(path)
     exposure = None if no_exposure else item_exposure()
     db = Database(settings.resolved_database_url)
     try:
         with progress(f"Syncing {scope}") as (bar, task):
             result = sync(
-                db,
+                workspace_database(db, path, ws),
                 tracker,
                 scope,
                 exposure,
@@ -178,23 +190,21 @@ work_app = typer.Typer(help="Work items beyond import: classify the ones without
 
 
 @work_app.command("classify")
-def classify_items() -> None:
-    """Give every imported item without an AI exposure its exposure (the data was missing at import)."""
-    from guarantor.db.session import open_session
+def classify_items(workspace: Path | None = cli_options.OPTION) -> None:
+    """Give every item of the workspace without an AI exposure its exposure (the data was missing at
+    import)."""
     from guarantor.work import service
+    from guarantor.workspace.session import open_workspace
 
     exposure = item_exposure()
     if exposure is None:
         raise typer.Exit(int(ExitCode.DATA_MISSING))
-    with open_session(cli_options.settings()) as session, progress("Classifying items") as (bar, task):
+    with (
+        open_workspace(cli_options.settings(), workspace) as (session, _),
+        progress("Classifying items") as (bar, task),
+    ):
         done = service.classify_missing(session, exposure, lambda n: bar.update(task, description=f"{n:,} items"))
     out.print(f"{display.count(done, 'item')} given an AI exposure.")
-
-
-def _workspace(workspace: Path | None) -> Any:
-    from guarantor.workspace import loader
-
-    return loader.load(loader.resolve(workspace))
 
 
 @link_app.command("suggest")
@@ -206,12 +216,10 @@ def suggest(
     wide: bool = cli_options.wide("texts"),
 ) -> None:
     """Suggest outcomes for items that serve none yet, with the words that matched."""
-    workspace = cli_options.workspace(workspace, workspace_option)
-    from guarantor.db.session import open_session
     from guarantor.work import service
+    from guarantor.workspace.session import open_workspace
 
-    ws = _workspace(workspace)
-    with open_session(cli_options.settings()) as session:
+    with open_workspace(cli_options.settings(), cli_options.workspace(workspace, workspace_option)) as (session, ws):
         rows = service.suggestions(session, ws, limit)
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -229,11 +237,10 @@ def suggest(
 
 def _decide(decision: str, item: str, outcome: str, workspace: Path | None) -> None:
     from guarantor.clock import utcnow
-    from guarantor.db.session import open_session
     from guarantor.work import service
+    from guarantor.workspace.session import open_workspace
 
-    ws = _workspace(workspace)
-    with open_session(cli_options.settings()) as session:
+    with open_workspace(cli_options.settings(), workspace) as (session, ws):
         service.decide(session, ws, item, outcome, decision, utcnow())
     out.print(f"{item} → {outcome}: {decision}.")
 
@@ -265,12 +272,10 @@ def balance(
     wide: bool = cli_options.wide("texts"),
 ) -> None:
     """Where the effort goes: per outcome, per AI-exposure level, over time, and the orphan work."""
-    workspace = cli_options.workspace(workspace, workspace_option)
-    from guarantor.db.session import open_session
     from guarantor.work import service
+    from guarantor.workspace.session import open_workspace
 
-    ws = _workspace(workspace)
-    with open_session(cli_options.settings()) as session:
+    with open_workspace(cli_options.settings(), cli_options.workspace(workspace, workspace_option)) as (session, ws):
         b = service.balance(session, ws)
     if as_json:
         data = asdict(b)
@@ -310,15 +315,13 @@ def systems(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The legacy systems, who they serve, and whether each may be retired (and what blocks it)."""
-    workspace = cli_options.workspace(workspace, workspace_option)
     from guarantor.clock import utcnow
-    from guarantor.db.session import open_session
     from guarantor.guarantees.service import outcome_states
-    from guarantor.systems.service import readiness
+    from guarantor.systems.service import recorded
+    from guarantor.workspace.session import open_workspace
 
-    ws = _workspace(workspace)
-    with open_session(cli_options.settings()) as session:
-        rows = readiness(ws, outcome_states(session, ws, utcnow()))
+    with open_workspace(cli_options.settings(), cli_options.workspace(workspace, workspace_option)) as (session, ws):
+        rows = recorded(session, ws, outcome_states(session, ws, utcnow()))
     if as_json:
         sys.stdout.write(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
         return

@@ -11,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from guarantor.db import scope
 from guarantor.work.importers.base import Item
 from guarantor.work.models import LinkDecision, SyncState, WorkItem
 
@@ -72,9 +73,10 @@ def upsert(
     session: Session, items: Sequence[Item], exposures: Sequence[str | None], now: datetime, counts: UpsertCounts
 ) -> None:
     """Insert new items, update changed ones, leave unchanged ones alone (by content hash)."""
+    workspace = scope.current(session)
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for item, exposure in zip(items, exposures, strict=True):  # a duplicate row in one batch: the last wins
-        latest[(item.source, item.external_id)] = _row(item, exposure, now)
+        latest[(item.source, item.external_id)] = {**_row(item, exposure, now), "workspace_id": workspace}
     by_source: dict[str, list[str]] = {}
     for source, ext in latest:
         by_source.setdefault(source, []).append(ext)
@@ -82,7 +84,7 @@ def upsert(
     for source, ids in by_source.items():
         for s, e, h in session.execute(
             select(ITEMS.c.source, ITEMS.c.external_id, ITEMS.c.content_hash).where(
-                ITEMS.c.source == source, ITEMS.c.external_id.in_(ids)
+                ITEMS.c.workspace_id == workspace, ITEMS.c.source == source, ITEMS.c.external_id.in_(ids)
             )
         ):
             known[(s, e)] = h
@@ -98,7 +100,13 @@ def upsert(
     if changed:
         conn.execute(
             update(ITEMS)
-            .where(and_(ITEMS.c.source == bindparam("b_source"), ITEMS.c.external_id == bindparam("b_external_id")))
+            .where(
+                and_(
+                    ITEMS.c.workspace_id == workspace,
+                    ITEMS.c.source == bindparam("b_source"),
+                    ITEMS.c.external_id == bindparam("b_external_id"),
+                )
+            )
             .values({c: bindparam(c) for c in (*_STORED, "labels", "components", "links")}),
             changed,
         )
@@ -111,33 +119,46 @@ def iterate(session: Session, columns: Sequence[str], batch: int = 10_000) -> Ge
     """Rows of the given columns of every work item, streamed in batches: memory stays bounded."""
     # On the statement, not the connection: a connection-wide yield_per would turn the inserts that
     # follow in the same transaction into server-side cursors on PostgreSQL.
-    query = select(*(ITEMS.c[c] for c in columns)).order_by(ITEMS.c.id).execution_options(yield_per=batch)
+    query = (
+        select(*(ITEMS.c[c] for c in columns))
+        .where(ITEMS.c.workspace_id == scope.current(session))
+        .order_by(ITEMS.c.id)
+        .execution_options(yield_per=batch)
+    )
     with session.connection().execute(query) as result:  # closed even when the reader stops early
         yield from result
 
 
 def unclassified(session: Session, batch: int) -> list[tuple[int, str, str]]:
     """Up to ``batch`` items with no exposure yet: id, title, body."""
-    query = select(ITEMS.c.id, ITEMS.c.title, ITEMS.c.body).where(ITEMS.c.exposure.is_(None))
+    query = select(ITEMS.c.id, ITEMS.c.title, ITEMS.c.body).where(
+        ITEMS.c.workspace_id == scope.current(session), ITEMS.c.exposure.is_(None)
+    )
     return [(int(i), t, b) for i, t, b in session.execute(query.order_by(ITEMS.c.id).limit(batch))]
 
 
 def set_exposure(session: Session, levels: Sequence[tuple[int, str]]) -> None:
     session.connection().execute(
-        update(ITEMS).where(ITEMS.c.id == bindparam("b_id")).values(exposure=bindparam("level")),
+        update(ITEMS)
+        .where(ITEMS.c.workspace_id == scope.current(session), ITEMS.c.id == bindparam("b_id"))
+        .values(exposure=bindparam("level")),
         [{"b_id": i, "level": level} for i, level in levels],
     )
 
 
-def sync_cursor(session: Session, source: str, scope: str) -> str | None:
-    state = session.get(SyncState, (source, scope))
+def _sync_state(session: Session, source: str, where: str) -> SyncState | None:
+    return session.scalars(select(SyncState).where(SyncState.source == source, SyncState.scope == where)).first()
+
+
+def sync_cursor(session: Session, source: str, where: str) -> str | None:
+    state = _sync_state(session, source, where)
     return state.cursor if state else None
 
 
-def save_sync_cursor(session: Session, source: str, scope: str, cursor: str, now: datetime) -> None:
-    state = session.get(SyncState, (source, scope))
+def save_sync_cursor(session: Session, source: str, where: str, cursor: str, now: datetime) -> None:
+    state = _sync_state(session, source, where)
     if state is None:
-        session.add(SyncState(source=source, scope=scope, cursor=cursor, synced_at=now))
+        session.add(SyncState(source=source, scope=where, cursor=cursor, synced_at=now))
     else:
         state.cursor, state.synced_at = cursor, now
     session.flush()
@@ -146,7 +167,10 @@ def save_sync_cursor(session: Session, source: str, scope: str, cursor: str, now
 def count(session: Session) -> int:
     from sqlalchemy import func
 
-    return int(session.scalar(select(func.count()).select_from(ITEMS)) or 0)
+    return int(
+        session.scalar(select(func.count()).select_from(ITEMS).where(ITEMS.c.workspace_id == scope.current(session)))
+        or 0
+    )
 
 
 def find(session: Session, source: str, external_id: str) -> WorkItem | None:
@@ -156,7 +180,13 @@ def find(session: Session, source: str, external_id: str) -> WorkItem | None:
 
 
 def decide(session: Session, source: str, external_id: str, outcome_id: str, decision: str, now: datetime) -> None:
-    row = session.get(LinkDecision, (source, external_id, outcome_id))
+    row = session.scalars(
+        select(LinkDecision).where(
+            LinkDecision.source == source,
+            LinkDecision.external_id == external_id,
+            LinkDecision.outcome_id == outcome_id,
+        )
+    ).first()
     if row is None:
         session.add(
             LinkDecision(

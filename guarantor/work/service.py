@@ -23,11 +23,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from guarantor.clock import utcnow
 from guarantor.errors import InputError, NotFound
 from guarantor.inputs.dates import DateOrder
 from guarantor.work import repository
 from guarantor.work.importers import generic, github, jira, linear
 from guarantor.work.importers.base import Columns, Item
+from guarantor.workspace import repository as workspaces
 from guarantor.workspace.schema import Outcome, Workspace
 
 FORMATS = ("github", "jira", "linear", "csv")
@@ -387,6 +389,8 @@ def balance(session: Session, ws: Workspace, orphan_limit: int = 25) -> Balance:
         for outcome in task.serves or [NO_OUTCOME]:
             task_hours[outcome] += (task.hours_week or 0.0) / max(len(task.serves), 1)
     served = set(by_outcome) | {o for o, h in task_hours.items() if h > 0}
+    orphaned = by_outcome.get(NO_OUTCOME)
+    workspaces.save_balance(session, n, orphaned.count if orphaned else 0, utcnow())
     return Balance(
         n,
         dict(by_outcome),

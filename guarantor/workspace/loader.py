@@ -7,6 +7,7 @@ what would make a hostile file expensive (``inputs.yamldoc``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,23 @@ def resolve(path: Path | None) -> Path:
     if not path.is_file():
         raise NotFound(f"No workspace at {path}.", hint="Create one with `guarantor init`.")
     return path
+
+
+def resolve_many(given: Sequence[Path]) -> list[Path]:
+    """Each workspace file named, absolute, once: a file, a folder holding guarantor.yaml, or a folder
+    of such folders (an organisation's teams)."""
+    paths: list[Path] = []
+    for path in given:
+        if path.is_dir() and not (path / DEFAULT_NAME).is_file():
+            inside = sorted(p for p in path.iterdir() if (p / DEFAULT_NAME).is_file())
+            if not inside:
+                raise NotFound(
+                    f"No workspace at {path}, nor in any folder inside it.", hint="Create one with `guarantor init`."
+                )
+            paths += [resolve(p).resolve() for p in inside]
+        else:
+            paths.append(resolve(path).resolve())
+    return list(dict.fromkeys(paths))
 
 
 def _dotted(path: Path_) -> str:

@@ -1,23 +1,45 @@
-"""Every version of a workspace the web app has seen or written, newest last.
+"""Workspaces, and every version of each workspace's file the web app has seen or written.
 
-The YAML file stays the source of truth; this table is its history in the database, with who
-changed what from the browser, and it is what lets several server processes agree on the
-current version without each reparsing the file on every request.
+A workspace is known by the key its file states (``key:``, else its name made a slug), not by
+the file's path: a repository moved or cloned keeps its history. The YAML file stays the source
+of truth; revisions are its history in the database, with who changed what from the browser, and
+what lets several server processes agree on the current version without each reparsing the file.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guarantor.db.base import Base, UTCDateTime
+from guarantor.db.scope import Scoped
 
 
-class WorkspaceRevision(Base):
+class WorkspaceRecord(Base):
+    """One workspace; the counts are facts the organisation view adds up, kept current by whoever
+    computes them (the file's outcomes and systems when it is read, the balance when it runs)."""
+
+    __tablename__ = "workspaces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(64), unique=True)  # None: from an upgraded database, unclaimed
+    name: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str | None] = mapped_column(String(1000))  # where its file was last read
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcomes: Mapped[int] = mapped_column(Integer, default=0)
+    guaranteed: Mapped[int] = mapped_column(Integer, default=0)  # outcomes with a guarantee
+    systems: Mapped[int] = mapped_column(Integer, default=0)
+    systems_blocked: Mapped[int | None] = mapped_column(Integer)  # systems not ready to retire, at the last check
+    work_items: Mapped[int | None] = mapped_column(Integer)  # items the last balance counted
+    orphan_items: Mapped[int | None] = mapped_column(Integer)  # of which no outcome served
+    balanced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WorkspaceRevision(Scoped, Base):
     __tablename__ = "workspace_revisions"
-    __table_args__ = (Index("ix_workspace_revisions_path", "path", "id"),)
+    __table_args__ = (Index("ix_workspace_revisions_path", "workspace_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     path: Mapped[str] = mapped_column(String(1000))  # the workspace file's absolute path

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +10,7 @@ import yaml
 
 from guarantor.tasks.catalogue import Occupation
 from guarantor.tasks.service import default_hours
-from guarantor.workspace.schema import Workspace
+from guarantor.workspace.schema import Workspace, slug
 
 HEADER = (
     "# Guarantor workspace: your work as code. Schema: `guarantor schema` prints it.\n"
@@ -68,10 +68,6 @@ def template_fields(ws: Workspace) -> list[tuple[tuple[str | int, ...], str]]:
     return found
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "me"
-
-
 def scaffold(
     name: str,
     person: str,
@@ -84,14 +80,15 @@ def scaffold(
 ) -> str:
     """The file's text. What the person did not give is the template's text, to replace later;
     ``tasks`` replaces the occupation's, which are otherwise seeded with their default hours."""
-    pid = slug(person)
+    pid = slug(person, 40, "me")
     drafts = outcomes or [OutcomeDraft(**TEMPLATE_OUTCOME)]
     ids: list[str] = []
     for draft in drafts:
-        base = slug(draft.title) or "outcome"
+        base = slug(draft.title, 40, "outcome")
         ids.append(base if base not in ids else f"{base}-{len(ids) + 1}")
     doc: dict[str, Any] = {
         "version": 1,
+        "key": f"{slug(name, 56)}-{secrets.token_hex(3)}",  # unique, so two teams of one name never share history
         "name": name,
         "people": [
             {

@@ -7,6 +7,7 @@ silently missing.
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -15,6 +16,7 @@ from guarantor.guarantees.sources import SourceSpec
 from guarantor.guarantees.spec import Channel, Guarantee
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
+Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 MAX_TEXT = 2000
 """Characters in one text field (a title, a task): a paragraph, not a document."""
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
@@ -98,6 +100,11 @@ class System(Strict):
 
 class Workspace(Strict):
     version: int = Field(1, ge=1, le=1)
+    key: Key | None = Field(
+        None,
+        description="The workspace's stable key in a shared database and in web addresses; absent: its name as "
+        "a slug. Set it once and keep it: the history follows the key, not the file's path.",
+    )
     name: Text
     people: list[Person] = Field(default_factory=list)
     tasks: list[Task] = Field(default_factory=list)
@@ -110,6 +117,15 @@ class Workspace(Strict):
     alerts: dict[Id, Channel] = Field(
         default_factory=dict, description="Named alert channels (webhook, email) that guarantees notify."
     )
+
+
+def slug(text: str, length: int = 64, empty: str = "workspace") -> str:
+    """A name as an id or key: lower-case letters and digits joined by single hyphens."""
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower()))[:length].strip("-") or empty
+
+
+def key_of(ws: Workspace) -> str:
+    return ws.key or slug(ws.name)
 
 
 def json_schema() -> str:

@@ -36,10 +36,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from guarantor.atomic import write_text
-from guarantor.errors import Conflict, Forbidden, NotFound, Problem, ValidationFailed
+from guarantor.db import scope
+from guarantor.errors import Conflict, Forbidden, GuarantorError, NotFound, Problem, ValidationFailed
 from guarantor.workspace import loader, repository
-from guarantor.workspace.models import WorkspaceRevision
-from guarantor.workspace.schema import Workspace
+from guarantor.workspace.models import WorkspaceRecord, WorkspaceRevision
+from guarantor.workspace.schema import Workspace, key_of
 
 Change = Callable[[dict[str, Any]], None]
 
@@ -71,10 +72,51 @@ def lock(home: Path, path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def enter(session: Session, path: Path, ws: Workspace, now: datetime) -> WorkspaceRecord:
+    """The workspace this file is, found by its key (made on first use), and the session scoped to
+    it: every query after this sees this workspace's data only. Also keeps the facts the
+    organisation view adds up from the file (outcomes, guarantees, systems) current."""
+    key, where = key_of(ws), str(path.resolve())
+    record = repository.by_key(session, key)
+    if record is None:
+        record = repository.unclaimed(session, where, ws.name) or repository.add_record(
+            session, WorkspaceRecord(key=key, name=ws.name, path=where, created_at=now)
+        )
+        record.key = key
+    elif record.path not in (None, where) and _claims(Path(record.path), key):
+        raise Conflict(
+            f"Two workspace files claim the key {key!r}: {record.path} and {where}.",
+            hint="Give one of them its own `key:` (a workspace's history follows its key).",
+        )
+    facts = {
+        "path": where,
+        "name": ws.name[:200],
+        "outcomes": len(ws.outcomes),
+        "guaranteed": sum(o.guarantee is not None for o in ws.outcomes),
+        "systems": len(ws.systems),
+    }
+    for field, value in facts.items():
+        if getattr(record, field) != value:
+            setattr(record, field, value)
+    session.flush()
+    scope.enter(session, record.id)
+    return record
+
+
+def _claims(path: Path, key: str) -> bool:
+    """Whether the file at ``path`` still states ``key``: if it moved or now states another key, the
+    workspace simply moved."""
+    try:
+        return key_of(loader.load(path)) == key
+    except (GuarantorError, OSError):
+        return False
+
+
 def sync(session: Session, path: Path, now: datetime) -> Current:
-    """Record the file as a new revision when it changed; call under ``lock``."""
+    """Record the file as a new revision when it changed; call under ``lock``, in the workspace's
+    scope (``enter``)."""
     text = loader.read_text(path)
-    latest = repository.latest(session, str(path))
+    latest = repository.latest(session)
     if latest is not None and latest.sha256 == _sha(text):
         return Current(latest, [])
     try:
