@@ -185,6 +185,59 @@ def test_the_api_reference_is_served_offline_behind_login(chromium: Browser, ser
     expect(page).to_have_url(url + "/login?next=%2Fw%2Fshop%2Fapi")
     _log_in(page, "viewer")
     expect(page.get_by_text("/api/v1/w/{workspace}/outcomes/{outcome_id}/checkins").first).to_be_visible(timeout=15000)
-    expect(page.get_by_text("/api/v1/overview").first).to_be_visible()
+    expect(page.get_by_text("/api/v1/org").first).to_be_visible()
     assert outside == [], "nothing is loaded from the internet"
+    assert errors == []
+
+
+def test_a_member_of_two_teams_switches_between_them_and_opens_the_organisation(
+    chromium: Browser,
+    env: Settings,
+    cli,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    from tests.test_teams import _team, _users
+
+    a, b = _team(tmp_path / "org" / "ward-a", "Ward A"), _team(tmp_path / "org" / "ward-b", "Ward B")
+    assert cli("record", "happy", "4.5", "-w", str(a)).code == 0
+    assert cli("record", "happy", "3", "-w", str(b)).code == 0
+    _users(env.resolved_database_url, a, b)  # ana: viewer of A; bob: editor of A, viewer of B
+    settings = env.model_copy(update={"web_cache_s": 0.0})
+    errors: list[str] = []
+    with serving(settings, [a / "guarantor.yaml", b / "guarantor.yaml"]) as url:
+        page = _watched(chromium, errors)
+        page.goto(url + "/")
+        _log_in(page, "bob")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Your workspaces")
+        page.get_by_role("main").get_by_role("link", name="Ward B").click()
+        expect(page).to_have_url(url + "/w/ward-b/")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Ward B")
+        expect(page.locator(".who")).to_have_text("bob · viewer")
+        page.get_by_role("navigation", name="Workspaces").get_by_role("link", name="Ward A").click()
+        expect(page).to_have_url(url + "/w/ward-a/")
+        expect(page.locator(".who")).to_have_text("bob · editor")
+        page.get_by_role("link", name="Outcomes", exact=True).click()
+        expect(page).to_have_url(url + "/w/ward-a/outcomes")
+        page.get_by_role("link", name="Organisation").click()
+        expect(page).to_have_url(url + "/org")
+        table = page.locator("table.org")
+        expect(table.locator("tbody tr")).to_have_count(2)
+        expect(table.locator("tbody tr").nth(0)).to_contain_text("Ward A")
+        expect(table.locator("tbody tr").nth(1)).to_contain_text("broken 1")
+        expect(table.locator("tfoot")).to_contain_text("2 / 4")
+        drawn(page, "canvas[data-chart='hours']")
+        page.get_by_role("button", name="Log out").click()
+
+        page.goto(url + "/")
+        _log_in(page, "ana")
+        expect(page).to_have_url(url + "/w/ward-a/")  # her only workspace: straight there
+        expect(page.get_by_role("navigation", name="Workspaces")).to_have_count(0)
+        assert "Ward B" not in page.content()
+        assert errors == []
+        response = page.goto(url + "/w/ward-b/outcomes")
+        assert response is not None and response.status == 404
+        errors.clear()  # the browser logs the 404 it was asked to fetch
+        page.goto(url + "/org")
+        expect(page.locator("table.org tbody tr")).to_have_count(1)
+        assert "Ward B" not in page.content()
     assert errors == []
