@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from guarantor.analysis.models import AnalysisRecord
@@ -34,3 +35,18 @@ def history(session: Session, limit: int = 50) -> Sequence[AnalysisRecord]:
 
 def get(session: Session, analysis_id: int) -> AnalysisRecord | None:
     return session.scalars(select(AnalysisRecord).where(AnalysisRecord.id == analysis_id)).first()
+
+
+def latest_of(session: Session, workspace_ids: Sequence[int]) -> list[tuple[int, float, float, datetime]]:
+    """Each workspace's latest analysis: (workspace id, hours a week, hours freed, when); read across
+    workspaces (the organisation view)."""
+    latest = (
+        select(func.max(AnalysisRecord.id))
+        .where(AnalysisRecord.workspace_id.in_(workspace_ids))
+        .group_by(AnalysisRecord.workspace_id)
+        .scalar_subquery()
+    )
+    query = select(
+        AnalysisRecord.workspace_id, AnalysisRecord.hours_week, AnalysisRecord.hours_freed, AnalysisRecord.created_at
+    ).where(AnalysisRecord.id.in_(latest))
+    return [(int(w), float(h), float(f), at) for w, h, f, at in session.execute(query)]

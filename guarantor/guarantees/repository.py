@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from guarantor.db import scope
 from guarantor.db.base import Base
-from guarantor.guarantees.models import Claim, Measurement
+from guarantor.guarantees.models import Claim, Measurement, OutcomeStateRecord
 
 Key = tuple[str, str, datetime]  # indicator id, spec hash, scheduled time
 
@@ -201,6 +201,17 @@ def last_id(session: Session) -> int:
     """The newest measurement's id: it changes whenever anything is measured, so a reader can keep
     what it derived from measurements until then. A primary-key maximum: one index lookup."""
     return session.scalar(select(func.max(Measurement.id))) or 0
+
+
+def states_by_status(session: Session, workspace_ids: Sequence[int]) -> list[tuple[int, str, int]]:
+    """(workspace id, status, outcomes) of the stored outcome states; read across workspaces (the
+    organisation view)."""
+    query = (
+        select(OutcomeStateRecord.workspace_id, OutcomeStateRecord.status, func.count())
+        .where(OutcomeStateRecord.workspace_id.in_(workspace_ids))
+        .group_by(OutcomeStateRecord.workspace_id, OutcomeStateRecord.status)
+    )
+    return [(int(w), str(s), int(n)) for w, s, n in session.execute(query)]
 
 
 def _chunks(keys: Sequence[Key], size: int = 300) -> Iterable[Sequence[Key]]:

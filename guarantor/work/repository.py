@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, select, update
+from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from guarantor.db import scope
@@ -165,8 +165,6 @@ def save_sync_cursor(session: Session, source: str, where: str, cursor: str, now
 
 
 def count(session: Session) -> int:
-    from sqlalchemy import func
-
     return int(
         session.scalar(select(func.count()).select_from(ITEMS).where(ITEMS.c.workspace_id == scope.current(session)))
         or 0
@@ -204,3 +202,14 @@ def decisions(session: Session) -> dict[tuple[str, str], dict[str, str]]:
     for d in session.scalars(select(LinkDecision)):
         out.setdefault((d.source, d.external_id), {})[d.outcome_id] = d.decision
     return out
+
+
+def exposure_counts(session: Session) -> tuple[dict[str, int], datetime | None]:
+    """The workspace's items per AI exposure ("unknown" for none yet), and its newest import."""
+    query = (
+        select(ITEMS.c.exposure, func.count(), func.max(ITEMS.c.imported_at))
+        .where(ITEMS.c.workspace_id == scope.current(session))
+        .group_by(ITEMS.c.exposure)
+    )
+    rows = session.execute(query).all()
+    return {e or "unknown": int(n) for e, n, _ in rows}, max((at for *_, at in rows), default=None)

@@ -82,6 +82,7 @@ def import_items(
         flush()
         if progress:
             progress(seen + len(batch))
+    keep_counts(session)
     return counts
 
 
@@ -100,7 +101,15 @@ def classify_missing(session: Session, exposure: Exposure, progress: Callable[[i
         done += len(rows)
         if progress:
             progress(done)
+    if done:
+        keep_counts(session)
     return done
+
+
+def keep_counts(session: Session) -> None:
+    """Count the workspace's items per AI exposure in the database, after every change to them, so
+    the organisation view reads one row per team instead of every team's items."""
+    workspaces.save_work_counts(session, *repository.exposure_counts(session))
 
 
 def item_key(text: str) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guarantor.db.base import Base, UTCDateTime
@@ -35,6 +35,8 @@ class WorkspaceRecord(Base):
     work_items: Mapped[int | None] = mapped_column(Integer)  # items the last balance counted
     orphan_items: Mapped[int | None] = mapped_column(Integer)  # of which no outcome served
     balanced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    items_by_exposure: Mapped[dict[str, int] | None] = mapped_column(JSON)  # counted after each import or sync
+    last_import_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WorkspaceRevision(Scoped, Base):

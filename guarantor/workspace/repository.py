@@ -50,6 +50,11 @@ def save_balance(session: Session, items: int, orphans: int, at: datetime) -> No
     _save(session, work_items=items, orphan_items=orphans, balanced_at=at)
 
 
+def save_work_counts(session: Session, by_exposure: dict[str, int], newest: datetime | None) -> None:
+    """The session's workspace's items per AI exposure, and its newest import."""
+    _save(session, items_by_exposure=by_exposure, last_import_at=newest)
+
+
 def save_systems_blocked(session: Session, blocked: int) -> None:
     _save(session, systems_blocked=blocked)
 

@@ -125,6 +125,18 @@ def _attribute(conn: sa.Connection) -> None:
                     )
     for table in SCOPED:
         conn.execute(sa.text(f"UPDATE {table} SET workspace_id = :w WHERE workspace_id IS NULL"), {"w": last})
+    for wid in ids.values():  # the organisation view's count of each workspace's items
+        counts = conn.execute(
+            sa.text("SELECT exposure, count(*), max(imported_at) FROM work_items WHERE workspace_id = :w GROUP BY 1"),
+            {"w": wid},
+        ).all()
+        if counts:
+            conn.execute(
+                sa.text("UPDATE workspaces SET items_by_exposure = :c, last_import_at = :at WHERE id = :w").bindparams(
+                    sa.bindparam("c", type_=sa.JSON()), sa.bindparam("at", type_=UTCDateTime())
+                ),
+                {"c": {e or "unknown": n for e, n, _ in counts}, "at": _aware(max(at for *_, at in counts)), "w": wid},
+            )
     conn.execute(sa.text("DELETE FROM claims"))  # a claim is a run's lease; no run survives an upgrade
     for user_id, role in conn.execute(sa.text("SELECT id, role FROM users")).all():
         for wid in ids.values():
@@ -132,6 +144,12 @@ def _attribute(conn: sa.Connection) -> None:
                 sa.text("INSERT INTO memberships (user_id, workspace_id, role) VALUES (:u, :w, :r)"),
                 {"u": user_id, "w": wid, "r": role},
             )
+
+
+def _aware(value: Any) -> datetime:
+    """A stored time as SQLite (text) or PostgreSQL (aware) gives it back, as an aware UTC time."""
+    moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def upgrade() -> None:
@@ -149,6 +167,8 @@ def upgrade() -> None:
         sa.Column("work_items", sa.Integer(), nullable=True),
         sa.Column("orphan_items", sa.Integer(), nullable=True),
         sa.Column("balanced_at", UTCDateTime(), nullable=True),
+        sa.Column("items_by_exposure", sa.JSON(), nullable=True),
+        sa.Column("last_import_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workspaces")),
         sa.UniqueConstraint("key", name=op.f("uq_workspaces_key")),
     )
