@@ -271,6 +271,8 @@ def test_a_viewer_of_one_workspace_gets_404_for_everything_of_the_other(cli, env
     a, b = teams
     assert cli("record", "happy", "3", "-w", str(b)).code == 0
     assert cli("analyze", str(b)).code == 0
+    assert cli("import", "jira", str(JIRA), "--no-exposure", "-w", str(a)).code == 0
+    assert cli("record", "happy", "4.5", "-w", str(a)).code == 0
     tokens = _users(env.resolved_database_url, a, b)
     settings = env.model_copy(update={"web_cache_s": 0.0})
     app = create_app(settings, [a, b])
@@ -282,7 +284,16 @@ def test_a_viewer_of_one_workspace_gets_404_for_everything_of_the_other(cli, env
 
         with client("bob") as bob:
             analysis = bob.get("/api/v1/w/ward-b/analyses").json()[0]["id"]
-            assert bob.get("/api/v1/w/ward-b/outcomes/happy").status_code == 200
+            assert bob.get("/api/v1/w/ward-b/outcomes/happy").json()["state"]["status"] == "BROKEN", (
+                "B's 3, not A's 4.5"
+            )
+            assert bob.get("/api/v1/w/ward-a/outcomes/happy").json()["state"]["status"] == "MET"
+            assert bob.get("/api/v1/w/ward-b/work").json()["balance"] is None, "A's import is not B's work"
+            assert bob.get("/api/v1/w/ward-a/work").json()["balance"]["items"] > 0
+            assert bob.get("/api/v1/w/ward-b/overview").json()["orphan_work"] is None
+            assert bob.get("/api/v1/w/ward-a/analyses").json() == [], "B's analysis is not A's"
+            page = bob.get("/w/ward-b/work").text
+            assert "SHOP-" not in page and "no work" in page.lower()
         values = {"workspace": "ward-b", "outcome_id": "happy", "person_id": "ana", "analysis_id": str(analysis),
                   "task_id": "task-1", "code": "29-1141.00", "indicator_id": "score"}  # fmt: skip
         checked = 0
