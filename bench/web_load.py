@@ -63,9 +63,9 @@ def prepare(folder: Path, env: dict[str, str]) -> str:
         return done.stdout
 
     run("check", str(folder), "--all")
-    run("import", "jira", str(folder / "jira-export.csv"))
+    run("import", "jira", str(folder / "jira-export.csv"), "-w", str(folder))
     run("analyze", str(folder))
-    run("user", "add", "bench", "--role", "viewer", "--password-stdin", stdin="bench-password\n")
+    run("user", "add", "bench", "--role", "viewer", "-w", str(folder), "--password-stdin", stdin="bench-password\n")
     return run("token", "create", "bench").strip()
 
 

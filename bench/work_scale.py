@@ -62,7 +62,9 @@ def main() -> None:
             }
             env.setdefault("GUARANTOR_HOME", str(ROOT / ".guarantor"))
             extra = ["--no-exposure"] if args.no_exposure else []
-            seconds, peak = run_measured([*GUARANTOR, "import", "csv", str(folder / "items.csv"), *extra], env)
+            seconds, peak = run_measured(
+                [*GUARANTOR, "import", "csv", str(folder / "items.csv"), "-w", str(folder), *extra], env
+            )
             b_seconds, b_peak = run_measured([*GUARANTOR, "balance", str(folder), "--json"], env)
             figures.update(
                 {

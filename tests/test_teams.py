@@ -83,6 +83,11 @@ def test_one_teams_work_checks_links_and_analyses_never_show_in_the_others(cli, 
     assert by_key["ward-a"]["hours_freed"] is not None and by_key["ward-b"]["hours_freed"] is None
     assert by_key["ward-a"]["orphan_items"] == by_key["ward-a"]["work_items"] - 1, "one item is linked"
     assert by_key["ward-b"]["outcomes_by_status"]["NO_DATA"] == 1
+    text = (b / "guarantor.yaml").read_text()
+    (b / "guarantor.yaml").write_text(text[: text.index("    guarantee:")] + text[text.index("  - id: plain") :])
+    again = {t["key"]: t for t in _json(cli, "org", str(a.parent))["teams"]}
+    assert sum(again["ward-b"]["outcomes_by_status"].values()) == 0, "an outcome no longer guaranteed has no status"
+    assert again["ward-b"]["guaranteed"] == 0 and again["ward-a"]["outcomes_by_status"]["MET"] == 1
 
 
 def test_a_sync_lands_in_its_own_workspace(env: Settings, teams) -> None:  # type: ignore[no-untyped-def]

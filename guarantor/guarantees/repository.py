@@ -203,6 +203,15 @@ def last_id(session: Session) -> int:
     return session.scalar(select(func.max(Measurement.id))) or 0
 
 
+def forget_states_except(session: Session, outcome_ids: Sequence[str]) -> None:
+    """Drop the stored states of outcomes the workspace no longer guarantees: a state counted for an
+    outcome that is gone would contradict the outcomes counted beside it."""
+    stale = delete(OutcomeStateRecord).where(
+        OutcomeStateRecord.workspace_id == scope.current(session), OutcomeStateRecord.outcome_id.not_in(outcome_ids)
+    )
+    session.execute(stale.execution_options(synchronize_session=False))
+
+
 def states_by_status(session: Session, workspace_ids: Sequence[int]) -> list[tuple[int, str, int]]:
     """(workspace id, status, outcomes) of the stored outcome states; read across workspaces (the
     organisation view)."""

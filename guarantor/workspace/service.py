@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from guarantor.atomic import write_text
 from guarantor.db import scope
 from guarantor.errors import Conflict, Forbidden, GuarantorError, NotFound, Problem, ValidationFailed
+from guarantor.guarantees import repository as measurements
 from guarantor.workspace import loader, repository
 from guarantor.workspace.models import WorkspaceRecord, WorkspaceRevision
 from guarantor.workspace.schema import Workspace, key_of
@@ -100,6 +101,7 @@ def enter(session: Session, path: Path, ws: Workspace, now: datetime) -> Workspa
             setattr(record, field, value)
     session.flush()
     scope.enter(session, record.id)
+    measurements.forget_states_except(session, [o.id for o in ws.outcomes if o.guarantee is not None])
     return record
 
 
