@@ -16,6 +16,7 @@ from guarantor import cli_options, console
 from guarantor.console import err, out, progress
 from guarantor.errors import ExitCode, InputError
 from guarantor.guarantees import display
+from guarantor.work import importers
 
 if TYPE_CHECKING:
     from guarantor.work.importers.base import Columns
@@ -25,8 +26,8 @@ link_app = typer.Typer(help="Link work items to the outcomes they serve.", no_ar
 
 
 def import_(
-    fmt: str = typer.Argument(..., metavar="FORMAT", help="github, jira, linear or csv."),
-    file: Path = typer.Argument(..., help="The export: gh api --paginate JSON, or a CSV."),
+    fmt: str = typer.Argument(..., metavar="FORMAT", help=f"One of: {', '.join(importers.names())}."),
+    file: Path = typer.Argument(..., help="The export (- for standard input)."),
     mapping: list[str] = typer.Option([], "--map", help="csv: FIELD=COLUMN, such as id=Key or title=Name."),
     no_exposure: bool = typer.Option(False, "--no-exposure", help="Do not classify item texts by AI exposure."),
     day_first: bool | None = typer.Option(

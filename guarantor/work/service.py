@@ -26,13 +26,11 @@ from sqlalchemy.orm import Session
 from guarantor.clock import utcnow
 from guarantor.errors import InputError, NotFound
 from guarantor.inputs.dates import DateOrder
-from guarantor.work import repository
-from guarantor.work.importers import generic, github, jira, linear
+from guarantor.work import importers, repository
 from guarantor.work.importers.base import Columns, Item
 from guarantor.workspace import repository as workspaces
 from guarantor.workspace.schema import Outcome, Workspace
 
-FORMATS = ("github", "jira", "linear", "csv")
 BATCH = 5000
 Exposure = Callable[[Sequence[str]], list[str]]
 
@@ -41,16 +39,7 @@ def read(
     fmt: str, path: Path, mapping: dict[str, str] | None = None, order: DateOrder | None = None
 ) -> tuple[Columns | None, Iterator[Item]]:
     """The items of an export, and for a CSV which column each field is read from (None for JSON)."""
-    order = order or DateOrder()
-    if fmt == "github":
-        return None, github.read(path)
-    if fmt == "jira":
-        return jira.read(path, order)
-    if fmt == "linear":
-        return linear.read(path, order)
-    if fmt == "csv":
-        return generic.read(path, mapping or {}, order)
-    raise InputError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+    return importers.read(fmt, path, mapping or {}, order or DateOrder())
 
 
 def import_items(
@@ -115,7 +104,7 @@ def keep_counts(session: Session) -> None:
 def item_key(text: str) -> tuple[str, str]:
     """'jira:PAY-12' -> ('jira', 'PAY-12')."""
     source, sep, ext = text.partition(":")
-    if not sep or source not in FORMATS or not ext:
+    if not sep or source not in importers.names() or not ext:
         raise InputError(f"{text!r} is not an item: write SOURCE:ID, such as jira:PAY-12 or github:acme/shop#42")
     return source, ext
 

@@ -22,7 +22,7 @@ from guarantor.inputs.lines import TextLines, csv_reader
 
 @dataclass
 class Item:
-    source: str  # github | jira | linear | csv
+    source: str  # the format's name (its importer module's), or the tracker a sync read
     external_id: str
     title: str
     kind: str = "issue"

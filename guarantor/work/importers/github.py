@@ -6,13 +6,15 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from guarantor.errors import InputError
 from guarantor.inputs import lines as lines_json
+from guarantor.inputs.dates import DateOrder
 from guarantor.inputs.lines import TextLines, text_field
+from guarantor.work.importers import Importer
 from guarantor.work.importers.base import Item, parse_time
 
 _REPO = re.compile(r"/repos/([^/]+/[^/]+)")
@@ -50,7 +52,12 @@ def _values(path: Path) -> Iterator[tuple[int, Any]]:
             buffer = buffer[end:]
 
 
-def read(path: Path) -> Iterator[Item]:
+def read(path: Path, _mapping: Mapping[str, str], _order: DateOrder) -> tuple[None, Iterator[Item]]:
+    """JSON has its own names and ISO dates: no column to report, no order to learn."""
+    return None, _items(path)
+
+
+def _items(path: Path) -> Iterator[Item]:
     for line, value in _values(path):
         objects = value if isinstance(value, list) else [value]
         for i, obj in enumerate(objects):
@@ -110,3 +117,6 @@ def _named(value: Any, key: str, where: str, field: str) -> str | None:
     if not isinstance(value, dict):
         raise InputError(f"{where}: {field}: expected an object with {key}, found {type(value).__name__}")
     return text_field(value.get(key), where, f"{field}.{key}")
+
+
+IMPORTER = Importer("GitHub: gh api --paginate 'repos/OWNER/REPO/issues?state=all' > issues.json", read)

@@ -4,10 +4,11 @@ multi-line descriptions, dates in the exporting user's form and language."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from guarantor.inputs.dates import DateOrder
+from guarantor.work.importers import Importer
 from guarantor.work.importers.base import Columns, FileDates, Item, columns_of, csv_rows, header
 
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -35,7 +36,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
 _DONE = {"done", "closed", "resolved", "cancelled", "canceled", "won't do"}
 
 
-def read(path: Path, order: DateOrder) -> tuple[Columns, Iterator[Item]]:
+def read(path: Path, _mapping: Mapping[str, str], order: DateOrder) -> tuple[Columns, Iterator[Item]]:
     names = header(path)
     columns = columns_of(names, FIELDS | {"links": tuple(n for n in names if "issue link" in n.lower())})
     return columns, _items(path, columns, order)
@@ -67,3 +68,6 @@ def _items(path: Path, columns: Columns, order: DateOrder) -> Iterator[Item]:
             links=sorted(set(row.gather(c["links"]))),
             line=row.line,
         )
+
+
+IMPORTER = Importer("Jira: Issues > Export > CSV (all fields)", read)

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from guarantor.inputs.dates import DateOrder
+from guarantor.work.importers import Importer
 from guarantor.work.importers.base import (
     Columns,
     FileDates,
@@ -34,7 +35,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def read(path: Path, order: DateOrder) -> tuple[Columns, Iterator[Item]]:
+def read(path: Path, _mapping: Mapping[str, str], order: DateOrder) -> tuple[Columns, Iterator[Item]]:
     columns = columns_of(header(path), FIELDS)
     return columns, _items(path, columns, order)
 
@@ -63,3 +64,6 @@ def _items(path: Path, columns: Columns, order: DateOrder) -> Iterator[Item]:
             links=row.gather(c["links"]),
             line=row.line,
         )
+
+
+IMPORTER = Importer("Linear: Settings > Import/export > Export CSV", read)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from guarantor.errors import InputError
 from guarantor.inputs.dates import DateOrder
+from guarantor.work.importers import Importer
 from guarantor.work.importers.base import (
     Columns,
     FileDates,
@@ -36,7 +37,7 @@ FIELDS = (
 _DONE = {"done", "closed", "resolved", "complete", "completed"}
 
 
-def read(path: Path, mapping: dict[str, str], order: DateOrder) -> tuple[Columns, Iterator[Item]]:
+def read(path: Path, mapping: Mapping[str, str], order: DateOrder) -> tuple[Columns, Iterator[Item]]:
     unknown = set(mapping) - set(FIELDS)
     if unknown:
         raise InputError(f"--map: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}")
@@ -80,3 +81,6 @@ def _items(path: Path, columns: Columns, order: DateOrder) -> Iterator[Item]:
             url=row.text(c["url"]) or None,
             line=row.line,
         )
+
+
+IMPORTER = Importer("any CSV: --map FIELD=COLUMN for the columns not named as the fields", read, mapped=True)
