@@ -93,10 +93,12 @@ def problem_at(marks: Marks, name: str, loc: Path_, message: str) -> Problem:
 
 def _guarantee_problems(ws: Workspace, marks: Marks, name: str, allow_command: bool) -> list[Problem]:
     """What the schema alone cannot see: unique indicator ids, known sources, paths that compile."""
+    from guarantor.guarantees.sources.base import runs_programs
+
     problems = []
     seen: set[str] = set()
     for s_name, spec in ws.sources.items():
-        if spec.type == "command" and not allow_command:
+        if runs_programs(spec.type) and not allow_command:
             problems.append(
                 problem_at(
                     marks,
@@ -138,7 +140,6 @@ def _indicator_problems(ws: Workspace, ind: Indicator, marks: Marks, name: str, 
     """One indicator against its kind: a manual one takes check-ins and nothing of a source's; a
     source one needs a source, a query the source accepts, and a target unless it is freshness-only."""
     from guarantor.guarantees.sources import REGISTRY
-    from guarantor.guarantees.sources.http import compile_path
 
     problems: list[Problem] = []
 
@@ -169,21 +170,8 @@ def _indicator_problems(ws: Workspace, ind: Indicator, marks: Marks, name: str, 
     wrong = REGISTRY[source.type].check_query(source, ind.query)
     if wrong is not None:
         problem("query", wrong)
-    if source.type == "http":
-        if (ind.jsonpath is None) == (ind.jmespath is None):
-            problem(None, "an http indicator needs one of jsonpath or jmespath")
-            return problems
-        try:
-            compile_path(ind)
-            if ind.time_path is not None:
-                compile_path(ind, ind.time_path)
-        except ValueError as exc:
-            field = "jsonpath" if ind.jsonpath is not None else "jmespath"
-            problem(field if "time_path" not in str(exc) else "time_path", str(exc))
-    else:
-        for field in ("jsonpath", "jmespath", "time_path"):
-            if getattr(ind, field) is not None:
-                problem(field, f"only http indicators take {field}")
+    for at, message in REGISTRY[source.type].check_indicator(ind):
+        problem(at, message)
     return problems
 
 

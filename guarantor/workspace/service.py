@@ -39,6 +39,7 @@ from guarantor.atomic import write_text
 from guarantor.db import scope
 from guarantor.errors import Conflict, Forbidden, GuarantorError, NotFound, Problem, ValidationFailed
 from guarantor.guarantees import repository as measurements
+from guarantor.guarantees.sources.base import runs_programs
 from guarantor.workspace import loader, repository
 from guarantor.workspace.models import WorkspaceRecord, WorkspaceRevision
 from guarantor.workspace.schema import Workspace, key_of
@@ -136,7 +137,7 @@ def sync(session: Session, path: Path, now: datetime) -> Current:
 def _file_only(ws: Workspace) -> str:
     """What of a workspace only its file may set: sources, alert channels, and the indicators
     reading a command source."""
-    commands = {name for name, spec in ws.sources.items() if spec.type == "command"}
+    commands = {name for name, spec in ws.sources.items() if runs_programs(spec.type)}
     sources = {name: spec.model_dump(mode="json") for name, spec in ws.sources.items()}
     channels = {name: spec.model_dump(mode="json") for name, spec in ws.alerts.items()}
     indicators = [

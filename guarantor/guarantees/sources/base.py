@@ -207,28 +207,59 @@ class Source(Protocol):
 
 Factory = Callable[[Any, Context], Source]
 QueryCheck = Callable[[Any, str], "str | None"]
+IndicatorCheck = Callable[[Indicator], "list[tuple[str | None, str]]"]
+PATH_FIELDS = ("jsonpath", "jmespath", "time_path")
+
+
+def _no_paths(ind: Indicator) -> list[tuple[str | None, str]]:
+    return [(f, f"only http indicators take {f}") for f in PATH_FIELDS if getattr(ind, f) is not None]
 
 
 @dataclass(frozen=True)
 class Kind:
-    """A source type: its spec model (``type: name``), a factory of implementations, and the check
-    of a query that can be made before anything runs (when the workspace is validated, so a query a
-    source would refuse is refused at its line, and a web edit holding one is never stored)."""
+    """A source type: its spec model (``type: name``), a factory of implementations, the checks that
+    can be made before anything runs (when the workspace is validated, so a query or an indicator a
+    source would refuse is refused at its line, and a web edit holding one is never stored), and
+    what it can do, which decides who may set it (``runs_programs``: only a file on disk)."""
 
     spec: type[BaseModel]
     factory: Factory
     check_query: QueryCheck
+    check_indicator: IndicatorCheck
+    runs_programs: bool = False
+    reaches_network: bool = False
 
 
 REGISTRY: dict[str, Kind] = {}
 
 
-def register(name: str, spec: type[BaseModel], check_query: QueryCheck | None = None) -> Callable[[Factory], Factory]:
-    """Register a source type under ``name``; ``check_query(spec, query)`` says why a query cannot
-    run on such a source, or None."""
+def register(
+    name: str,
+    spec: type[BaseModel],
+    check_query: QueryCheck | None = None,
+    *,
+    check_indicator: IndicatorCheck = _no_paths,
+    runs_programs: bool = False,
+    reaches_network: bool = False,
+) -> Callable[[Factory], Factory]:
+    """Register a source type under ``name``. ``check_query(spec, query)`` says why a query cannot
+    run on such a source, or None; ``check_indicator(indicator)`` lists (field, problem) of the
+    indicator's other fields (by default: the http-only path fields are refused)."""
 
     def decorate(factory: Factory) -> Factory:
-        REGISTRY[name] = Kind(spec, factory, check_query or (lambda _spec, _query: None))
+        REGISTRY[name] = Kind(
+            spec,
+            factory,
+            check_query or (lambda _spec, _query: None),
+            check_indicator,
+            runs_programs,
+            reaches_network,
+        )
         return factory
 
     return decorate
+
+
+def runs_programs(source_type: str) -> bool:
+    """Whether a source of this type runs programs on the server: only the file on disk may set one."""
+    return REGISTRY[source_type].runs_programs

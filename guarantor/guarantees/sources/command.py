@@ -51,4 +51,4 @@ class CommandSource:
         pass
 
 
-register("command", CommandSpec)(lambda spec, context: CommandSource(spec, context))
+register("command", CommandSpec, runs_programs=True)(lambda spec, context: CommandSource(spec, context))

@@ -183,4 +183,24 @@ class HttpSource:
         pass
 
 
-register("http", HttpSpec, lambda _spec, query: path_problem(query))(lambda spec, context: HttpSource(spec, context))
+def _check_indicator(ind: Indicator) -> list[tuple[str | None, str]]:
+    """One of jsonpath or jmespath, and paths that compile."""
+    if (ind.jsonpath is None) == (ind.jmespath is None):
+        return [(None, "an http indicator needs one of jsonpath or jmespath")]
+    try:
+        compile_path(ind)
+        if ind.time_path is not None:
+            compile_path(ind, ind.time_path)
+    except ValueError as exc:
+        field = "jsonpath" if ind.jsonpath is not None else "jmespath"
+        return [(field if "time_path" not in str(exc) else "time_path", str(exc))]
+    return []
+
+
+register(
+    "http",
+    HttpSpec,
+    lambda _spec, query: path_problem(query),
+    check_indicator=_check_indicator,
+    reaches_network=True,
+)(lambda spec, context: HttpSource(spec, context))

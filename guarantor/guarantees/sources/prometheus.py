@@ -73,4 +73,4 @@ def _sample(sample: Any) -> tuple[Decimal | None, datetime | None]:
     return to_decimal(sample[1], "the sample"), to_time(sample[0])
 
 
-register("prometheus", PrometheusSpec)(lambda spec, context: PrometheusSource(spec, context))
+register("prometheus", PrometheusSpec, reaches_network=True)(lambda spec, context: PrometheusSource(spec, context))
