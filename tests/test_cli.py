@@ -134,3 +134,19 @@ def test_every_failure_has_its_code_and_prints_nothing_on_stdout(cli, tmp_path, 
         assert r.code == code, (args, r.code, r.err)
         assert r.out == "", (args, r.out)
         assert r.err.strip() and "Traceback" not in r.err and "internal error" not in r.err, (args, r.err)
+
+
+def test_every_importer_and_source_type_is_documented_in_the_readme() -> None:
+    """The registries are the list: a format or a source added as one module shows up here until the
+    README names it (CONTRIBUTING.md says where)."""
+    from guarantor.guarantees.sources import REGISTRY
+    from guarantor.work import importers
+
+    readme = (ROOT / "README.md").read_text()
+    for name in importers.registry():
+        assert re.search(rf"^guarantor import {name} ", readme, re.M), name
+    for name in REGISTRY:
+        assert f"type: {name}" in readme, name
+    contributing = (ROOT / "CONTRIBUTING.md").read_text()
+    for path in re.findall(r"`((?:guarantor|tests)/[\w/.]+\.(?:py|md|json))`", contributing):
+        assert "NAME" in path or (ROOT / path).exists(), path
