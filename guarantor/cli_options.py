@@ -12,6 +12,7 @@ from guarantor.errors import UsageError
 
 if TYPE_CHECKING:
     from guarantor.settings import Settings
+    from guarantor.tasks.model import ExposureModel
 
 HELP = "guarantor.yaml or its folder (default: here)."
 ARGUMENT = typer.Argument(None, help=HELP, show_default=False)
@@ -36,3 +37,20 @@ def settings() -> Settings:
     from guarantor.settings import get_settings
 
     return get_settings()
+
+
+def exposure_model() -> ExposureModel:
+    """The exposure model every command that assesses texts uses, built on first use with each step
+    said on stderr (a build takes ~15 s, once per data version)."""
+    from guarantor.console import err
+    from guarantor.tasks import service
+
+    started: list[str] = []
+
+    def building(step: str) -> None:
+        if not started:
+            started.append(step)
+            err.print("Building the exposure model for this data: once per data version, shared by every home (~15 s).")
+        err.print(f"[dim]  · {step}[/]")
+
+    return service.load_or_build(settings(), building)

@@ -51,7 +51,6 @@ def analyze(
     from guarantor.report.html import render
     from guarantor.tasks import observed
     from guarantor.tasks.catalogue import read_occupations
-    from guarantor.tasks.cli import load_model
     from guarantor.workspace import loader
     from guarantor.workspace.service import enter
 
@@ -60,7 +59,7 @@ def analyze(
     path = loader.resolve(workspace)
     text = loader.read_text(path)
     ws = loader.parse(text, str(path))[0]
-    model = load_model()
+    model = cli_options.exposure_model()
     occupations = read_occupations(data_dir(settings))
     with open_session(settings) as session:
         enter(session, path, ws, utcnow())
@@ -138,7 +137,9 @@ def org(
 
 
 def _team_row(t: Any) -> list[str]:
-    mix = "/".join(f"{t.exposure[k] / t.work_items:.0%}" for k in ("E0", "E1", "E2")) if t.work_items else "—"
+    from guarantor.tasks.catalogue import EXPOSURE_LEVELS
+
+    mix = "/".join(f"{t.exposure[k] / t.work_items:.0%}" for k in EXPOSURE_LEVELS) if t.work_items else "—"
     status = "/".join(str(t.by_status.get(k, 0)) for k in ("MET", "AT_RISK", "BROKEN"))
     orphan = f"{t.orphan_share:.0%}" + (" (stale)" if t.orphans_stale else "") if t.orphan_share is not None else "—"
     return [

@@ -24,10 +24,12 @@ from sqlalchemy.orm import Session
 from guarantor.analysis import repository as analyses
 from guarantor.db import scope
 from guarantor.guarantees import repository as measurements
+from guarantor.guarantees.models import BY_SEVERITY
+from guarantor.tasks.catalogue import EXPOSURE_LEVELS
 from guarantor.workspace import repository as workspaces
 
-STATUSES = ("MET", "AT_RISK", "NO_DATA", "ERROR", "BROKEN")
-EXPOSURES = ("E0", "E1", "E2", "unknown")
+STATUSES = BY_SEVERITY
+EXPOSURES = (*EXPOSURE_LEVELS, "unknown")
 
 
 @dataclass

@@ -31,7 +31,6 @@ _EXIT = {
     "NO_DATA": ExitCode.NO_DATA,
     "ERROR": ExitCode.SOURCE_ERROR,
 }
-_ORDER = ("MET", "AT_RISK", "NO_DATA", "ERROR", "BROKEN")
 
 
 def _load(workspace: Path | None) -> Any:
@@ -71,6 +70,7 @@ def check(
     workspace = cli_options.workspace(workspace, workspace_option)
     from guarantor.clock import utcnow
     from guarantor.guarantees import runner
+    from guarantor.guarantees.models import BY_SEVERITY
     from guarantor.systems.service import recorded
 
     settings = cli_options.settings()
@@ -101,7 +101,7 @@ def check(
     else:
         _print_states(report, wide)
     _print_alerts(report.alerts)
-    worst = max((s.status.value for s in report.states), key=_ORDER.index, default="MET")
+    worst = max((s.status.value for s in report.states), key=BY_SEVERITY.index, default="MET")
     raise typer.Exit(_EXIT[worst])
 
 

@@ -29,7 +29,9 @@ class Status(StrEnum):
 
 
 SEVERITY = {Status.MET: 0, Status.AT_RISK: 1, Status.NO_DATA: 2, Status.ERROR: 3, Status.BROKEN: 4}
-"""Worst first when an outcome has several indicators."""
+"""How bad each status is: an outcome with several indicators takes the worst, a check exits with it."""
+BY_SEVERITY = tuple(s.value for s in sorted(SEVERITY, key=SEVERITY.__getitem__))
+"""Met first, broken last: the order the statuses are listed in, everywhere."""
 
 
 class Measurement(Scoped, Base):

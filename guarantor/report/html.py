@@ -13,7 +13,7 @@ from guarantor.data.files import ATTRIBUTION, OBSERVED_ATTRIBUTION
 from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
 from guarantor.report import charts
-from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_WORDS
+from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_LEVELS, EXPOSURE_WORDS
 from guarantor.tasks.service import UNFAMILIAR_NOTE
 
 # Every value is escaped: titles, names and task texts come from files anyone can hand a user, and
@@ -93,7 +93,7 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
         exposed_share=exposed_share,
         people_chart=charts.stacked_bars(people_rows) if people_rows else "",
         exposure_chart=charts.donut(
-            [(k + _LEVEL_NAMES[k], by_level[k]) for k in ("E0", "E1", "E2")],
+            [(k + _LEVEL_NAMES[k], by_level[k]) for k in EXPOSURE_LEVELS],
             f"{100 * exposed_share:.0f}% exposed",
         ),
         automation_chart=charts.stacked_bars([(k, [(k, by_auto[k])]) for k in ("T0", "T1", "T2", "T3", "T4")]),

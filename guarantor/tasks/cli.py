@@ -22,23 +22,8 @@ from guarantor.tasks.schemas import Reading
 
 if TYPE_CHECKING:
     from guarantor.tasks import evaluation
-    from guarantor.tasks.model import ExposureModel
 
 model_app = typer.Typer(help="Build and evaluate the exposure model.", no_args_is_help=True)
-
-
-def load_model() -> ExposureModel:
-    from guarantor.tasks import service as svc
-
-    started: list[str] = []
-
-    def building(step: str) -> None:
-        if not started:
-            started.append(step)
-            err.print("Building the exposure model for this data: once per data version, shared by every home (~15 s).")
-        err.print(f"[dim]  · {step}[/]")
-
-    return svc.load_or_build(cli_options.settings(), building)
 
 
 @model_app.command()
@@ -132,7 +117,7 @@ def classify(
     output: Path | None = typer.Option(None, "-o", "--output", help="Write here instead of stdout."),
 ) -> None:
     """Predict exposure, automation level and evidence for every task statement in a file."""
-    model = load_model()
+    model = cli_options.exposure_model()
     records = read_records(file, input_format, text_column, id_column)
     if output is None:
         count = classify_stream(model, records, sys.stdout, fmt)
@@ -156,7 +141,7 @@ def role(
     """Show an occupation's tasks with predicted exposure, and the hours a week AI frees."""
     from guarantor.tasks import service as svc
 
-    p = svc.profile(cli_options.settings(), load_model(), query, hours, reading)
+    p = svc.profile(cli_options.settings(), cli_options.exposure_model(), query, hours, reading)
     if as_json:
         out.print_json(json.dumps(asdict(p)))
         return

@@ -34,7 +34,6 @@ def serve(
     from guarantor.accounts import repository, service
     from guarantor.clock import utcnow
     from guarantor.db.session import Database
-    from guarantor.tasks.cli import load_model
     from guarantor.web.app import WORKSPACE_ENV
     from guarantor.web.security import is_loopback
     from guarantor.workspace import loader
@@ -73,7 +72,7 @@ def serve(
                 )
     finally:
         db.close()
-    load_model()  # built once here rather than by each worker on its first request
+    cli_options.exposure_model()  # built once here rather than by each worker on its first request
     os.environ[WORKSPACE_ENV] = os.pathsep.join(str(p) for p in paths)
     served = str(paths[0]) if len(paths) == 1 else f"{len(paths)} workspaces"
     err.print(f"Serving {served} on http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''})")

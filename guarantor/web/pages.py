@@ -21,7 +21,7 @@ from guarantor.data.files import ATTRIBUTION, OBSERVED_ATTRIBUTION
 from guarantor.errors import TooManyAttempts
 from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
-from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_WORDS
+from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_LEVELS, EXPOSURE_WORDS
 from guarantor.tasks.service import HOW_FREED, UNFAMILIAR_NOTE
 from guarantor.web import security
 from guarantor.web.security import SESSION_COOKIE, editor, principal, server, site, viewer, writer
@@ -279,7 +279,7 @@ def role(
     request: Request, code: str, hours: float = Query(40.0, gt=0, le=168), s: Site = Depends(site)
 ) -> HTMLResponse:
     p = s.role(code, hours)
-    levels = ("E0", "E1", "E2")
+    levels = EXPOSURE_LEVELS
     charts = {
         "exposure": doughnut(
             ["E0 not exposed", "E1 LLM alone", "E2 LLM + tools"],

@@ -33,6 +33,7 @@ from guarantor.db.session import Database
 from guarantor.errors import Conflict, NotFound
 from guarantor.guarantees import repository as measurements
 from guarantor.guarantees import runner
+from guarantor.guarantees.models import BY_SEVERITY
 from guarantor.guarantees.service import (
     OutcomeState,
     due_checkins,
@@ -56,7 +57,7 @@ from guarantor.workspace.models import WorkspaceRevision
 from guarantor.workspace.schema import Outcome, Workspace
 
 T = TypeVar("T")
-STATUS_ORDER = ("BROKEN", "ERROR", "NO_DATA", "AT_RISK", "MET")
+WORST_FIRST = BY_SEVERITY[::-1]
 CHART_POINTS = 400
 STATES_MAX_AGE = 60.0
 
@@ -343,12 +344,12 @@ class Site:
         states = {s.id: s for s in self._states(snap)}
         analysis = self._analysis(snap)
         balance = self._balance(snap)
-        by_status: dict[str, int] = {k: 0 for k in (*STATUS_ORDER, "UNGUARANTEED")}
+        by_status: dict[str, int] = {k: 0 for k in (*WORST_FIRST, "UNGUARANTEED")}
         for o in ws.outcomes:
             by_status[states[o.id].status.value if o.id in states else "UNGUARANTEED"] += 1
         attention: list[dict[str, str | None]] = [
             {"kind": "outcome", "id": s.id, "title": s.title, "status": s.status.value, "reason": s.reason}
-            for s in sorted(states.values(), key=lambda s: STATUS_ORDER.index(s.status.value))
+            for s in sorted(states.values(), key=lambda s: WORST_FIRST.index(s.status.value))
             if s.status.value != "MET"
         ]
         titles = {o.id: o.title for o in ws.outcomes}

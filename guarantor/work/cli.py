@@ -77,10 +77,9 @@ def item_exposure() -> Callable[[Sequence[str]], list[str]] | None:
     """The exposure of item texts, or None (said on stderr, with the folder tried) without O*NET data:
     what import, sync, work classify and watch --sync give each item."""
     from guarantor.errors import DataMissing
-    from guarantor.tasks.cli import load_model
 
     try:
-        model = load_model()
+        model = cli_options.exposure_model()
     except DataMissing as exc:
         err.print(
             f"No AI exposure for items: {exc.message} They get one at the next import or with "
@@ -89,8 +88,9 @@ def item_exposure() -> Callable[[Sequence[str]], list[str]] | None:
             highlight=False,
         )
         return None
-    levels = ("E0", "E1", "E2")
-    return lambda texts: [levels[i] for i in model.predict(texts, with_evidence=False).exposure.argmax(1)]
+    from guarantor.tasks.catalogue import EXPOSURE_LEVELS
+
+    return lambda texts: [EXPOSURE_LEVELS[i] for i in model.predict(texts, with_evidence=False).exposure.argmax(1)]
 
 
 def _columns(columns: Columns) -> None:
