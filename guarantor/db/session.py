@@ -7,7 +7,6 @@ one command is one transaction and a killed run leaves nothing half-written.
 from __future__ import annotations
 
 import copy
-import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,12 +56,10 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield
         return
-    with open(f"{database}.migrate-lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    from filelock import FileLock
+
+    with FileLock(f"{database}.migrate-lock"):
+        yield
 
 
 def migrate(engine: Engine) -> None:

@@ -22,7 +22,6 @@ The YAML file is the source of truth (a team keeps it in git). The rules:
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import io
 import json
@@ -64,14 +63,12 @@ def _sha(text: str) -> str:
 @contextmanager
 def lock(home: Path, path: Path) -> Iterator[None]:
     """Serialises syncs and edits of one workspace across the server's processes (same host)."""
+    from filelock import FileLock
+
     folder = home / "locks"
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / (_sha(str(path)) + ".lock"), "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with FileLock(folder / (_sha(str(path)) + ".lock")):
+        yield
 
 
 def enter(session: Session, path: Path, ws: Workspace, now: datetime) -> WorkspaceRecord:
