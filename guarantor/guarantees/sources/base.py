@@ -14,10 +14,22 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from guarantor.errors import ExitCode, GuarantorError
 from guarantor.guarantees.spec import EnvRef, Indicator, Secret
 
 
-class MissingSecret(Exception):
+class SourceError(GuarantorError):
+    """The source failed (did not answer, refused, returned something that is not a number). Inside
+    a check it makes its indicator ERROR; anywhere else it is the command's error, exit 13."""
+
+    exit_code = ExitCode.SOURCE_ERROR
+    http_status = 502
+    code = "source_error"
+
+
+class MissingSecret(SourceError):
+    """A source's secret names an environment variable that is not set: the source cannot be used."""
+
     def __init__(self, name: str) -> None:
         super().__init__(f"environment variable {name} is not set")
         self.name = name
@@ -60,10 +72,6 @@ class Reading:
     value: Decimal | None
     at: datetime | None = None
     no_data: str = ""
-
-
-class SourceError(Exception):
-    """The source failed (did not answer, refused, returned something that is not a number)."""
 
 
 @dataclass(frozen=True)
