@@ -282,6 +282,12 @@ def test_a_viewer_of_one_workspace_gets_404_for_everything_of_the_other(cli, env
     settings = env.model_copy(update={"web_cache_s": 0.0})
     app = create_app(settings, [a, b])
     app.state.server.close()
+    paths = app.openapi()["paths"]
+    answers = {path: paths[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+               for path in ("/api/v1/org", "/api/v1/workspaces", "/api/v1/w/{workspace}/me")}  # fmt: skip
+    assert answers["/api/v1/org"]["$ref"].endswith("/Org"), "the OpenAPI document types the answer"
+    assert answers["/api/v1/workspaces"]["items"]["$ref"].endswith("/WorkspaceEntry")
+    assert answers["/api/v1/w/{workspace}/me"]["$ref"].endswith("/Me")
     with serving(settings, [a / "guarantor.yaml", b / "guarantor.yaml"]) as url:
 
         def client(who: str) -> httpx.Client:

@@ -40,23 +40,29 @@ def openapi(request: Request, _: Principal = Depends(principal)) -> JSONResponse
 
 
 @account.get("/workspaces", responses=ERRORS)
-def workspaces(who: Principal = Depends(principal), server: Server = Depends(server_of)) -> list[Json]:
+def workspaces(
+    who: Principal = Depends(principal), server: Server = Depends(server_of)
+) -> list[schemas.WorkspaceEntry]:
     """The workspaces the caller has a role in (a token limited to one: that one)."""
     return [
-        {"key": s.key, "name": s.snapshot().workspace.name, "role": str(who.role_in(s.workspace_id))}
+        schemas.WorkspaceEntry.model_validate(
+            {"key": s.key, "name": s.snapshot().workspace.name, "role": str(who.role_in(s.workspace_id))}
+        )
         for s in server.visible(who)
     ]
 
 
 @account.get("/org", responses=ERRORS)
-def org(who: Principal = Depends(principal), server: Server = Depends(server_of)) -> Json:
+def org(who: Principal = Depends(principal), server: Server = Depends(server_of)) -> schemas.Org:
     """The organisation view over the caller's workspaces: per team and in total."""
-    return org_svc.as_dict(server.org(who))
+    return schemas.Org.model_validate(org_svc.as_dict(server.org(who)))
 
 
 @router.get("/me", responses=ERRORS)
-def me(who: Principal = Depends(viewer), s: Site = Depends(site)) -> Json:
-    return {"username": who.username, "role": str(who.role_in(s.workspace_id)), "workspace": s.key}
+def me(who: Principal = Depends(viewer), s: Site = Depends(site)) -> schemas.Me:
+    return schemas.Me.model_validate(
+        {"username": who.username, "role": str(who.role_in(s.workspace_id)), "workspace": s.key}
+    )
 
 
 @router.get("/overview", responses=ERRORS)
@@ -75,8 +81,10 @@ def outcome(outcome_id: str, s: Site = Depends(site)) -> Json:
 
 
 @router.get("/outcomes/{outcome_id}/history", responses=ERRORS)
-def history(outcome_id: str, limit: int = Query(500, ge=1, le=10_000), s: Site = Depends(site)) -> list[Json]:
-    return s.history(outcome_id, limit)
+def history(
+    outcome_id: str, limit: int = Query(500, ge=1, le=10_000), s: Site = Depends(site)
+) -> list[schemas.MeasurementOut]:
+    return [schemas.MeasurementOut.model_validate(m) for m in s.history(outcome_id, limit)]
 
 
 @router.post("/outcomes", status_code=201, responses=ERRORS)
@@ -144,9 +152,9 @@ def work(limit: int = Query(20, ge=0, le=500), s: Site = Depends(site)) -> Json:
 
 
 @router.post("/links", responses=ERRORS)
-def decide(body: schemas.LinkDecision, _: Principal = Depends(editor), s: Site = Depends(site)) -> Json:
+def decide(body: schemas.LinkDecision, _: Principal = Depends(editor), s: Site = Depends(site)) -> schemas.LinkDecision:
     s.decide(body.item, body.outcome, body.decision)
-    return {"item": body.item, "outcome": body.outcome, "decision": body.decision}
+    return body
 
 
 @router.get("/systems", responses=ERRORS)
@@ -155,14 +163,14 @@ def systems(s: Site = Depends(site)) -> list[Json]:
 
 
 @router.get("/analyses", responses=ERRORS)
-def analyses(s: Site = Depends(site)) -> list[Json]:
-    return s.analyses()
+def analyses(s: Site = Depends(site)) -> list[schemas.SavedAnalysis]:
+    return [schemas.SavedAnalysis.model_validate(a) for a in s.analyses()]
 
 
 @router.post("/analyses", status_code=201, responses=ERRORS)
-def analyse_now(_: Principal = Depends(editor), s: Site = Depends(site)) -> Json:
+def analyse_now(_: Principal = Depends(editor), s: Site = Depends(site)) -> schemas.AnalysedNow:
     """Analyse the workspace now and save the analysis (as `guarantor analyze` does)."""
-    return s.analyse_now()
+    return schemas.AnalysedNow.model_validate(s.analyse_now())
 
 
 @router.get("/analyses/{analysis_id}/report", responses=ERRORS, response_class=HTMLResponse)
@@ -179,8 +187,8 @@ def person(person_id: str, s: Site = Depends(site)) -> Json:
 
 
 @router.get("/revisions", responses=ERRORS)
-def revisions(s: Site = Depends(site)) -> list[Json]:
-    return s.revisions()
+def revisions(s: Site = Depends(site)) -> list[schemas.Revision]:
+    return [schemas.Revision.model_validate(r) for r in s.revisions()]
 
 
 @router.post("/checks", responses=ERRORS)

@@ -77,3 +77,93 @@ class CheckRequest(Body):
 
 class Edited(BaseModel):
     revision: int = Field(description="The workspace revision the edit created.")
+
+
+# -- responses -------------------------------------------------------------------------------------
+# Typed here so the OpenAPI document says what each route answers; the rest of the routes follow
+# (issue 15).
+
+
+class Me(BaseModel):
+    username: str
+    role: Literal["viewer", "editor", "admin"] = Field(description="The caller's role in this workspace.")
+    workspace: str = Field(description="The workspace's key.")
+
+
+class WorkspaceEntry(BaseModel):
+    key: str
+    name: str
+    role: Literal["viewer", "editor", "admin"]
+
+
+class OrgTeam(BaseModel):
+    """One team's figures (or, as ``total``, all of them added up); null where nothing was measured."""
+
+    key: str
+    name: str
+    hours_week: float | None = Field(description="Of the team's people, from its latest saved analysis.")
+    hours_freed: float | None = Field(description="Hours a week AI frees, from the same analysis.")
+    analysed_at: str | None
+    outcomes: int
+    guaranteed: int = Field(description="Outcomes with a guarantee.")
+    aspirational: int = Field(description="Outcomes without one: only an intention.")
+    outcomes_by_status: dict[str, int]
+    work_items: int
+    work_items_by_exposure: dict[str, int]
+    orphan_items: int | None = Field(description="Items serving no outcome, at the team's last balance.")
+    orphan_share: float | None
+    orphans_counted_at: str | None
+    orphans_stale: bool = Field(description="Items were imported after the orphans were counted.")
+    systems: int
+    systems_blocking_retirement: int | None = Field(description="At the team's last full check.")
+
+
+class Org(BaseModel):
+    at: str
+    teams: list[OrgTeam]
+    total: OrgTeam
+
+
+class Revision(BaseModel):
+    id: int
+    created_at: str
+    origin: Literal["file", "web", "api"]
+    author: str | None
+
+
+class SavedAnalysis(BaseModel):
+    id: int
+    created_at: str
+    hours_week: float
+    hours_freed: float
+    model: str
+    people: dict[str, float] = Field(description="Hours freed a week, per person id.")
+
+
+class AnalysedNow(BaseModel):
+    id: int
+    created_at: str
+    hours_week: float
+    hours_freed: float
+
+
+class MeasurementOut(BaseModel):
+    """A measurement: ``value`` exact (a decimal as text) for machines, ``display`` rounded for people."""
+
+    indicator: str
+    value: str | None
+    display: str
+    unit: str
+    status: Literal["MET", "AT_RISK", "BROKEN", "NO_DATA", "ERROR"]
+    reason: str
+    target: str
+    measured_at: str
+    scheduled_at: str
+    value_at: str | None
+    source: str
+    spec_hash: str
+    duration_ms: float
+    trigger: str
+    author: str | None
+    note: str | None
+    confidence: Literal["low", "medium", "high"] | None
