@@ -158,8 +158,8 @@ def decide(body: schemas.LinkDecision, _: Principal = Depends(editor), s: Site =
 
 
 @router.get("/systems", responses=ERRORS)
-def systems(s: Site = Depends(site)) -> list[Json]:
-    return s.systems()
+def systems(s: Site = Depends(site)) -> list[schemas.SystemReadiness]:
+    return [schemas.SystemReadiness.model_validate(r) for r in s.systems()]
 
 
 @router.get("/analyses", responses=ERRORS)

@@ -167,3 +167,19 @@ class MeasurementOut(BaseModel):
     author: str | None
     note: str | None
     confidence: Literal["low", "medium", "high"] | None
+
+
+class SystemReadiness(BaseModel):
+    """A legacy system, who it serves, and whether it may be retired: every outcome it serves must be
+    guaranteed through another system, and met."""
+
+    id: str
+    name: str
+    does: str
+    for_whom: str
+    users: int | None
+    owner: str | None
+    replacement: str | None
+    serves: list[str]
+    ready: bool
+    blocking: dict[str, str] = Field(description="Outcome id -> why it blocks the retirement.")
