@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import re
 import shutil
@@ -148,6 +149,7 @@ def lines_of(path: Path) -> TextLines:
 @cache
 def _stdin_copy(stdin: IO[bytes]) -> IO[bytes]:
     copy = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the process: stdin is read once
+    atexit.register(copy.close)  # closed, not left to the garbage collector at shutdown
     shutil.copyfileobj(stdin, copy)
     return copy
 
