@@ -205,11 +205,17 @@ def last_id(session: Session) -> int:
 
 def forget_states_except(session: Session, outcome_ids: Sequence[str]) -> None:
     """Drop the stored states of outcomes the workspace no longer guarantees: a state counted for an
-    outcome that is gone would contradict the outcomes counted beside it."""
-    stale = delete(OutcomeStateRecord).where(
-        OutcomeStateRecord.workspace_id == scope.current(session), OutcomeStateRecord.outcome_id.not_in(outcome_ids)
-    )
-    session.execute(stale.execution_options(synchronize_session=False))
+    outcome that is gone would contradict the outcomes counted beside it. Read first, so a command
+    that changes nothing (most that read the file) writes nothing and takes no write lock."""
+    workspace = scope.current(session)
+    stored = select(OutcomeStateRecord.outcome_id).where(OutcomeStateRecord.workspace_id == workspace)
+    stale = set(session.scalars(stored)) - set(outcome_ids)
+    if stale:
+        session.execute(
+            delete(OutcomeStateRecord)
+            .where(OutcomeStateRecord.workspace_id == workspace, OutcomeStateRecord.outcome_id.in_(stale))
+            .execution_options(synchronize_session=False)
+        )
 
 
 def states_by_status(session: Session, workspace_ids: Sequence[int]) -> list[tuple[int, str, int]]:
