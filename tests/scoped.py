@@ -11,4 +11,4 @@ from guarantor.workspace.session import workspace_database
 
 def workspace_db(url: str, workspace: Path | str) -> Database:
     path = loader.resolve(Path(workspace))
-    return workspace_database(Database(url), path, loader.load(path))
+    return workspace_database(url, path, loader.load(path))

@@ -46,16 +46,10 @@ def _load(workspace: Path | None) -> Any:
 
 def _database(workspace: Path | None, ws: Any) -> Any:
     """The configured database, every transaction in this workspace."""
-    from guarantor.db.session import Database
     from guarantor.workspace import loader
     from guarantor.workspace.session import workspace_database
 
-    db = Database(cli_options.settings().resolved_database_url)
-    try:
-        return workspace_database(db, loader.resolve(workspace), ws)
-    except BaseException:
-        db.close()
-        raise
+    return workspace_database(cli_options.settings().resolved_database_url, loader.resolve(workspace), ws)
 
 
 def check(

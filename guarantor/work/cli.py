@@ -66,6 +66,7 @@ def import_(
             lambda n: bar.update(task, description=f"Importing {file.name}: {n:,} items"),
         )
         late = service.classify_missing(session, exposure) if exposure else 0
+        service.keep_counts(session)
     out.print(f"{file}: {counts.inserted:,} new, {counts.updated:,} updated, {counts.unchanged:,} unchanged.")
     if late:
         out.print(f"{display.count(late, 'item')} imported earlier without an AI exposure now have one.")
@@ -159,7 +160,6 @@ def sync_linear(
 
 def _sync(tracker: Tracker, scope: str, no_exposure: bool, workspace: Path | None) -> None:
     from guarantor.clock import utcnow
-    from guarantor.db.session import Database
     from guarantor.work.sync.driver import sync
     from guarantor.workspace import loader
     from guarantor.workspace.session import workspace_database
@@ -168,11 +168,11 @@ def _sync(tracker: Tracker, scope: str, no_exposure: bool, workspace: Path | Non
     path = loader.resolve(workspace)
     ws = loader.load(path)
     exposure = None if no_exposure else item_exposure()
-    db = Database(settings.resolved_database_url)
+    db = workspace_database(settings.resolved_database_url, path, ws)
     try:
         with progress(f"Syncing {scope}") as (bar, task):
             result = sync(
-                workspace_database(db, path, ws),
+                db,
                 tracker,
                 scope,
                 exposure,
@@ -205,6 +205,7 @@ def classify_items(workspace: Path | None = cli_options.OPTION) -> None:
         progress("Classifying items") as (bar, task),
     ):
         done = service.classify_missing(session, exposure, lambda n: bar.update(task, description=f"{n:,} items"))
+        service.keep_counts(session)
     out.print(f"{display.count(done, 'item')} given an AI exposure.")
 
 

@@ -71,7 +71,6 @@ def import_items(
         flush()
         if progress:
             progress(seen + len(batch))
-    keep_counts(session)
     return counts
 
 
@@ -90,14 +89,13 @@ def classify_missing(session: Session, exposure: Exposure, progress: Callable[[i
         done += len(rows)
         if progress:
             progress(done)
-    if done:
-        keep_counts(session)
     return done
 
 
 def keep_counts(session: Session) -> None:
-    """Count the workspace's items per AI exposure in the database, after every change to them, so
-    the organisation view reads one row per team instead of every team's items."""
+    """Count the workspace's items per AI exposure in the database, so the organisation view reads
+    one row per team instead of every team's items. Called once when an import, a sync or a
+    classification ends, not per batch or page: it groups all of the workspace's items."""
     workspaces.save_work_counts(session, *repository.exposure_counts(session))
 
 

@@ -25,9 +25,14 @@ def open_workspace(settings: Settings, given: Path | None) -> Iterator[tuple[Ses
         yield session, ws
 
 
-def workspace_database(db: Database, path: Path, ws: Workspace) -> Database:
-    """``db`` with every transaction scoped to this workspace (made on first use), for commands that
-    commit as they go (check, watch, sync)."""
-    with db.transaction() as session:
-        record = service.enter(session, path, ws, utcnow())
+def workspace_database(url: str, path: Path, ws: Workspace) -> Database:
+    """The database at ``url`` with every transaction scoped to this workspace (made on first use),
+    for commands that commit as they go (check, watch, sync); the caller closes it."""
+    db = Database(url)
+    try:
+        with db.transaction() as session:
+            record = service.enter(session, path, ws, utcnow())
+    except BaseException:
+        db.close()
+        raise
     return db.for_workspace(record.id)

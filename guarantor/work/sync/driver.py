@@ -15,7 +15,8 @@ GitHub's secondary limit without a header (a minute). A wait longer than
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -27,7 +28,7 @@ from guarantor.db.session import Database
 from guarantor.errors import Forbidden, NetworkError, NotFound
 from guarantor.work import repository
 from guarantor.work.importers.base import Item
-from guarantor.work.service import Exposure, classify_missing, import_items
+from guarantor.work.service import Exposure, classify_missing, import_items, keep_counts
 
 RETRIES = 5
 """Attempts at one page through server errors and rate limits before the sync stops."""
@@ -103,7 +104,10 @@ def sync(
         since = repository.sync_cursor(session, tracker.source, scope)
     result = SyncResult(tracker.source, scope, since=since, cursor=since)
     request: Request | None = tracker.first(scope, since)
-    with httpx.Client(headers=tracker.headers(), timeout=timeout_s, follow_redirects=True) as client:
+    with (
+        _counted(db),
+        httpx.Client(headers=tracker.headers(), timeout=timeout_s, follow_redirects=True) as client,
+    ):
         while request is not None:
             response = _send(client, request, max_wait_s, sleep, result)
             links = {str(rel): str(link.get("url")) for rel, link in response.links.items()}
@@ -120,10 +124,21 @@ def sync(
             if progress:
                 progress(result)
             request = page.next
-    if exposure:
-        with db.transaction() as session:
-            classify_missing(session, exposure)
+        if exposure:
+            with db.transaction() as session:
+                classify_missing(session, exposure)
     return result
+
+
+@contextmanager
+def _counted(db: Database) -> Iterator[None]:
+    """The workspace's item counts kept once the sync ends, also when it stops on a page (a rate limit,
+    a server down): the pages stored so far are counted."""
+    try:
+        yield
+    finally:
+        with db.transaction() as session:
+            keep_counts(session)
 
 
 def _send(
