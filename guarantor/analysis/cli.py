@@ -124,7 +124,7 @@ def org(
         write_text(output, render_org(view))
         err.print(f"Organisation report written to {output}")
     if as_json:
-        sys.stdout.write(json.dumps(org_svc.as_dict(view), indent=2) + "\n")
+        sys.stdout.write(org_svc.as_schema(view).model_dump_json(indent=2) + "\n")
         return
     if output and not sys.stdout.isatty():
         return

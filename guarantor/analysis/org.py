@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from guarantor.analysis import repository as analyses
+from guarantor.analysis.schemas import Org, OrgTeam
 from guarantor.db import scope
 from guarantor.guarantees import repository as measurements
 from guarantor.guarantees.models import BY_SEVERITY
@@ -128,28 +129,28 @@ def _total(teams: Sequence[Team]) -> Team:
     return total
 
 
-def as_dict(org: OrgView) -> dict[str, object]:
+def as_schema(org: OrgView) -> Org:
     """For JSON: each team's figures, with the shares computed, and the total."""
 
-    def team(t: Team) -> dict[str, object]:
-        return {
-            "key": t.key,
-            "name": t.name,
-            "hours_week": t.hours_week,
-            "hours_freed": t.hours_freed,
-            "analysed_at": t.analysed_at.isoformat() if t.analysed_at else None,
-            "outcomes": t.outcomes,
-            "guaranteed": t.guaranteed,
-            "aspirational": t.aspirational,
-            "outcomes_by_status": t.by_status,
-            "work_items": t.work_items,
-            "work_items_by_exposure": t.exposure,
-            "orphan_items": t.orphan_items,
-            "orphan_share": t.orphan_share,
-            "orphans_counted_at": t.balanced_at.isoformat() if t.balanced_at else None,
-            "orphans_stale": t.orphans_stale,
-            "systems": t.systems,
-            "systems_blocking_retirement": t.systems_blocked,
-        }
+    def team(t: Team) -> OrgTeam:
+        return OrgTeam(
+            key=t.key,
+            name=t.name,
+            hours_week=t.hours_week,
+            hours_freed=t.hours_freed,
+            analysed_at=t.analysed_at.isoformat() if t.analysed_at else None,
+            outcomes=t.outcomes,
+            guaranteed=t.guaranteed,
+            aspirational=t.aspirational,
+            outcomes_by_status=t.by_status,
+            work_items=t.work_items,
+            work_items_by_exposure=t.exposure,
+            orphan_items=t.orphan_items,
+            orphan_share=t.orphan_share,
+            orphans_counted_at=t.balanced_at.isoformat() if t.balanced_at else None,
+            orphans_stale=t.orphans_stale,
+            systems=t.systems,
+            systems_blocking_retirement=t.systems_blocked,
+        )
 
-    return {"at": org.at.isoformat(), "teams": [team(t) for t in org.teams], "total": team(org.total)}
+    return Org(at=org.at.isoformat(), teams=[team(t) for t in org.teams], total=team(org.total))

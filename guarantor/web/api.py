@@ -15,6 +15,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from guarantor.accounts.service import Principal
 from guarantor.analysis import org as org_svc
+from guarantor.analysis.schemas import Org
+from guarantor.systems.service import Readiness
 from guarantor.web import schemas
 from guarantor.web.security import editor, principal, site, viewer
 from guarantor.web.security import server as server_of
@@ -53,9 +55,9 @@ def workspaces(
 
 
 @account.get("/org", responses=ERRORS)
-def org(who: Principal = Depends(principal), server: Server = Depends(server_of)) -> schemas.Org:
+def org(who: Principal = Depends(principal), server: Server = Depends(server_of)) -> Org:
     """The organisation view over the caller's workspaces: per team and in total."""
-    return schemas.Org.model_validate(org_svc.as_dict(server.org(who)))
+    return org_svc.as_schema(server.org(who))
 
 
 @router.get("/me", responses=ERRORS)
@@ -158,8 +160,10 @@ def decide(body: schemas.LinkDecision, _: Principal = Depends(editor), s: Site =
 
 
 @router.get("/systems", responses=ERRORS)
-def systems(s: Site = Depends(site)) -> list[schemas.SystemReadiness]:
-    return [schemas.SystemReadiness.model_validate(r) for r in s.systems()]
+def systems(s: Site = Depends(site)) -> list[Readiness]:
+    """Each legacy system and whether it may be retired: every outcome it serves must be guaranteed
+    through another system, and met (``blocking``: outcome id -> why it blocks)."""
+    return s.systems()
 
 
 @router.get("/analyses", responses=ERRORS)

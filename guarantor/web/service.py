@@ -45,7 +45,7 @@ from guarantor.guarantees.service import (
 )
 from guarantor.guarantees.sources.base import Context
 from guarantor.settings import Settings
-from guarantor.systems.service import readiness, recorded
+from guarantor.systems.service import Readiness, readiness, recorded
 from guarantor.tasks import catalogue, observed, search
 from guarantor.tasks import service as tasks_svc
 from guarantor.tasks.model import ExposureModel
@@ -546,9 +546,9 @@ class Site:
             work_svc.decide(session, snap.workspace, item, outcome, decision, self.clock())
         self._forget_measured_and_work()
 
-    def systems(self) -> list[dict[str, Any]]:
+    def systems(self) -> list[Readiness]:
         snap = self.snapshot()
-        return [asdict(r) for r in readiness(snap.workspace, self._states(snap))]
+        return readiness(snap.workspace, self._states(snap))
 
     def analyses(self) -> list[dict[str, Any]]:
         with self.db.transaction() as session:
