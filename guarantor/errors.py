@@ -56,9 +56,24 @@ class ExitCode(IntEnum):
 
 
 class GuarantorError(Exception):
+    """The root of the tree. A subclass states its exit code, HTTP status and short code as class
+    keywords (``class X(GuarantorError, exit_code=…, http_status=…, code=…)``); what it leaves out it
+    inherits from its parent, so a new subclass is never silently mapped anywhere else."""
+
     exit_code: ExitCode = ExitCode.INTERNAL
     http_status: int = 500
     code: str = "internal"
+
+    def __init_subclass__(
+        cls, *, exit_code: ExitCode | None = None, http_status: int | None = None, code: str | None = None
+    ) -> None:
+        super().__init_subclass__()
+        if exit_code is not None:
+            cls.exit_code = exit_code
+        if http_status is not None:
+            cls.http_status = http_status
+        if code is not None:
+            cls.code = code
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -66,25 +81,16 @@ class GuarantorError(Exception):
         self.hint = hint
 
 
-class UsageError(GuarantorError):
+class UsageError(GuarantorError, exit_code=ExitCode.USAGE, http_status=400, code="usage"):
     """The command line itself is wrong in a way the parser cannot see (a value given twice)."""
 
-    exit_code = ExitCode.USAGE
-    http_status = 400
-    code = "usage"
+
+class InputError(GuarantorError, exit_code=ExitCode.INPUT, http_status=422, code="invalid"):
+    """An input a person gave is malformed; the message names the file, line and field."""
 
 
-class InputError(GuarantorError):
-    exit_code = ExitCode.INPUT
-    http_status = 422
-    code = "invalid"
-
-
-class TooLarge(InputError):
+class TooLarge(InputError, http_status=413, code="too_large"):
     """An input past a limit (a request body, a file, a line, YAML nesting or alias expansion)."""
-
-    http_status = 413
-    code = "too_large"
 
 
 @dataclass(frozen=True)
@@ -115,73 +121,48 @@ class ValidationFailed(InputError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-class NotFound(GuarantorError):
-    exit_code = ExitCode.NOT_FOUND
-    http_status = 404
-    code = "not_found"
+class NotFound(GuarantorError, exit_code=ExitCode.NOT_FOUND, http_status=404, code="not_found"):
+    """Something named does not exist, or the caller may not know it exists (another team's)."""
 
 
-class Ambiguous(GuarantorError):
-    exit_code = ExitCode.AMBIGUOUS
-    http_status = 400
-    code = "ambiguous"
+class Ambiguous(GuarantorError, exit_code=ExitCode.AMBIGUOUS, http_status=400, code="ambiguous"):
+    """A query matched several things: the person picks one from the candidates in the hint."""
 
     def __init__(self, message: str, candidates: list[str]) -> None:
         super().__init__(message, hint="Candidates:\n" + "\n".join(f"  {c}" for c in candidates))
         self.candidates = candidates
 
 
-class DataMissing(GuarantorError):
-    exit_code = ExitCode.DATA_MISSING
-    http_status = 503
-    code = "data_missing"
+class DataMissing(GuarantorError, exit_code=ExitCode.DATA_MISSING, http_status=503, code="data_missing"):
+    """The O*NET data is not where Guarantor looks: the server is not ready, not the request wrong."""
 
 
-class NetworkError(GuarantorError):
-    exit_code = ExitCode.NETWORK
-    http_status = 502
-    code = "network"
+class NetworkError(GuarantorError, exit_code=ExitCode.NETWORK, http_status=502, code="network"):
+    """A download or remote call failed: another host's fault, so a gateway error."""
 
 
-class DatabaseError(GuarantorError):
-    exit_code = ExitCode.DATABASE
-    http_status = 503
-    code = "database"
+class DatabaseError(GuarantorError, exit_code=ExitCode.DATABASE, http_status=503, code="database"):
+    """The database could not be reached or migrated."""
 
 
-class ModelError(GuarantorError):
-    exit_code = ExitCode.MODEL
-    http_status = 503
-    code = "model"
+class ModelError(GuarantorError, exit_code=ExitCode.MODEL, http_status=503, code="model"):
+    """The exposure model could not be built or loaded."""
 
 
-class Unauthenticated(GuarantorError):
+class Unauthenticated(GuarantorError, exit_code=ExitCode.REFUSED, http_status=401, code="unauthenticated"):
     """No valid session or token: the web app answers 401 (the API) or sends to the login page."""
 
-    exit_code = ExitCode.REFUSED
-    http_status = 401
-    code = "unauthenticated"
 
-
-class Forbidden(GuarantorError):
+class Forbidden(GuarantorError, exit_code=ExitCode.REFUSED, http_status=403, code="forbidden"):
     """Known, but not allowed: a role too low, a CSRF token missing, or an unsafe configuration."""
 
-    exit_code = ExitCode.REFUSED
-    http_status = 403
-    code = "forbidden"
+
+class Conflict(GuarantorError, exit_code=ExitCode.CONFLICT, http_status=409, code="conflict"):
+    """Something is in the way: a workspace changed since it was read, a file exists, a port in use."""
 
 
-class Conflict(GuarantorError):
-    exit_code = ExitCode.CONFLICT
-    http_status = 409
-    code = "conflict"
-
-
-class TooManyAttempts(Forbidden):
+class TooManyAttempts(Forbidden, http_status=429, code="too_many_attempts"):
     """Logins refused for a while after repeated failures, for a user or a client address."""
-
-    http_status = 429
-    code = "too_many_attempts"
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message, hint=f"Try again in {retry_after} s.")

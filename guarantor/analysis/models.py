@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from guarantor.db.base import Base, UTCDateTime
-from guarantor.db.scope import Scoped
+from guarantor.db.scope import ScopedRow
 
 
-class AnalysisRecord(Scoped, Base):
+class AnalysisRecord(ScopedRow, Base):
     __tablename__ = "analyses"
     __table_args__ = (Index("ix_analyses_workspace", "workspace_id", "id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     workspace_name: Mapped[str] = mapped_column(String(200), index=True)
     workspace_path: Mapped[str] = mapped_column(String(1000))

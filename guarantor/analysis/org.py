@@ -22,7 +22,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from guarantor.analysis import repository as analyses
-from guarantor.analysis.schemas import Org, OrgTeam
+from guarantor.analysis.schemas import Org
 from guarantor.db import scope
 from guarantor.guarantees import repository as measurements
 from guarantor.guarantees.models import BY_SEVERITY
@@ -31,6 +31,8 @@ from guarantor.workspace import repository as workspaces
 
 STATUSES = BY_SEVERITY
 EXPOSURES = (*EXPOSURE_LEVELS, "unknown")
+KEPT = ("name", "outcomes", "guaranteed", "orphan_items", "balanced_at", "systems", "systems_blocked")
+"""The figures a team's workspace row keeps under the same name as ``Team``'s."""
 
 
 @dataclass
@@ -77,14 +79,8 @@ def view(session: Session, ids: Sequence[int], now: datetime) -> OrgView:
     teams = {
         r.id: Team(
             key=r.key or str(r.id),
-            name=r.name,
-            outcomes=r.outcomes,
-            guaranteed=r.guaranteed,
-            orphan_items=r.orphan_items,
             balanced_items=r.work_items,
-            balanced_at=r.balanced_at,
-            systems=r.systems,
-            systems_blocked=r.systems_blocked,
+            **{kept: getattr(r, kept) for kept in KEPT},
         )
         for r in records
     }
@@ -131,26 +127,4 @@ def _total(teams: Sequence[Team]) -> Team:
 
 def as_schema(org: OrgView) -> Org:
     """For JSON: each team's figures, with the shares computed, and the total."""
-
-    def team(t: Team) -> OrgTeam:
-        return OrgTeam(
-            key=t.key,
-            name=t.name,
-            hours_week=t.hours_week,
-            hours_freed=t.hours_freed,
-            analysed_at=t.analysed_at.isoformat() if t.analysed_at else None,
-            outcomes=t.outcomes,
-            guaranteed=t.guaranteed,
-            aspirational=t.aspirational,
-            outcomes_by_status=t.by_status,
-            work_items=t.work_items,
-            work_items_by_exposure=t.exposure,
-            orphan_items=t.orphan_items,
-            orphan_share=t.orphan_share,
-            orphans_counted_at=t.balanced_at.isoformat() if t.balanced_at else None,
-            orphans_stale=t.orphans_stale,
-            systems=t.systems,
-            systems_blocking_retirement=t.systems_blocked,
-        )
-
-    return Org(at=org.at.isoformat(), teams=[team(t) for t in org.teams], total=team(org.total))
+    return Org.model_validate(org, from_attributes=True)

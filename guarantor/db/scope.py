@@ -31,6 +31,19 @@ class Scoped:
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
 
 
+class ScopedRow(Scoped):
+    """A scoped table whose rows are numbered: the number alone is the key, unique across workspaces."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class ScopedKey(Scoped):
+    """A scoped table keyed by names that are unique only within a workspace (outcome ids, external
+    ids), so the workspace is the first part of its primary key."""
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
+
+
 class Unscoped(RuntimeError):
     """A query on workspace data from a session that named no workspace: a bug, never a user's error."""
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guarantor.db.base import Base, UTCDateTime
-from guarantor.db.scope import Scoped
+from guarantor.db.scope import ScopedKey, ScopedRow
 
 
 class Status(StrEnum):
@@ -34,14 +34,13 @@ BY_SEVERITY = tuple(s.value for s in sorted(SEVERITY, key=SEVERITY.__getitem__))
 """Met first, broken last: the order the statuses are listed in, everywhere."""
 
 
-class Measurement(Scoped, Base):
+class Measurement(ScopedRow, Base):
     __tablename__ = "measurements"
     __table_args__ = (
         UniqueConstraint("workspace_id", "indicator_id", "spec_hash", "scheduled_at", name="uq_measurements_slot"),
         Index("ix_measurements_indicator_time", "workspace_id", "indicator_id", "measured_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     outcome_id: Mapped[str] = mapped_column(String(64))
     indicator_id: Mapped[str] = mapped_column(String(64))
     spec_hash: Mapped[str] = mapped_column(String(16))
@@ -62,10 +61,8 @@ class Measurement(Scoped, Base):
     confidence: Mapped[str | None] = mapped_column(String(8), default=None)  # low | medium | high
 
 
-class Claim(Scoped, Base):
+class Claim(ScopedKey, Base):
     __tablename__ = "claims"
-
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
 
     indicator_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     spec_hash: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -74,12 +71,10 @@ class Claim(Scoped, Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class OutcomeStateRecord(Scoped, Base):
+class OutcomeStateRecord(ScopedKey, Base):
     """Each outcome's last status and since when: a change is an alerting episode."""
 
     __tablename__ = "outcome_states"
-
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
 
     outcome_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     status: Mapped[str] = mapped_column(String(10))
@@ -87,7 +82,7 @@ class OutcomeStateRecord(Scoped, Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class AlertRecord(Scoped, Base):
+class AlertRecord(ScopedRow, Base):
     """What was (or is to be) sent: unique per outcome, channel, event and episode."""
 
     __tablename__ = "alerts"
@@ -95,7 +90,6 @@ class AlertRecord(Scoped, Base):
         UniqueConstraint("workspace_id", "outcome_id", "channel", "event", "episode", name="uq_alerts_episode"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     outcome_id: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(64))
     event: Mapped[str] = mapped_column(String(16))

@@ -8,21 +8,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guarantor.db.base import Base, UTCDateTime
-from guarantor.db.scope import Scoped
+from guarantor.db.scope import ScopedKey, ScopedRow
 
 
-class WorkItem(Scoped, Base):
+class WorkItem(ScopedRow, Base):
     __tablename__ = "work_items"
     __table_args__ = (
         UniqueConstraint("workspace_id", "source", "external_id", name="uq_work_items_source"),
         Index("ix_work_items_closed_at", "workspace_id", "closed_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(40))
@@ -46,10 +45,8 @@ class WorkItem(Scoped, Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class LinkDecision(Scoped, Base):
+class LinkDecision(ScopedKey, Base):
     __tablename__ = "link_decisions"
-
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
 
     source: Mapped[str] = mapped_column(String(16), primary_key=True)
     external_id: Mapped[str] = mapped_column(String(200), primary_key=True)
@@ -58,14 +55,12 @@ class LinkDecision(Scoped, Base):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class SyncState(Scoped, Base):
+class SyncState(ScopedKey, Base):
     """Where the last sync of one tracker scope (a repository) got to: the newest update it stored.
     Written in the same transaction as each page's items, so a killed sync resumes from the last
     page it finished, and re-reads at most that page."""
 
     __tablename__ = "sync_states"
-
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
 
     source: Mapped[str] = mapped_column(String(16), primary_key=True)
     scope: Mapped[str] = mapped_column(String(300), primary_key=True)

@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guarantor.db.base import Base, UTCDateTime
-from guarantor.db.scope import Scoped
+from guarantor.db.scope import ScopedRow
 
 
 class WorkspaceRecord(Base):
@@ -39,11 +39,10 @@ class WorkspaceRecord(Base):
     last_import_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class WorkspaceRevision(Scoped, Base):
+class WorkspaceRevision(ScopedRow, Base):
     __tablename__ = "workspace_revisions"
     __table_args__ = (Index("ix_workspace_revisions_path", "workspace_id", "id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     path: Mapped[str] = mapped_column(String(1000))  # the workspace file's absolute path
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     origin: Mapped[str] = mapped_column(String(8))  # file (read from disk) | web | api

@@ -18,13 +18,9 @@ from guarantor.errors import ExitCode, GuarantorError
 from guarantor.guarantees.spec import EnvRef, Indicator, Secret
 
 
-class SourceError(GuarantorError):
+class SourceError(GuarantorError, exit_code=ExitCode.SOURCE_ERROR, http_status=502, code="source_error"):
     """The source failed (did not answer, refused, returned something that is not a number). Inside
     a check it makes its indicator ERROR; anywhere else it is the command's error, exit 13."""
-
-    exit_code = ExitCode.SOURCE_ERROR
-    http_status = 502
-    code = "source_error"
 
 
 class MissingSecret(SourceError):
