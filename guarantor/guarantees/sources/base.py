@@ -7,15 +7,15 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from guarantor.errors import ExitCode, GuarantorError
-from guarantor.guarantees.spec import EnvRef, Indicator, Secret
+from guarantor.guarantees.spec import Duration, EnvRef, Indicator, Secret
 
 
 class SourceError(GuarantorError, exit_code=ExitCode.SOURCE_ERROR, http_status=502, code="source_error"):
@@ -29,6 +29,15 @@ class MissingSecret(SourceError):
     def __init__(self, name: str) -> None:
         super().__init__(f"environment variable {name} is not set")
         self.name = name
+
+
+class SourceSpec(BaseModel):
+    """What every source's spec is: strict (an unknown field is an error at its line, not ignored)
+    and frozen (a spec is hashed to key its measurements). ``type`` names the registered kind."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: str
+    timeout: Duration = Field(timedelta(seconds=30), description="How long one measurement may take.")
 
 
 def reveal(secret: Secret) -> str:
@@ -226,7 +235,7 @@ class Kind:
     source would refuse is refused at its line, and a web edit holding one is never stored), and
     what it can do, which decides who may set it (``runs_programs``: only a file on disk)."""
 
-    spec: type[BaseModel]
+    spec: type[SourceSpec]
     factory: Factory
     check_query: QueryCheck
     check_indicator: IndicatorCheck
@@ -239,7 +248,7 @@ REGISTRY: dict[str, Kind] = {}
 
 def register(
     name: str,
-    spec: type[BaseModel],
+    spec: type[SourceSpec],
     check_query: QueryCheck | None = None,
     *,
     check_indicator: IndicatorCheck = _no_paths,

@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import shlex
 import subprocess
-from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from guarantor.guarantees.sources import base
+from guarantor.guarantees.sources.base import Context, Reading, SourceError, SourceSpec, register
+from guarantor.guarantees.spec import Indicator
 
-from guarantor.guarantees.sources.base import Context, Reading, SourceError, register, to_decimal, to_time
-from guarantor.guarantees.spec import Duration, Indicator
 
-
-class CommandSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class CommandSpec(SourceSpec):
     type: Literal["command"]
-    timeout: Duration = timedelta(seconds=30)
 
 
 class CommandSource:
@@ -44,11 +40,11 @@ class CommandSource:
         if not lines:
             return Reading(None, no_data="the command printed nothing")
         fields = lines[-1].split()
-        value = to_decimal(fields[0], "the command's output")
-        return Reading(value, to_time(fields[1]) if len(fields) > 1 else None)
+        value = base.to_decimal(fields[0], "the command's output")
+        return Reading(value, base.to_time(fields[1]) if len(fields) > 1 else None)
 
     def close(self) -> None:
         pass
 
 
-register("command", CommandSpec, runs_programs=True)(lambda spec, context: CommandSource(spec, context))
+register("command", CommandSpec, runs_programs=True)(CommandSource)

@@ -19,22 +19,15 @@ from __future__ import annotations
 import glob
 import os
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from guarantor.guarantees.sources.base import (
-    MAX_ROWS,
-    Context,
-    Reading,
-    SourceError,
-    redact,
-    register,
-    rows_reading,
-)
-from guarantor.guarantees.spec import Duration, Indicator
+from guarantor.guarantees.sources import base
+from guarantor.guarantees.sources.base import Context, Reading, SourceError, SourceSpec, register
+from guarantor.guarantees.spec import Indicator
 
 _LOCKED_DOWN: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": False,
@@ -44,14 +37,12 @@ _LOCKED_DOWN: dict[str, str | bool | int | float | list[str]] = {
 }
 
 
-class FileSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class FileSpec(SourceSpec):
     type: Literal["file"]
     path: str = Field(".", description="The folder queries read, where relative file names are looked up.")
     paths: list[str] = Field(
         default_factory=list, description="More folders or files queries may read, besides path (allow-list)."
     )
-    timeout: Duration = timedelta(seconds=30)
 
 
 class FileSource:
@@ -89,7 +80,7 @@ class FileSource:
         timer = threading.Timer(timeout, conn.interrupt)
         try:
             timer.start()
-            rows = conn.execute(query).fetchmany(MAX_ROWS + 1)
+            rows = conn.execute(query).fetchmany(base.MAX_ROWS + 1)
         except duckdb.InterruptException as exc:
             raise SourceError(f"timed out after {timeout:g} s") from exc
         except duckdb.Error as exc:
@@ -97,7 +88,7 @@ class FileSource:
         finally:
             timer.cancel()
             conn.close()
-        reading = rows_reading(rows[:MAX_ROWS], indicator, more=len(rows) > MAX_ROWS)
+        reading = base.rows_reading(rows[: base.MAX_ROWS], indicator, more=len(rows) > base.MAX_ROWS)
         if reading.at is None and indicator.fresh_within is not None and files:
             # No time column: the data is as recent as the newest file the query read.
             newest = max(p.stat().st_mtime for p in files)
@@ -194,7 +185,7 @@ def _message(exc: Any) -> str:
 
     text = str(exc).strip() or type(exc).__name__
     if isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException | duckdb.OutOfRangeException):
-        text = redact(text)  # the whole message first: a quoted value may span lines
+        text = base.redact(text)  # the whole message first: a quoted value may span lines
     return text.splitlines()[0]
 
 
@@ -206,4 +197,4 @@ def _check_query(_spec: FileSpec, query: str) -> str | None:
     return None
 
 
-register("file", FileSpec, _check_query)(lambda spec, context: FileSource(spec, context))
+register("file", FileSpec, _check_query)(FileSource)

@@ -15,18 +15,10 @@ from datetime import timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
 
-from guarantor.guarantees.sources.base import (
-    Context,
-    Reading,
-    SourceError,
-    reduce_values,
-    register,
-    reveal,
-    to_decimal,
-    to_time,
-)
+from guarantor.guarantees.sources import base
+from guarantor.guarantees.sources.base import Context, Reading, SourceError, SourceSpec, register
 from guarantor.guarantees.spec import Duration, Indicator, Secret
 
 MAX_BODY_BYTES = 16 << 20
@@ -34,11 +26,10 @@ MAX_REDIRECTS = 5
 _UNSAFE_PATH = re.compile(r"[\x00-\x20\x7f\\]")
 
 
-class HttpClientSpec(BaseModel):
+class HttpClientSpec(SourceSpec):
     """What every source that GETs JSON over HTTP takes (``get_json``'s settings)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    headers: dict[str, Secret] = {}
+    headers: dict[str, Secret] = Field(default={})
     timeout: Duration = timedelta(seconds=10)
     verify_tls: bool = True
 
@@ -163,17 +154,17 @@ def pick(document: Any, indicator: Indicator) -> Reading:
     at = None
     if indicator.time_path is not None:
         times = _select(document, indicator, indicator.time_path)
-        at = max((t for t in (to_time(v) for v in times) if t is not None), default=None)
+        at = max((t for t in (base.to_time(v) for v in times) if t is not None), default=None)
     if not values:
         return Reading(None, at, no_data=f"{expression} matched nothing")
-    pairs = [(to_decimal(v, "the selected value"), at) for v in values]
-    return reduce_values(pairs, indicator.reduce, str(expression), "values")
+    pairs = [(base.to_decimal(v, "the selected value"), at) for v in values]
+    return base.reduce_values(pairs, indicator.reduce, str(expression), "values")
 
 
 class HttpSource:
     def __init__(self, spec: HttpSpec, context: Context) -> None:
         self.spec = spec
-        self.headers = {k: reveal(v) for k, v in spec.headers.items()}
+        self.headers = {k: base.reveal(v) for k, v in spec.headers.items()}
 
     def measure(self, indicator: Indicator, timeout: float) -> Reading:
         url = join(self.spec.base_url, indicator.query_text)
@@ -203,4 +194,4 @@ register(
     lambda _spec, query: path_problem(query),
     check_indicator=_check_indicator,
     reaches_network=True,
-)(lambda spec, context: HttpSource(spec, context))
+)(HttpSource)

@@ -7,17 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from guarantor.guarantees.sources.base import (
-    REDUCERS,
-    Context,
-    Reading,
-    SourceError,
-    reduce_values,
-    register,
-    reveal,
-    to_decimal,
-    to_time,
-)
+from guarantor.guarantees.sources import base
+from guarantor.guarantees.sources.base import Context, Reading, SourceError, register
 from guarantor.guarantees.sources.http import HttpClientSpec, get_json
 from guarantor.guarantees.spec import Indicator
 
@@ -30,7 +21,7 @@ class PrometheusSpec(HttpClientSpec):
 class PrometheusSource:
     def __init__(self, spec: PrometheusSpec, context: Context) -> None:
         self.spec = spec
-        self.headers = {k: reveal(v) for k, v in spec.headers.items()}
+        self.headers = {k: base.reveal(v) for k, v in spec.headers.items()}
 
     def measure(self, indicator: Indicator, timeout: float) -> Reading:
         query = urllib.parse.urlencode({"query": indicator.query_text, "timeout": f"{timeout:g}s"})
@@ -56,10 +47,10 @@ def parse_response(doc: Any, reduce: str | None = None) -> Reading:
             if len(result) > 1 and reduce is None:
                 raise SourceError(
                     f"the query returned {len(result)} series; aggregate it to one (sum, avg, max) or declare "
-                    f"reduce: {REDUCERS}"
+                    f"reduce: {base.REDUCERS}"
                 )
             pairs = [_sample(series.get("value") if isinstance(series, dict) else None) for series in result]
-            return reduce_values(pairs, reduce, "the query", "series")
+            return base.reduce_values(pairs, reduce, "the query", "series")
         sample = result[0].get("value")
     else:
         raise SourceError(f"the query returned a {kind}; an instant query must return a scalar or one series")
@@ -70,7 +61,7 @@ def parse_response(doc: Any, reduce: str | None = None) -> Reading:
 def _sample(sample: Any) -> tuple[Decimal | None, datetime | None]:
     if not isinstance(sample, list) or len(sample) != 2:
         raise SourceError("the sample is not [timestamp, value]")
-    return to_decimal(sample[1], "the sample"), to_time(sample[0])
+    return base.to_decimal(sample[1], "the sample"), base.to_time(sample[0])
 
 
-register("prometheus", PrometheusSpec, reaches_network=True)(lambda spec, context: PrometheusSource(spec, context))
+register("prometheus", PrometheusSpec, reaches_network=True)(PrometheusSource)

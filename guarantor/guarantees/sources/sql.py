@@ -18,30 +18,17 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
-from guarantor.guarantees.sources.base import (
-    MAX_ROWS,
-    Context,
-    Reading,
-    SourceError,
-    redact,
-    register,
-    reveal,
-    rows_reading,
-)
-from guarantor.guarantees.spec import Duration, Indicator, Secret
+from guarantor.guarantees.sources import base
+from guarantor.guarantees.sources.base import Context, Reading, SourceError, SourceSpec, register
+from guarantor.guarantees.spec import Indicator, Secret
 
 
-class SqlSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class SqlSpec(SourceSpec):
     type: Literal["sql"]
     url: Secret
-    timeout: Duration = timedelta(seconds=30)
 
 
 # Server functions that read or write the server's files, run programs, open connections or change
@@ -91,7 +78,7 @@ class SqlSource:
         from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
         try:
-            url = make_url(reveal(spec.url))
+            url = make_url(base.reveal(spec.url))
         except ArgumentError as exc:
             raise SourceError(f"the url is not a database URL: {exc}") from exc
         self.dialect = url.get_backend_name()
@@ -134,20 +121,20 @@ class SqlSource:
                     deadline = time.monotonic() + timeout
                     raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
                 try:
-                    rows = conn.execute(text(indicator.query_text)).fetchmany(MAX_ROWS + 1)
+                    rows = conn.execute(text(indicator.query_text)).fetchmany(base.MAX_ROWS + 1)
                 finally:
                     if self.dialect == "sqlite" and raw is not None:
                         raw.set_progress_handler(None, 0)
                     conn.rollback()
         except SQLAlchemyError as exc:
             full = str(getattr(exc, "orig", None) or exc).strip()
-            message = (redact(full) if isinstance(exc, DataError) else full).splitlines()[0]
+            message = (base.redact(full) if isinstance(exc, DataError) else full).splitlines()[0]
             if "interrupted" in message:
                 message = f"timed out after {timeout:g} s"
             elif "not authorized" in message:
                 message = f"only reading is allowed on this source ({message})"
             raise SourceError(message) from exc
-        return rows_reading(rows[:MAX_ROWS], indicator, more=len(rows) > MAX_ROWS)
+        return base.rows_reading(rows[: base.MAX_ROWS], indicator, more=len(rows) > base.MAX_ROWS)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -258,4 +245,4 @@ def _check_query(spec: SqlSpec, query: str) -> str | None:
     return None
 
 
-register("sql", SqlSpec, _check_query)(lambda spec, context: SqlSource(spec, context))
+register("sql", SqlSpec, _check_query)(SqlSource)
