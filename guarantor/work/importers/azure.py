@@ -16,7 +16,7 @@ from pathlib import Path
 
 from guarantor.inputs.dates import DateOrder
 from guarantor.work.importers import Importer
-from guarantor.work.importers.base import Columns, FileDates, Item, Row, columns_of, csv_rows, header
+from guarantor.work.importers.base import Columns, FileDates, Item, Row, RowItems, columns_of, csv_rows, header
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "kind": ("Work Item Type",),
@@ -48,6 +48,7 @@ def _items(path: Path, columns: Columns, order: DateOrder) -> Iterator[Item]:
     c = columns.read
     titles = c["title"] or ("Title",)
     when = FileDates(path, c["created_at"] + c["started_at"] + c["closed_at"], order)
+    item_of = RowItems("azure", c, when)
     above: list[str] = []  # the titles of the rows above, by level: a tree query's parents
     for row in csv_rows(path, ("ID", titles[0]), "an Azure DevOps work-item CSV export"):
         title, level = _title(row, titles)
@@ -57,25 +58,19 @@ def _items(path: Path, columns: Columns, order: DateOrder) -> Iterator[Item]:
         closed_at = when(row, c["closed_at"])
         closed = state.lower() in _DONE or closed_at is not None
         parent = next((t for t in reversed(above[:level]) if t), None)
-        yield Item(
-            source="azure",
+        yield item_of(
+            row,
             external_id=row.required("ID"),
             title=title,
             kind=(row.text(c["kind"]) or "work item").lower(),
             body=_plain(row.text(c["body"])),
             state=state,
             closed=closed,
-            created_at=when(row, c["created_at"]),
-            started_at=when(row, c["started_at"]),
             closed_at=closed_at if closed else None,
-            labels=row.listed(c["labels"]),
             assignee=_person(row.text(c["assignee"])),
-            estimate=row.number(c["estimate"]),
             epic=row.text(c["epic"]) or parent,
             components=[_leaf(p) for p in row.gather(c["components"])],
             sprint=_leaf(row.text(c["sprint"])) or None,
-            links=row.gather(c["links"]),
-            line=row.line,
         )
 
 

@@ -8,12 +8,12 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from guarantor.errors import InputError
 from guarantor.inputs import dates
@@ -188,6 +188,43 @@ class FileDates:
             self.learned = True
             self.order.learn(other.one(c) for other in csv_rows(self.path, (), "a CSV") for c in self.columns)
             return dates.parse(value, self.order, row.where(name))
+
+
+_USUAL: dict[str, Callable[[Row, Sequence[str], FileDates], object]] = {
+    "body": lambda row, names, _when: row.text(names),
+    "state": lambda row, names, _when: row.text(names),
+    "created_at": lambda row, names, when: when(row, names),
+    "started_at": lambda row, names, when: when(row, names),
+    "closed_at": lambda row, names, when: when(row, names),
+    "labels": lambda row, names, _when: row.listed(names),
+    "assignee": lambda row, names, _when: row.text(names) or None,
+    "estimate": lambda row, names, _when: row.number(names),
+    "epic": lambda row, names, _when: row.text(names) or None,
+    "sprint": lambda row, names, _when: row.text(names) or None,
+    "components": lambda row, names, _when: row.gather(names),
+    "url": lambda row, names, _when: row.text(names) or None,
+    "links": lambda row, names, _when: row.gather(names),
+}
+"""How a CSV export's field is read when its format has no reason to read it otherwise."""
+
+
+@dataclass(frozen=True)
+class RowItems:
+    """How the records of one CSV export become items: its format's name, the columns found for
+    each field, and the file's dates."""
+
+    source: str
+    columns: Mapping[str, Sequence[str]]
+    when: FileDates
+
+    def __call__(self, row: Row, **given: Any) -> Item:
+        """The item of one record: ``given`` holds the fields its format reads its own way (at least
+        ``external_id`` and ``title``); every other field is read the usual way from the columns
+        found for it, and is empty where the export has none."""
+        for name, usual in _USUAL.items():
+            if name not in given:
+                given[name] = usual(row, self.columns.get(name, ()), self.when)
+        return Item(source=self.source, line=row.line, **given)
 
 
 def csv_rows(path: Path, required: Sequence[str], what: str) -> Iterator[Row]:

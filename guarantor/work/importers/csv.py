@@ -8,14 +8,7 @@ from pathlib import Path
 from guarantor.errors import InputError
 from guarantor.inputs.dates import DateOrder
 from guarantor.work.importers import Importer
-from guarantor.work.importers.base import (
-    Columns,
-    FileDates,
-    Item,
-    columns_of,
-    csv_rows,
-    header,
-)
+from guarantor.work.importers.base import Columns, FileDates, Item, RowItems, columns_of, csv_rows, header
 
 FIELDS = (
     "id",
@@ -53,6 +46,7 @@ def _items(path: Path, columns: Columns, order: DateOrder) -> Iterator[Item]:
     c = columns.read
     id_, title = columns.read["id"] or ("id",), columns.read["title"] or ("title",)
     when = FileDates(path, c["created_at"] + c["started_at"] + c["closed_at"], order)
+    item_of = RowItems("csv", c, when)
     rows = csv_rows(
         path,
         (id_[0], title[0]),
@@ -61,25 +55,15 @@ def _items(path: Path, columns: Columns, order: DateOrder) -> Iterator[Item]:
     for row in rows:
         closed_at = when(row, c["closed_at"])
         state = row.text(c["state"])
-        yield Item(
-            source="csv",
+        yield item_of(
+            row,
             external_id=row.required(id_[0]),
             title=row.required(title[0]),
             kind=row.text(c["kind"]) or "item",
-            body=row.text(c["body"]),
             state=state,
             closed=closed_at is not None or state.lower() in _DONE,
-            created_at=when(row, c["created_at"]),
-            started_at=when(row, c["started_at"]),
             closed_at=closed_at,
-            labels=row.listed(c["labels"]),
-            assignee=row.text(c["assignee"]) or None,
-            estimate=row.number(c["estimate"]),
-            epic=row.text(c["epic"]) or None,
-            sprint=row.text(c["sprint"]) or None,
             components=row.listed(c["components"]),
-            url=row.text(c["url"]) or None,
-            line=row.line,
         )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from guarantor.inputs.dates import DateOrder
 from guarantor.work.importers import Importer
-from guarantor.work.importers.base import Columns, FileDates, Item, columns_of, csv_rows, header
+from guarantor.work.importers.base import Columns, FileDates, Item, RowItems, columns_of, csv_rows, header
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "id": ("Issue key",),
@@ -45,28 +45,22 @@ def read(path: Path, _mapping: Mapping[str, str], order: DateOrder) -> tuple[Col
 def _items(path: Path, columns: Columns, order: DateOrder) -> Iterator[Item]:
     c = columns.read
     when = FileDates(path, c["created_at"] + c["closed_at"], order)
+    item_of = RowItems("jira", c, when)
     for row in csv_rows(path, ("Issue key", "Summary"), "a Jira CSV export"):
         status, _ = row.first(c["state"])
         category, _ = row.first(c["done"])
         closed = category.lower() == "done" or status.lower() in _DONE or bool(row.one("Resolved"))
-        yield Item(
-            source="jira",
+        yield item_of(
+            row,
             external_id=row.required("Issue key"),
             title=row.required("Summary"),
             kind=(row.text(c["kind"]) or "issue").lower(),
-            body=row.text(c["body"]),
             state=status,
             closed=closed,
-            created_at=when(row, c["created_at"]),
             closed_at=when(row, c["closed_at"]) if closed else None,
             labels=row.gather(c["labels"]),
-            assignee=row.text(c["assignee"]) or None,
-            estimate=row.number(c["estimate"]),
-            epic=row.text(c["epic"]) or None,
-            components=row.gather(c["components"]),
             sprint=next(reversed(row.gather(c["sprint"])), None),
             links=sorted(set(row.gather(c["links"]))),
-            line=row.line,
         )
 
 

@@ -8,14 +8,7 @@ from pathlib import Path
 
 from guarantor.inputs.dates import DateOrder
 from guarantor.work.importers import Importer
-from guarantor.work.importers.base import (
-    Columns,
-    FileDates,
-    Item,
-    columns_of,
-    csv_rows,
-    header,
-)
+from guarantor.work.importers.base import Columns, FileDates, Item, RowItems, columns_of, csv_rows, header
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "id": ("ID",),
@@ -43,26 +36,15 @@ def read(path: Path, _mapping: Mapping[str, str], order: DateOrder) -> tuple[Col
 def _items(path: Path, columns: Columns, order: DateOrder) -> Iterator[Item]:
     c = columns.read
     when = FileDates(path, c["created_at"] + c["started_at"] + c["closed_at"], order)
+    item_of = RowItems("linear", c, when)
     for row in csv_rows(path, ("ID", "Title"), "a Linear CSV export"):
         closed_at = when(row, c["closed_at"])
-        yield Item(
-            source="linear",
+        yield item_of(
+            row,
             external_id=row.required("ID"),
             title=row.required("Title"),
-            body=row.text(c["body"]),
-            state=row.text(c["state"]),
             closed=closed_at is not None,
-            created_at=when(row, c["created_at"]),
-            started_at=when(row, c["started_at"]),
             closed_at=closed_at,
-            labels=row.listed(c["labels"]),
-            assignee=row.text(c["assignee"]) or None,
-            estimate=row.number(c["estimate"]),
-            epic=row.text(c["epic"]) or None,
-            components=row.gather(c["components"]),
-            sprint=row.text(c["sprint"]) or None,
-            links=row.gather(c["links"]),
-            line=row.line,
         )
 
 
