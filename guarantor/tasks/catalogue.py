@@ -129,40 +129,40 @@ def read_occupations(folder: Path) -> dict[str, Occupation]:
     return _once(folder / files.TASKS.name, parse)
 
 
+def _keyed(folder: Path, spec: files.DataFile, entry: Callable[[dict[str, str]], tuple[str, T]]) -> dict[str, T]:
+    """An optional reference table, one value per key (``entry`` reads a row): empty when the file
+    is not there; a number that does not read names its line."""
+    path = folder / spec.name
+    if not path.is_file():
+        return {}
+
+    def parse() -> dict[str, T]:
+        out = {}
+        for line, row in files.read_rows(path, spec):
+            try:
+                key, value = entry(row)
+            except ValueError as exc:
+                raise InputError(f"{path}:{line}: a score is not a number: {exc}") from exc
+            out[key] = value
+        return out
+
+    return _once(path, parse)
+
+
 def read_scores(folder: Path) -> dict[str, OccupationScores]:
-    path = folder / files.OCCUPATION_EXPOSURE.name
-    return _once(path, lambda: _read_scores(path)) if path.is_file() else {}
+    def entry(row: dict[str, str]) -> tuple[str, OccupationScores]:
+        human, gpt4 = (
+            tuple(float(row[f"{who}_rating_{k}"]) for k in ("alpha", "beta", "gamma")) for who in ("human", "dv")
+        )
+        return row["O*NET-SOC Code"], OccupationScores(human, gpt4)  # type: ignore[arg-type]
 
-
-def _read_scores(path: Path) -> dict[str, OccupationScores]:
-    out = {}
-    for line, row in files.read_rows(path, files.OCCUPATION_EXPOSURE):
-        try:
-            human = tuple(float(row[f"human_rating_{k}"]) for k in ("alpha", "beta", "gamma"))
-            gpt4 = tuple(float(row[f"dv_rating_{k}"]) for k in ("alpha", "beta", "gamma"))
-        except ValueError as exc:
-            raise InputError(f"{path}:{line}: a rating is not a number: {exc}") from exc
-        out[row["O*NET-SOC Code"]] = OccupationScores(human, gpt4)  # type: ignore[arg-type]
-    return out
+    return _keyed(folder, files.OCCUPATION_EXPOSURE, entry)
 
 
 def read_applicability(folder: Path) -> dict[str, float]:
     """Observed AI applicability per 2018 SOC code (an O*NET-SOC code's first 7 characters); empty
     when the observed files are not there."""
-    path = folder / files.APPLICABILITY.name
-    if not path.is_file():
-        return {}
-
-    def parse() -> dict[str, float]:
-        out = {}
-        for line, row in files.read_rows(path, files.APPLICABILITY):
-            try:
-                out[row["SOC Code"]] = float(row["ai_applicability_score"])
-            except ValueError as exc:
-                raise InputError(f"{path}:{line}: ai_applicability_score is not a number") from exc
-        return out
-
-    return _once(path, parse)
+    return _keyed(folder, files.APPLICABILITY, lambda row: (row["SOC Code"], float(row["ai_applicability_score"])))
 
 
 FAMILIES = {
@@ -195,23 +195,17 @@ FAMILIES = {
 
 def read_work_contexts(folder: Path) -> dict[str, WorkContext]:
     """Work contexts keyed by lower-cased occupation title (the file has no codes)."""
-    path = folder / files.WORK_CONTEXTS.name
-    return _once(path, lambda: _read_work_contexts(path)) if path.is_file() else {}
-
-
-def _read_work_contexts(path: Path) -> dict[str, WorkContext]:
-    out = {}
-    for line, row in files.read_rows(path, files.WORK_CONTEXTS):
-        try:
-            out[row["occupation"].strip().lower()] = WorkContext(
-                float(row["degree_of_automation_context"]),
-                float(row["importance_of_repeating_same_tasks_context"]),
-                float(row["structured_versus_unstructured_work_context"]),
-                float(row["importance_of_being_exact_or_accurate_context"]),
-            )
-        except ValueError as exc:
-            raise InputError(f"{path}:{line}: a score is not a number: {exc}") from exc
-    return out
+    columns = (
+        "degree_of_automation_context",
+        "importance_of_repeating_same_tasks_context",
+        "structured_versus_unstructured_work_context",
+        "importance_of_being_exact_or_accurate_context",
+    )
+    return _keyed(
+        folder,
+        files.WORK_CONTEXTS,
+        lambda row: (row["occupation"].strip().lower(), WorkContext(*(float(row[c]) for c in columns))),
+    )
 
 
 def data_hash(folder: Path, observed: Path) -> str:
