@@ -9,7 +9,6 @@ import typer
 
 from guarantor import cli_options, console
 from guarantor.console import err, out, progress
-from guarantor.data import download as dl
 from guarantor.data import files
 
 app = typer.Typer(help="The O*NET data Guarantor learns from.", no_args_is_help=True)
@@ -17,7 +16,7 @@ app = typer.Typer(help="The O*NET data Guarantor learns from.", no_args_is_help=
 
 @app.command()
 def status(
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = cli_options.JSON,
     wide: bool = cli_options.wide("texts"),
 ) -> None:
     """Show which data files are present, their row counts, and the attribution to keep."""
@@ -70,6 +69,8 @@ def download(
     target: Path | None = typer.Option(None, help="Folder to write into (default: GUARANTOR_HOME/data)."),
 ) -> None:
     """Fetch the upstream files and derive the data layout Guarantor reads."""
+    from guarantor.data import download as dl  # httpx: only when downloading, not at every start
+
     settings = cli_options.settings()
     folder = target or settings.home / "data"
     with progress("Downloading", total=len(dl.UPSTREAM) + len(files.OBSERVED_FILES)) as (bar, task):

@@ -10,11 +10,11 @@ import csv
 import hashlib
 import os
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import httpx
 
 from guarantor.atomic import atomic_writer
 from guarantor.data import files
@@ -46,16 +46,16 @@ def fetch(url: str, target: Path, timeout: float) -> str:
     digest = hashlib.sha256()
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            while chunk := response.read(1 << 16):
+        with os.fdopen(fd, "wb") as out, httpx.stream("GET", url, timeout=timeout, follow_redirects=True) as response:
+            response.raise_for_status()
+            for chunk in response.iter_bytes(1 << 16):
                 digest.update(chunk)
                 out.write(chunk)
         os.replace(tmp, target)
-    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+    except (httpx.HTTPError, OSError) as exc:
         Path(tmp).unlink(missing_ok=True)
-        reason = getattr(exc, "reason", exc)
         raise NetworkError(
-            f"Could not download {url}: {reason}.",
+            f"Could not download {url}: {exc}.",
             hint="Check the network, or copy the data files into a folder and set GUARANTOR_DATA_DIR to it.",
         ) from exc
     return digest.hexdigest()
