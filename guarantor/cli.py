@@ -20,9 +20,10 @@ from guarantor.console import err
 from guarantor.data.cli import app as data_app
 from guarantor.errors import ExitCode, GuarantorError
 from guarantor.guarantees.cli import check, history, outcome_app, record, watch
+from guarantor.systems.cli import systems
 from guarantor.tasks.cli import classify, model_app, role
 from guarantor.web.cli import serve
-from guarantor.work.cli import balance, import_, link_app, sync_app, systems, work_app
+from guarantor.work.cli import balance, import_, link_app, sync_app, work_app
 from guarantor.workspace.cli import init, schema, validate
 
 app = typer.Typer(

@@ -3,6 +3,8 @@ subject (`guarantor check ws/`) and as `-w/--workspace` everywhere (`guarantor h
 
 from __future__ import annotations
 
+import sys
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,12 +13,16 @@ import typer
 from guarantor.errors import UsageError
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from guarantor.settings import Settings
     from guarantor.tasks.model import ExposureModel
+    from guarantor.workspace.schema import Workspace
 
 HELP = "guarantor.yaml or its folder (default: here)."
 ARGUMENT = typer.Argument(None, help=HELP, show_default=False)
 OPTION = typer.Option(None, "--workspace", "-w", help=HELP, show_default=False)
+JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
 def workspace(argument: Path | None, option: Path | None) -> Path | None:
@@ -24,6 +30,21 @@ def workspace(argument: Path | None, option: Path | None) -> Path | None:
     if argument is not None and option is not None and argument != option:
         raise UsageError(f"The workspace is given twice ({argument} and -w {option}): give it once.")
     return argument if argument is not None else option
+
+
+def opened(argument: Path | None, option: Path | None) -> AbstractContextManager[tuple[Session, Workspace]]:
+    """The database session entered into the workspace named either way, and the workspace."""
+    from guarantor.workspace.session import open_workspace
+
+    return open_workspace(settings(), workspace(argument, option))
+
+
+def print_json(value: object, exclude: set[str] | None = None) -> None:
+    """What a domain answers (pydantic models, dataclasses, lists and dicts of them) as JSON on
+    stdout, in one format for every command's ``--json``; ``exclude``: fields left out."""
+    from pydantic_core import to_json
+
+    sys.stdout.write(to_json(value, indent=2, exclude=exclude).decode() + "\n")
 
 
 def wide(what: str) -> Any:

@@ -48,3 +48,25 @@ def test_the_api_matches_its_openapi_document_and_never_fails(env: Settings, cli
         )
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     assert "26/26" in done.stdout  # every operation was selected and tested
+
+
+def test_every_response_is_typed(env: Settings, tmp_path: Path) -> None:
+    """Each operation's success answers with a named shape (a $ref or a typed array), never an
+    untyped object: the document is what a client is generated from."""
+    from guarantor.web.app import create_app
+
+    (tmp_path / "guarantor.yaml").write_text("name: Typed\nkey: typed\n")
+    document = create_app(env, tmp_path / "guarantor.yaml").openapi()
+    untyped = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            status, answer = next((s, a) for s, a in operation["responses"].items() if s.startswith("2"))
+            content = answer.get("content", {})
+            if "text/html" in content:  # the report: a file to download
+                continue
+            schema = content.get("application/json", {}).get("schema", {})
+            typed = "$ref" in schema or "$ref" in schema.get("items", {}) or schema.get("items", {}).get("type")
+            if not typed:
+                untyped.append(f"{method.upper()} {path} {status}: {schema}")
+    assert not untyped, "\n".join(untyped)
+    assert len([op for ops in document["paths"].values() for op in ops]) == 26

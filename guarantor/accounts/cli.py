@@ -39,10 +39,9 @@ def user_add(
     from guarantor.accounts import service
     from guarantor.clock import utcnow
     from guarantor.db import scope
-    from guarantor.workspace.session import open_workspace
 
     password = _password(password_stdin)
-    with open_workspace(cli_options.settings(), workspace) as (session, ws):
+    with cli_options.opened(workspace, None) as (session, ws):
         user = service.add_user(session, username, password, utcnow(), {scope.current(session): role})
     out.print(f"User {user.username} created, {role} of {ws.name}.", markup=False, highlight=False)
 
@@ -68,9 +67,8 @@ def user_revoke(
 def _grant(username: str, role: str | None, workspace: Path | None) -> None:
     from guarantor.accounts import service
     from guarantor.db import scope
-    from guarantor.workspace.session import open_workspace
 
-    with open_workspace(cli_options.settings(), workspace) as (session, ws):
+    with cli_options.opened(workspace, None) as (session, ws):
         service.grant(session, username, scope.current(session), role)
     said = f"now {role} of" if role else "no longer sees"
     out.print(f"{username} {said} {ws.name}.", markup=False, highlight=False)

@@ -7,10 +7,9 @@ not pay for importing SQLAlchemy, Alembic and Jinja.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -22,7 +21,8 @@ from guarantor.errors import UsageError
 from guarantor.guarantees import display
 
 if TYPE_CHECKING:
-    from guarantor.analysis.service import Analysis
+    from guarantor.analysis.org import Team
+    from guarantor.analysis.schemas import Analysis
 
 
 def analyze(
@@ -65,7 +65,7 @@ def analyze(
         enter(session, path, ws, utcnow())
         inputs = svc.Inputs(ws, str(path), text, model, occupations, observed.load(settings))
         saved = svc.run(session, inputs, utcnow())
-    analysis, result, trend = saved.analysis, saved.result, saved.trend
+    analysis, trend = saved.analysis, saved.trend
     if analysis.draft:
         err.print(
             f"[yellow]Draft:[/] {display.count(len(analysis.draft), 'field')} still hold the template's text "
@@ -73,10 +73,10 @@ def analyze(
             highlight=False,
         )
     if output:
-        write_text(output, render(result, trend))
+        write_text(output, render(analysis, trend))
         err.print(f"Report written to {output}")
     if as_json:
-        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(analysis.model_dump_json(indent=2) + "\n")
     elif not output or sys.stdout.isatty():
         _summary(analysis)
 
@@ -97,7 +97,7 @@ def org(
         show_default=False,
     ),
     output: Path | None = typer.Option(None, "-o", "--output", help="Write the organisation report (HTML) here."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = cli_options.JSON,
 ) -> None:
     """The organisation view: hours AI frees, exposure, outcomes by status, guaranteed and aspirational
     outcomes, orphan work and systems blocking retirement, per team and in total."""
@@ -136,7 +136,7 @@ def org(
     console.print_table(columns, rows, {"team": 1}, False, f"{display.count(len(view.teams), 'team')}")
 
 
-def _team_row(t: Any) -> list[str]:
+def _team_row(t: Team) -> list[str]:
     from guarantor.tasks.catalogue import EXPOSURE_LEVELS
 
     mix = "/".join(f"{t.exposure[k] / t.work_items:.0%}" for k in EXPOSURE_LEVELS) if t.work_items else "—"
@@ -179,38 +179,26 @@ def _summary(a: Analysis) -> None:
 def analyses(
     workspace: Path | None = cli_options.ARGUMENT,
     workspace_option: Path | None = cli_options.OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    limit: int = typer.Option(50, min=1, help="The newest analyses to list."),
+    as_json: bool = cli_options.JSON,
 ) -> None:
     """List the workspace's saved analyses, newest first, to see a role shift over time."""
-    from guarantor.analysis import repository
-    from guarantor.workspace.session import open_workspace
+    from guarantor.analysis import repository, service
 
-    with open_workspace(cli_options.settings(), cli_options.workspace(workspace, workspace_option)) as (session, _):
-        rows: list[dict[str, Any]] = [
-            {
-                "id": r.id,
-                "created_at": r.created_at.isoformat(),
-                "workspace": r.workspace_name,
-                "hours_week": r.hours_week,
-                "hours_freed": r.hours_freed,
-                "model": r.model_version,
-                "people": {p.person_id: p.hours_freed for p in r.people},
-            }
-            for r in repository.history(session)
-        ]
+    with cli_options.opened(workspace, workspace_option) as (session, _):
+        rows = [service.listed(r) for r in repository.history(session, limit)]
     if as_json:
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-        return
+        return cli_options.print_json(rows)
     table = Table(title="Saved analyses")
     for col in ("id", "when (UTC)", "workspace", "h/week", "freed", "per person"):
         table.add_column(col)
     for r in rows:
         table.add_row(
-            str(r["id"]),
-            str(r["created_at"])[:16],
-            str(r["workspace"]),
-            f"{r['hours_week']:g}",
-            f"{r['hours_freed']:.1f}",
-            ", ".join(f"{k} {v:.1f}" for k, v in r["people"].items()),
+            str(r.id),
+            r.created_at[:16],
+            r.workspace,
+            f"{r.hours_week:g}",
+            f"{r.hours_freed:.1f}",
+            ", ".join(f"{k} {v:.1f}" for k, v in r.people.items()),
         )
     out.print(table)

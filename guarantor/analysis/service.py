@@ -9,125 +9,41 @@ its own: the caller saves what it returns.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from guarantor.analysis.models import AnalysisPersonRecord, AnalysisRecord
+from guarantor.analysis.schemas import (
+    Allocation,
+    Analysis,
+    ModelInfo,
+    OutcomeResult,
+    PersonResult,
+    RoleShift,
+    SavedAnalysis,
+    TaskChange,
+    TaskResult,
+    ValuePlan,
+)
 from guarantor.errors import Ambiguous, NotFound
 from guarantor.guarantees.display import count
+from guarantor.guarantees.schemas import GuaranteeFacts
+from guarantor.systems.service import Readiness
 from guarantor.tasks import observed
 from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_WORDS, Occupation
 from guarantor.tasks.model import ExposureModel
-from guarantor.tasks.observed import OccupationUse
 from guarantor.tasks.schemas import Reading
 from guarantor.tasks.search import find_occupation
 from guarantor.tasks.service import TaskAssessment, assess, attach_observed, default_hours, role_of
+from guarantor.work.service import Balance
 from guarantor.workspace.scaffold import TEMPLATE_TEXTS, template_fields
 from guarantor.workspace.schema import Workspace
 
 EXPOSED = ("E1", "E2")
-
-
-@dataclass
-class TaskResult:
-    id: str
-    owner: str | None
-    serves: list[str]
-    source: str  # "workspace" or "O*NET <code>"
-    assessment: TaskAssessment
-
-
-@dataclass
-class PersonResult:
-    id: str
-    name: str
-    role: str
-    occupation: str | None  # "<code> <title>" when the role is an O*NET occupation
-    hours_week: float
-    hours_freed: float
-    hours_exposed: float
-    previous_hours_freed: float | None
-    value_proposition: dict[str, str | None] | None
-    observed: OccupationUse | None = None  # the occupation's observed AI applicability and rank
-
-
-@dataclass
-class OutcomeResult:
-    id: str
-    title: str
-    for_whom: str
-    need: str | None
-    indicator: str | None
-    target: str | None
-    owner: str | None
-    served_by: list[str]
-    hours_week: float
-    hours_human_led: float
-    guarantee: dict[str, Any] | None = None  # status, reason, budget and series, from the guarantees domain
-
-
-@dataclass
-class Allocation:
-    person: str
-    outcome: str | None
-    hours: float
-    through: list[str]
-    why: str
-
-
-@dataclass
-class ValuePlan:
-    outcomes_that_matter: list[str]
-    ai_takes_over: list[str]
-    freed_hours_go_to: list[Allocation]
-    skills: list[str]
-
-
-@dataclass
-class TaskChange:
-    text: str
-    before: str  # exposure level then
-    after: str  # and now
-
-
-@dataclass
-class RoleShift:
-    """The role between two analyses: tasks added, removed and reassessed, hours freed then and now."""
-
-    since: str
-    hours_freed_then: float
-    hours_freed_now: float
-    added: list[str]
-    removed: list[str]
-    changed: list[TaskChange]
-
-
-@dataclass
-class Analysis:
-    workspace: str
-    path: str
-    created_at: str
-    model: dict[str, Any]
-    hours_week: float
-    hours_freed: float
-    people: list[PersonResult]
-    tasks: list[TaskResult]
-    outcomes: list[OutcomeResult]
-    orphan_tasks: list[str]
-    unserved_outcomes: list[str]
-    outcomes_without_indicator: list[str]
-    plan: ValuePlan
-    notes: list[str] = field(default_factory=list)
-    draft: list[str] = field(default_factory=list)  # fields still holding the template's text
-    shift: RoleShift | None = None  # what changed since the previous analysis of this workspace
-    work: dict[str, Any] | None = None  # the investment balance, from the work domain
-    systems: list[dict[str, Any]] | None = None  # legacy systems and their retirement readiness
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _role_occupation(role: str, occupations: dict[str, Occupation]) -> Occupation | None:
@@ -173,12 +89,12 @@ def analyze(
     inputs: Inputs,
     now: datetime,
     previous: AnalysisRecord | None,
-    guarantees: dict[str, dict[str, Any]] | None = None,
-    work: dict[str, Any] | None = None,
-    systems: list[dict[str, Any]] | None = None,
+    guarantees: dict[str, GuaranteeFacts] | None = None,
+    work: Balance | None = None,
+    systems: list[Readiness] | None = None,
 ) -> Analysis:
-    """``guarantees``: each guaranteed outcome's state as ``guarantees.service.state_dict`` gives it,
-    with its series; the analysis shows them and does not measure anything itself."""
+    """``guarantees``: each guaranteed outcome's state and charts (``guarantees.service.facts``);
+    the analysis shows them and does not measure anything itself."""
     ws, model, observed_use = inputs.ws, inputs.model, inputs.observed_use
     notes: list[str] = []
     specs: list[tuple[str, str, str | None, list[str], str, float]] = []  # id, text, owner, serves, source, h
@@ -205,7 +121,10 @@ def analyze(
         if observed_use is not None:
             attach_observed(observed_use, model, found, code)
         assessed.update(zip(here, found, strict=True))
-    tasks = [TaskResult(s[0], s[2], list(s[3]), s[4], assessed[i]) for i, s in enumerate(specs)]
+    tasks = [
+        TaskResult(id=s[0], owner=s[2], serves=list(s[3]), source=s[4], assessment=assessed[i])
+        for i, s in enumerate(specs)
+    ]
 
     before = {p.person_id: p.hours_freed for p in previous.people} if previous else {}
     people = []
@@ -255,7 +174,7 @@ def analyze(
         workspace=ws.name,
         path=inputs.path,
         created_at=now.isoformat(),
-        model={k: model.meta.get(k) for k in ("version", "data_hash", "metrics")},
+        model=ModelInfo.model_validate({k: model.meta.get(k) for k in ("version", "data_hash", "metrics")}),
         hours_week=round(sum(p.hours_week for p in ws.people), 2),
         hours_freed=round(sum(t.assessment.hours_freed for t in tasks), 2),
         people=people,
@@ -266,31 +185,33 @@ def analyze(
         outcomes_without_indicator=[
             o.id for o in ws.outcomes if o.guarantee is None and (not o.indicator or not o.target)
         ],
-        plan=ValuePlan([], [], [], []),
         notes=notes,
         draft=[".".join(map(str, loc)) for loc, _ in template_fields(ws)],
         work=work,
         systems=systems,
     )
     analysis.plan = plan(analysis)
-    if previous is not None:
-        analysis.shift = role_shift(previous.result, analysis)
-    analysis.model["workspace_hash"] = hashlib.sha256(inputs.text.encode()).hexdigest()
+    prior = read_saved(previous.result) if previous is not None else None
+    if prior is not None:
+        analysis.shift = role_shift(prior, analysis)
+    analysis.model.workspace_hash = hashlib.sha256(inputs.text.encode()).hexdigest()
     return analysis
 
 
-def role_shift(before: dict[str, Any], now: Analysis) -> RoleShift:
+def role_shift(before: Analysis, now: Analysis) -> RoleShift:
     """Tasks are matched by their text: one written differently counts as removed and added."""
-    then = {t["assessment"]["text"]: t["assessment"]["exposure"] for t in before.get("tasks", [])}
+    then = {t.assessment.text: t.assessment.exposure for t in before.tasks}
     current = {t.assessment.text: t.assessment.exposure for t in now.tasks}
     return RoleShift(
-        since=str(before.get("created_at", "")),
-        hours_freed_then=float(before.get("hours_freed", 0.0)),
+        since=before.created_at,
+        hours_freed_then=before.hours_freed,
         hours_freed_now=now.hours_freed,
         added=[text for text in current if text not in then],
         removed=[text for text in then if text not in current],
         changed=[
-            TaskChange(text, then[text], level) for text, level in current.items() if then.get(text, level) != level
+            TaskChange(text=text, before=then[text], after=level)
+            for text, level in current.items()
+            if then.get(text, level) != level
         ],
     )
 
@@ -310,7 +231,12 @@ def plan(a: Analysis) -> ValuePlan:
         for t in exposed[:8]
         if t.assessment.exposure in EXPOSED
     ]
-    return ValuePlan(matter, takes_over, _allocate(a, {o.id: o for o in real}), _skills(a))
+    return ValuePlan(
+        outcomes_that_matter=matter,
+        ai_takes_over=takes_over,
+        freed_hours_go_to=_allocate(a, {o.id: o for o in real}),
+        skills=_skills(a),
+    )
 
 
 def _allocate(a: Analysis, by_id: dict[str, OutcomeResult]) -> list[Allocation]:
@@ -329,15 +255,8 @@ def _allocate(a: Analysis, by_id: dict[str, OutcomeResult]) -> list[Allocation]:
             own = [t for t in a.tasks if t.owner == p.id and t.assessment.text not in TEMPLATE_TEXTS]
             biggest = max(own, key=lambda t: t.assessment.hours, default=None)
             focus = f" Start from who benefits from '{biggest.assessment.text}'." if biggest else ""
-            out.append(
-                Allocation(
-                    p.id,
-                    None,
-                    p.hours_freed,
-                    [],
-                    "No outcome is linked to this person's work yet: name the outcomes it serves." + focus,
-                )
-            )
+            why = "No outcome is linked to this person's work yet: name the outcomes it serves." + focus
+            out.append(Allocation(person=p.id, outcome=None, hours=p.hours_freed, through=[], why=why))
             continue
         need = {}
         for oid in mine:
@@ -364,7 +283,8 @@ def _allocate(a: Analysis, by_id: dict[str, OutcomeResult]) -> list[Allocation]:
             if o.owner is None:
                 reasons.append("nobody owns it")
             why = "; ".join(reasons) or f"deepen the relationship with {o.for_whom}"
-            out.append(Allocation(p.id, oid, round(p.hours_freed * need[oid] / total, 2), human[:3], why))
+            hours = round(p.hours_freed * need[oid] / total, 2)
+            out.append(Allocation(person=p.id, outcome=oid, hours=hours, through=human[:3], why=why))
     return out
 
 
@@ -418,11 +338,11 @@ def to_record(a: Analysis) -> AnalysisRecord:
         created_at=datetime.fromisoformat(a.created_at),
         workspace_name=a.workspace,
         workspace_path=a.path,
-        workspace_hash=str(a.model.get("workspace_hash", "")),
-        model_version=str(a.model.get("version")),
+        workspace_hash=a.model.workspace_hash,
+        model_version=str(a.model.version),
         hours_week=a.hours_week,
         hours_freed=a.hours_freed,
-        result=a.as_dict(),
+        result=a.model_dump(mode="json"),
     )
     record.people = [
         AnalysisPersonRecord(person_id=p.id, role=p.role, hours_week=p.hours_week, hours_freed=p.hours_freed)
@@ -431,13 +351,33 @@ def to_record(a: Analysis) -> AnalysisRecord:
     return record
 
 
+def listed(r: AnalysisRecord) -> SavedAnalysis:
+    return SavedAnalysis(
+        id=r.id,
+        created_at=r.created_at.isoformat(),
+        workspace=r.workspace_name,
+        hours_week=r.hours_week,
+        hours_freed=r.hours_freed,
+        model=r.model_version,
+        people={p.person_id: p.hours_freed for p in r.people},
+    )
+
+
+def read_saved(result: Mapping[str, object]) -> Analysis | None:
+    """A saved analysis typed again; None for one an earlier version saved in a shape this one no
+    longer reads (it is still listed; only its report and the shift from it are not shown)."""
+    try:
+        return Analysis.model_validate(result)
+    except ValidationError:
+        return None
+
+
 @dataclass
 class Saved:
     """An analysis as saved, with what its report draws beside it."""
 
     analysis: Analysis
     record_id: int
-    result: dict[str, Any]
     trend: list[tuple[str, float]]
 
 
@@ -445,7 +385,7 @@ def run(session: Session, inputs: Inputs, now: datetime) -> Saved:
     """The main job, for the CLI and the web alike: gather the facts the other domains keep
     (guarantee states, the work balance, systems' readiness), analyse, and save the analysis."""
     from guarantor.analysis import repository
-    from guarantor.guarantees.service import outcome_states, series, state_dict
+    from guarantor.guarantees.service import facts, outcome_states
     from guarantor.systems.service import recorded
     from guarantor.work.repository import count as work_items
     from guarantor.work.service import balance
@@ -453,12 +393,11 @@ def run(session: Session, inputs: Inputs, now: datetime) -> Saved:
     ws = inputs.ws
     previous = repository.latest(session)
     states = outcome_states(session, ws, now)
-    facts = {s.id: {**state_dict(s), "series": series(s)} for s in states}
-    work = asdict(balance(session, ws)) if work_items(session) else None
-    ready = [asdict(r) for r in recorded(session, ws, states)]
-    analysis = analyze(inputs, now, previous, facts, work, ready)
+    work = balance(session, ws) if work_items(session) else None
+    ready = recorded(session, ws, states)
+    analysis = analyze(inputs, now, previous, {s.id: facts(s) for s in states}, work, ready)
     record = repository.add(session, to_record(analysis))
     trend = [
         (r.created_at.strftime("%m-%d %H:%M"), r.hours_freed) for r in reversed(repository.history(session, limit=20))
     ]
-    return Saved(analysis, record.id, record.result, trend)
+    return Saved(analysis, record.id, trend)

@@ -1,4 +1,4 @@
-"""Alerts on status changes: webhook (JSON, or Slack-compatible) and e-mail over SMTP.
+"""Alerts on status changes, delivered on the channels of ``guarantees.channels``.
 
 An outcome's last status is kept in ``outcome_states``; a change is an episode, and each (outcome,
 channel, event, episode) is recorded in ``alerts`` before it is sent. The insert is the
@@ -8,68 +8,18 @@ delivery that failed is retried at the next run, up to ``MAX_ATTEMPTS``.
 
 from __future__ import annotations
 
-import json
-import smtplib
-import ssl
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 
-from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from guarantor.guarantees.models import AlertRecord, OutcomeStateRecord, Status
 from guarantor.guarantees.repository import insert_ignoring_duplicates
-from guarantor.guarantees.sources.base import reveal
-from guarantor.guarantees.spec import EmailChannel, WebhookChannel
 
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
 EVENT_OF = {Status.BROKEN: "breach", Status.AT_RISK: "at_risk", Status.NO_DATA: "no_data", Status.ERROR: "error"}
-
-
-class Notice(BaseModel):
-    workspace: str
-    outcome: str
-    title: str
-    event: str
-    status: str
-    reason: str
-    since: datetime
-
-    def text(self) -> str:
-        mark = {"breach": "🔴", "at_risk": "🟠", "no_data": "⚪", "error": "🟣", "recovery": "🟢"}[self.event]
-        since = f"{self.since:%Y-%m-%d %H:%M} UTC"
-        return f"{mark} {self.title}: {self.status} — {self.reason} ({self.workspace}, since {since})"
-
-
-def send(channel: WebhookChannel | EmailChannel, notice: Notice) -> None:
-    """Deliver one notice; raises OSError (or smtplib/urllib errors, all OSError) when it fails."""
-    if isinstance(channel, WebhookChannel):
-        body = {"text": notice.text()} if channel.format == "slack" else notice.model_dump(mode="json")
-        request = urllib.request.Request(
-            reveal(channel.url),
-            data=json.dumps(body).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=channel.timeout.total_seconds()) as response:
-            response.read()
-        return
-    message = EmailMessage()
-    message["Subject"] = f"[Guarantor] {notice.status}: {notice.title}"
-    message["From"] = channel.sender
-    message["To"] = ", ".join(channel.to)
-    message.set_content(notice.text() + "\n")
-    with smtplib.SMTP(channel.host, channel.port, timeout=channel.timeout.total_seconds()) as smtp:
-        if channel.starttls:
-            smtp.starttls(context=ssl.create_default_context())
-        if channel.username is not None and channel.password is not None:
-            smtp.login(reveal(channel.username), reveal(channel.password))
-        smtp.send_message(message)
 
 
 def transitions(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 from datetime import UTC, datetime
@@ -57,7 +56,7 @@ def check(
     workspace_option: Path | None = cli_options.OPTION,
     outcome: str | None = typer.Option(None, "--outcome", help="Only this outcome."),
     all_: bool = typer.Option(False, "--all", help="Measure every indicator now, not only the due ones."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = cli_options.JSON,
     wide: bool = cli_options.wide("reasons"),
 ) -> None:
     """Measure the due indicators and print each outcome's status; exits with the worst status's code."""
@@ -91,23 +90,12 @@ def check(
     finally:
         db.close()
     if as_json:
-        sys.stdout.write(json.dumps(_report_json(report), indent=2) + "\n")
+        sys.stdout.write(report.out().model_dump_json(indent=2) + "\n")
     else:
         _print_states(report, wide)
     _print_alerts(report.alerts)
     worst = max((s.status.value for s in report.states), key=BY_SEVERITY.index, default="MET")
     raise typer.Exit(_EXIT[worst])
-
-
-def _report_json(r: RunReport) -> dict[str, Any]:
-    from guarantor.guarantees.service import state_dict
-
-    return {
-        "planned": r.planned,
-        "evaluated": r.evaluated,
-        "skipped": r.skipped,
-        "outcomes": [state_dict(s) for s in r.states],
-    }
 
 
 def _print_alerts(alerts: list[dict[str, str | None]]) -> None:
@@ -231,13 +219,15 @@ def history(
     outcome: str = typer.Argument(..., help="The outcome id."),
     workspace: Path | None = cli_options.OPTION,
     limit: int = typer.Option(50, help="The newest measurements to show, per indicator."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = cli_options.JSON,
     wide: bool = cli_options.wide("reasons"),
 ) -> None:
     """Show an outcome's measurements: a table per indicator and a sparkline of its values."""
+    from pydantic import TypeAdapter
+
     from guarantor.guarantees import repository
-    from guarantor.guarantees.service import measurement_dict
-    from guarantor.workspace.session import open_workspace
+    from guarantor.guarantees.schemas import MeasurementOut
+    from guarantor.guarantees.service import measurement_out
 
     ws, *_ = _load(workspace)
     found = next((o for o in ws.outcomes if o.id == outcome), None)
@@ -248,11 +238,11 @@ def history(
         )
     ids = [i.id for i in found.guarantee.indicators]
     precision = {i.id: i.precision for i in found.guarantee.indicators}
-    with open_workspace(cli_options.settings(), workspace) as (session, _):
+    with cli_options.opened(workspace, None) as (session, _):
         per = {i: list(repository.history(session, [i], limit=limit)) for i in ids}
     if as_json:
-        doc = {i: [measurement_dict(m, precision[i]) for m in ms] for i, ms in per.items()}
-        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        doc = {i: [measurement_out(m, precision[i]) for m in ms] for i, ms in per.items()}
+        sys.stdout.write(TypeAdapter(dict[str, list[MeasurementOut]]).dump_json(doc, indent=2).decode() + "\n")
         return
     for ind, ms in per.items():
         values = [float(m.value) for m in ms if m.value is not None]

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from guarantor.db.session import Database
-from guarantor.guarantees import alerts, repository, service
+from guarantor.guarantees import alerts, channels, repository, service
+from guarantor.guarantees.channels import DeliveryFailed
 from guarantor.guarantees.models import Measurement
 from guarantor.guarantees.scheduler import next_slot
+from guarantor.guarantees.schemas import CheckOut
 from guarantor.guarantees.sources.base import Context, MissingSecret
 from guarantor.workspace.loader import Marks
 from guarantor.workspace.schema import Workspace
@@ -33,6 +35,15 @@ class RunReport:
     skipped: int  # already measured, or being measured by another runner
     states: list[service.OutcomeState]
     alerts: list[dict[str, str | None]] = field(default_factory=list)  # what this run tried to send
+
+    def out(self) -> CheckOut:
+        """As `check --json` prints it and the API answers it."""
+        return CheckOut(
+            planned=self.planned,
+            evaluated=self.evaluated,
+            skipped=self.skipped,
+            outcomes=[service.state_out(s) for s in self.states],
+        )
 
 
 def check(
@@ -91,7 +102,7 @@ def notify(
             policy = policies.get(outcome_id)
             if policy is None or event not in policy.on:
                 continue
-            notice = alerts.Notice(
+            notice = channels.Notice(
                 workspace=ws.name,
                 outcome=outcome_id,
                 title=title,
@@ -111,8 +122,10 @@ def notify(
             target = ws.alerts.get(alert.channel)
             if target is None:
                 raise LookupError(f"no alert channel named {alert.channel!r} in the workspace any more")
-            alerts.send(target, alerts.Notice.model_validate_json(alert.detail))
-        except (OSError, LookupError, MissingSecret) as exc:  # smtplib and urllib errors are OSErrors
+            channels.send(target, channels.Notice.model_validate_json(alert.detail))
+        except DeliveryFailed as exc:
+            error = str(exc)
+        except (LookupError, MissingSecret) as exc:
             error = f"{type(exc).__name__}: {exc}"
         with db.transaction() as session:
             alerts.delivered(session, alert.id, clock(), error)

@@ -26,6 +26,15 @@ from guarantor.guarantees import display, repository
 from guarantor.guarantees.evaluation import judge
 from guarantor.guarantees.models import Measurement, Status
 from guarantor.guarantees.scheduler import current_slot, due_after
+from guarantor.guarantees.schemas import (
+    BudgetDisplay,
+    BudgetOut,
+    GuaranteeFacts,
+    IndicatorOut,
+    MeasurementOut,
+    SeriesOut,
+    StateOut,
+)
 from guarantor.guarantees.sources.base import (
     REGISTRY,
     Context,
@@ -427,79 +436,87 @@ def due_checkins(ws: Workspace, states: list[OutcomeState], now: datetime, withi
     return sorted(found, key=lambda d: d.due)
 
 
-def measurement_dict(m: Measurement | None, precision: int | None = None) -> dict[str, Any] | None:
-    """A measurement as JSON: the exact ``value`` for machines, ``display`` rounded for people."""
-    if m is None:
-        return None
-    return {
-        "indicator": m.indicator_id,
-        "value": m.value,
-        "display": display.number(m.value, m.unit, precision),
-        "unit": m.unit,
-        "status": m.status,
-        "reason": m.reason,
-        "target": m.target,
-        "measured_at": m.measured_at.isoformat(),
-        "scheduled_at": m.scheduled_at.isoformat(),
-        "value_at": m.value_at.isoformat() if m.value_at else None,
-        "source": m.source,
-        "spec_hash": m.spec_hash,
-        "duration_ms": round(m.duration_ms, 2),
-        "trigger": m.trigger,
-        "author": m.author,
-        "note": m.note,
-        "confidence": m.confidence,
-    }
+def measurement_out(m: Measurement, precision: int | None = None) -> MeasurementOut:
+    """A measurement as it leaves the domain: the exact ``value`` for machines, ``display`` rounded
+    for people."""
+    return MeasurementOut(
+        indicator=m.indicator_id,
+        value=m.value,
+        display=display.number(m.value, m.unit, precision),
+        unit=m.unit,
+        status=m.status,  # a Status value, stored as its name
+        reason=m.reason,
+        target=m.target,
+        measured_at=m.measured_at.isoformat(),
+        scheduled_at=m.scheduled_at.isoformat(),
+        value_at=m.value_at.isoformat() if m.value_at else None,
+        source=m.source,
+        spec_hash=m.spec_hash,
+        duration_ms=round(m.duration_ms, 2),
+        trigger=m.trigger,
+        author=m.author,
+        note=m.note,
+        confidence=m.confidence,  # low | medium | high, checked when recorded
+    )
 
 
-def series(s: OutcomeState) -> list[dict[str, Any]]:
+def series(s: OutcomeState) -> list[SeriesOut]:
     """Each indicator's values in the window, oldest first, for a chart."""
-    out = []
-    for ind in s.indicators:
-        points = [
-            [m.measured_at.isoformat(), float(m.value)]
-            for m in s.history
-            if m.indicator_id == ind.id and m.value is not None
-        ]
-        places = display.precision_for(ind.unit, ind.precision)
-        out.append({"indicator": ind.id, "unit": ind.unit, "target": ind.target, "points": points, "precision": places})
-    return out
+    return [
+        SeriesOut(
+            indicator=ind.id,
+            unit=ind.unit,
+            target=ind.target,
+            points=[
+                (m.measured_at.isoformat(), float(m.value))
+                for m in s.history
+                if m.indicator_id == ind.id and m.value is not None
+            ],
+            precision=display.precision_for(ind.unit, ind.precision),
+        )
+        for ind in s.indicators
+    ]
 
 
-def state_dict(s: OutcomeState) -> dict[str, Any]:
-    """The state as JSON-ready data: what `check --json` prints and what an analysis keeps."""
+def state_out(s: OutcomeState) -> StateOut:
+    """The state as it leaves the domain: what `check --json` prints and the API answers."""
     b = s.budget
-    return {
-        "outcome": s.id,
-        "title": s.title,
-        "status": s.status.value,
-        "reason": s.reason,
-        "indicators": [
-            {
-                "id": i.id,
-                "target": i.target,
-                "unit": i.unit,
-                "manual": i.manual,
-                "latest": measurement_dict(i.latest, i.precision),
-            }
+    return StateOut(
+        outcome=s.id,
+        title=s.title,
+        status=s.status.value,
+        reason=s.reason,
+        indicators=[
+            IndicatorOut(
+                id=i.id,
+                target=i.target,
+                unit=i.unit,
+                manual=i.manual,
+                latest=measurement_out(i.latest, i.precision) if i.latest is not None else None,
+            )
             for i in s.indicators
         ],
-        "budget": None
+        budget=None
         if b is None
-        else {
-            "objective": float(b.objective),
-            "since": b.since.isoformat(),
-            "good": b.good,
-            "bad": b.bad,
-            "unknown": b.unknown,
-            "achieved": b.achieved,
-            "spent": b.spent,
-            "exhausted_at": b.exhausted_at.isoformat() if b.exhausted_at else None,
-            "burn_alerts": b.burn_alerts,
-            "display": {
-                "objective": display.ratio(float(b.objective)),
-                "achieved": display.ratio(b.achieved),
-                "spent": display.ratio(b.spent, 0),
-            },
-        },
-    }
+        else BudgetOut(
+            objective=float(b.objective),
+            since=b.since.isoformat(),
+            good=b.good,
+            bad=b.bad,
+            unknown=b.unknown,
+            achieved=b.achieved,
+            spent=b.spent,
+            exhausted_at=b.exhausted_at.isoformat() if b.exhausted_at else None,
+            burn_alerts=b.burn_alerts,
+            display=BudgetDisplay(
+                objective=display.ratio(float(b.objective)),
+                achieved=display.ratio(b.achieved),
+                spent=display.ratio(b.spent, 0),
+            ),
+        ),
+    )
+
+
+def facts(s: OutcomeState) -> GuaranteeFacts:
+    """What an analysis keeps of a guaranteed outcome: its state and its charts."""
+    return GuaranteeFacts(**dict(state_out(s)), series=series(s))

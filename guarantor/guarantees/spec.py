@@ -221,30 +221,6 @@ class EnvRef(BaseModel):
 Secret = str | EnvRef
 
 
-class WebhookChannel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    type: Literal["webhook"]
-    url: Secret
-    format: Literal["json", "slack"] = "json"
-    timeout: Duration = timedelta(seconds=10)
-
-
-class EmailChannel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    type: Literal["email"]
-    host: str
-    port: int = 25
-    starttls: bool = False
-    username: Secret | None = None
-    password: Secret | None = None
-    sender: str
-    to: list[str] = Field(min_length=1)
-    timeout: Duration = timedelta(seconds=10)
-
-
-Channel = Annotated[WebhookChannel | EmailChannel, Field(discriminator="type")]
-
-
 AlertEvent = Literal["breach", "at_risk", "no_data", "error", "recovery"]
 DEFAULT_ALERT_EVENTS: tuple[AlertEvent, ...] = ("breach", "at_risk", "recovery", "no_data", "error")
 """At risk is in: a fast burn of the error budget (a burn-rate alert) shows as AT_RISK."""

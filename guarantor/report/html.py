@@ -1,14 +1,14 @@
-"""Render an analysis (a plain dict, as saved) to one self-contained HTML file."""
+"""Render an analysis to one self-contained HTML file."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
 from guarantor import palette
 from guarantor.analysis.org import STATUSES, OrgView
+from guarantor.analysis.schemas import Analysis
 from guarantor.data.files import ATTRIBUTION, OBSERVED_ATTRIBUTION
 from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
@@ -28,54 +28,42 @@ _env = Environment(
 _env.filters["count"] = display.count
 
 
-def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
+def render(analysis: Analysis, history: list[tuple[str, float]]) -> str:
     """``history``: (date, hours freed) of this workspace's saved analyses, oldest first."""
-    tasks = analysis["tasks"]
+    tasks = analysis.tasks
     people_rows = [
-        (
-            p["name"],
-            [("freed by AI", p["hours_freed"]), ("kept", max(p["hours_week"] - p["hours_freed"], 0.0))],
-        )
-        for p in analysis["people"]
+        (p.name, [("freed by AI", p.hours_freed), ("kept", max(p.hours_week - p.hours_freed, 0.0))])
+        for p in analysis.people
     ]
     by_level: dict[str, float] = defaultdict(float)
     by_auto: dict[str, float] = defaultdict(float)
     for t in tasks:
-        by_level[t["assessment"]["exposure"]] += t["assessment"]["hours"]
-        by_auto[t["assessment"]["automation"]] += t["assessment"]["hours"]
+        by_level[t.assessment.exposure] += t.assessment.hours
+        by_auto[t.assessment.automation] += t.assessment.hours
     total = sum(by_level.values()) or 1.0
     exposed_share = (by_level["E1"] + by_level["E2"]) / total
     outcome_rows = [
-        (
-            o["title"],
-            [("human-led", o["hours_human_led"]), ("exposed", o["hours_week"] - o["hours_human_led"])],
-        )
-        for o in analysis["outcomes"]
+        (o.title, [("human-led", o.hours_human_led), ("exposed", o.hours_week - o.hours_human_led)])
+        for o in analysis.outcomes
     ]
-    names = {p["id"]: p["name"] for p in analysis["people"]}
-    titles = {o["id"]: o["title"] for o in analysis["outcomes"]}
-    task_by_id = {t["id"]: t for t in tasks}
-    orphans = sorted((task_by_id[i] for i in analysis["orphan_tasks"]), key=lambda t: -t["assessment"]["hours"])
-    work = analysis.get("work") or {}
-    closed = work.get("closed_by_outcome", {})
-    guarantee_charts = {}
-    for o in analysis["outcomes"]:
-        for s in (o.get("guarantee") or {}).get("series", []):
-            guarantee_charts[(o["id"], s["indicator"])] = charts.indicator(
-                [(p[0], p[1]) for p in s["points"]],
-                parse_target(s["target"]).lines(),
-                s["unit"],
-                [(when, item) for when, item in closed.get(o["id"], [])],
-                precision=s.get("precision"),
-            )
+    names = {p.id: p.name for p in analysis.people}
+    titles = {o.id: o.title for o in analysis.outcomes}
+    task_by_id = {t.id: t for t in tasks}
+    orphans = sorted((task_by_id[i] for i in analysis.orphan_tasks), key=lambda t: -t.assessment.hours)
+    work = analysis.work
+    closed = work.closed_by_outcome if work else {}
+    guarantee_charts = {
+        (o.id, s.indicator): charts.indicator(
+            s.points, parse_target(s.target).lines(), s.unit, closed.get(o.id, []), precision=s.precision
+        )
+        for o in analysis.outcomes
+        for s in (o.guarantee.series if o.guarantee else [])
+    }
+    balance_rows = sorted(work.by_outcome.items(), key=lambda kv: -kv[1].count) if work else []
     balance_chart = ""
-    balance_rows = sorted(work.get("by_outcome", {}).items(), key=lambda kv: -kv[1]["count"])
-    if work.get("items"):
+    if work and work.items:
         balance_chart = charts.stacked_bars(
-            [
-                (titles.get(k, k), [("orphan work" if k == "no outcome" else "items", v["count"])])
-                for k, v in balance_rows
-            ],
+            [(titles.get(k, k), [("orphan work" if k == "no outcome" else "items", v.count)]) for k, v in balance_rows],
             unit="items",
         )
     return _env.get_template("report.html.j2").render(
@@ -83,7 +71,7 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
         balance_chart=balance_chart,
         balance_rows=balance_rows,
         work=work,
-        systems=analysis.get("systems") or [],
+        systems=analysis.systems or [],
         a=analysis,
         names=names,
         titles=titles,
@@ -103,7 +91,7 @@ def render(analysis: dict[str, Any], history: list[tuple[str, float]]) -> str:
         unfamiliar_note=UNFAMILIAR_NOTE,
         palette=palette.COLORS,
         automation_words=AUTOMATION_WORDS,
-        task_texts={t["id"]: t["assessment"]["text"] for t in tasks},
+        task_texts={t.id: t.assessment.text for t in tasks},
     )
 
 

@@ -60,7 +60,7 @@ def _evaluate(folder: Path, folds: int) -> evaluation.Evaluation:
 @model_app.command("eval")
 def eval_(
     folds: int = typer.Option(5, min=2, help="Number of folds."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = cli_options.JSON,
 ) -> None:
     """Cross-validate grouped by occupation, next to GPT-4's labels on the same rows."""
     result = _evaluate(data_dir(cli_options.settings()), folds)
@@ -130,7 +130,7 @@ def classify(
 def role(
     query: str = typer.Argument(..., help="An occupation title (any wording) or an O*NET-SOC code."),
     hours: float = typer.Option(40.0, help="Hours in the person's week."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = cli_options.JSON,
     wide: bool = cli_options.wide("task texts"),
     reading: Reading = typer.Option(
         Reading.role,

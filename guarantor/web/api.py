@@ -15,8 +15,10 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from guarantor.accounts.service import Principal
 from guarantor.analysis import org as org_svc
-from guarantor.analysis.schemas import Org
+from guarantor.analysis.schemas import Org, SavedAnalysis, TaskResult
+from guarantor.guarantees.schemas import CheckOut, MeasurementOut
 from guarantor.systems.service import Readiness
+from guarantor.tasks.service import RoleProfile
 from guarantor.web import schemas
 from guarantor.web.security import editor, principal, site, viewer
 from guarantor.web.security import server as server_of
@@ -25,7 +27,6 @@ from guarantor.workspace import service as ws_svc
 
 router = APIRouter(prefix="/api/v1/w/{workspace}", dependencies=[Depends(viewer)], tags=["workspace"])
 account = APIRouter(prefix="/api/v1", tags=["account"])
-Json = dict[str, Any]
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The body is not valid JSON."},
     401: {"description": "Not logged in and no valid token."},
@@ -68,88 +69,91 @@ def me(who: Principal = Depends(viewer), s: Site = Depends(site)) -> schemas.Me:
 
 
 @router.get("/overview", responses=ERRORS)
-def overview(s: Site = Depends(site)) -> Json:
+def overview(s: Site = Depends(site)) -> schemas.Overview:
     return s.overview()
 
 
 @router.get("/outcomes", responses=ERRORS)
-def outcomes(s: Site = Depends(site)) -> list[Json]:
+def outcomes(s: Site = Depends(site)) -> list[schemas.OutcomeRow]:
     return s.outcomes()
 
 
 @router.get("/outcomes/{outcome_id}", responses=ERRORS)
-def outcome(outcome_id: str, s: Site = Depends(site)) -> Json:
+def outcome(outcome_id: str, s: Site = Depends(site)) -> schemas.OutcomeDetail:
     return s.outcome(outcome_id)
 
 
 @router.get("/outcomes/{outcome_id}/history", responses=ERRORS)
-def history(
-    outcome_id: str, limit: int = Query(500, ge=1, le=10_000), s: Site = Depends(site)
-) -> list[schemas.MeasurementOut]:
-    return [schemas.MeasurementOut.model_validate(m) for m in s.history(outcome_id, limit)]
+def history(outcome_id: str, limit: int = Query(500, ge=1, le=10_000), s: Site = Depends(site)) -> list[MeasurementOut]:
+    return s.history(outcome_id, limit)
+
+
+def _edited(s: Site, who: Principal, change: ws_svc.Change) -> schemas.Edited:
+    """An edit through the API, made as the caller: the workspace revision it wrote."""
+    return schemas.Edited(revision=s.edit(who, change, "api"))
 
 
 @router.post("/outcomes", status_code=201, responses=ERRORS)
 def create_outcome(
     body: schemas.OutcomeCreate, who: Principal = Depends(editor), s: Site = Depends(site)
 ) -> schemas.Edited:
-    return schemas.Edited(revision=s.edit(who, ws_svc.add_outcome(body.model_dump()), "api"))
+    return _edited(s, who, ws_svc.add_outcome(body.model_dump()))
 
 
 @router.patch("/outcomes/{outcome_id}", responses=ERRORS)
 def update_outcome(
     outcome_id: str, body: schemas.OutcomeUpdate, who: Principal = Depends(editor), s: Site = Depends(site)
 ) -> schemas.Edited:
-    fields = body.model_dump(exclude_unset=True)
-    return schemas.Edited(revision=s.edit(who, ws_svc.update_outcome(outcome_id, fields), "api"))
+    return _edited(s, who, ws_svc.update_outcome(outcome_id, body.model_dump(exclude_unset=True)))
 
 
 @router.post("/outcomes/{outcome_id}/checkins", status_code=201, responses=ERRORS)
-def checkin(outcome_id: str, body: schemas.CheckIn, who: Principal = Depends(editor), s: Site = Depends(site)) -> Json:
+def checkin(
+    outcome_id: str, body: schemas.CheckIn, who: Principal = Depends(editor), s: Site = Depends(site)
+) -> MeasurementOut:
     """Check in a value for a manual indicator: a measurement with you as its author."""
     return s.checkin(who, outcome_id, body.indicator, str(body.value), body.note, body.confidence, body.at)
 
 
 @router.get("/tasks", responses=ERRORS)
-def tasks(s: Site = Depends(site)) -> list[Json]:
+def tasks(s: Site = Depends(site)) -> list[TaskResult]:
     return s.tasks()
 
 
 @router.post("/tasks", status_code=201, responses=ERRORS)
 def create_task(body: schemas.TaskCreate, who: Principal = Depends(editor), s: Site = Depends(site)) -> schemas.Edited:
-    return schemas.Edited(revision=s.edit(who, ws_svc.add_task(body.model_dump(exclude_defaults=True)), "api"))
+    return _edited(s, who, ws_svc.add_task(body.model_dump(exclude_defaults=True)))
 
 
 @router.patch("/tasks/{task_id}", responses=ERRORS)
 def update_task(
     task_id: str, body: schemas.TaskUpdate, who: Principal = Depends(editor), s: Site = Depends(site)
 ) -> schemas.Edited:
-    fields = body.model_dump(exclude_unset=True)
-    return schemas.Edited(revision=s.edit(who, ws_svc.update_task(task_id, fields), "api"))
+    return _edited(s, who, ws_svc.update_task(task_id, body.model_dump(exclude_unset=True)))
 
 
 @router.get("/people", responses=ERRORS)
-def people(s: Site = Depends(site)) -> list[Json]:
+def people(s: Site = Depends(site)) -> list[schemas.PersonTasks]:
     return s.people()
 
 
 @router.get("/plan", responses=ERRORS)
-def plan(s: Site = Depends(site)) -> Json:
+def plan(s: Site = Depends(site)) -> schemas.Plan:
     return s.plan()
 
 
 @router.get("/roles", responses=ERRORS)
-def roles(q: str = Query(..., min_length=1, max_length=200), s: Site = Depends(site)) -> list[dict[str, str]]:
+def roles(q: str = Query(..., min_length=1, max_length=200), s: Site = Depends(site)) -> list[schemas.OccupationRef]:
     return s.search_roles(q)
 
 
 @router.get("/roles/{code}", responses=ERRORS)
-def role(code: str, hours: float = Query(40.0, gt=0, le=168), s: Site = Depends(site)) -> Json:
+def role(code: str, hours: float = Query(40.0, gt=0, le=168), s: Site = Depends(site)) -> RoleProfile:
     return s.role(code, hours)
 
 
 @router.get("/work", responses=ERRORS)
-def work(limit: int = Query(20, ge=0, le=500), s: Site = Depends(site)) -> Json:
+def work(limit: int = Query(20, ge=0, le=500), s: Site = Depends(site)) -> schemas.Work:
     return s.work(limit)
 
 
@@ -167,14 +171,14 @@ def systems(s: Site = Depends(site)) -> list[Readiness]:
 
 
 @router.get("/analyses", responses=ERRORS)
-def analyses(s: Site = Depends(site)) -> list[schemas.SavedAnalysis]:
-    return [schemas.SavedAnalysis.model_validate(a) for a in s.analyses()]
+def analyses(s: Site = Depends(site)) -> list[SavedAnalysis]:
+    return s.analyses()
 
 
 @router.post("/analyses", status_code=201, responses=ERRORS)
 def analyse_now(_: Principal = Depends(editor), s: Site = Depends(site)) -> schemas.AnalysedNow:
     """Analyse the workspace now and save the analysis (as `guarantor analyze` does)."""
-    return schemas.AnalysedNow.model_validate(s.analyse_now())
+    return s.analyse_now()
 
 
 @router.get("/analyses/{analysis_id}/report", responses=ERRORS, response_class=HTMLResponse)
@@ -185,16 +189,16 @@ def report(analysis_id: int = Path(ge=1, le=2**31 - 1), s: Site = Depends(site))
 
 
 @router.get("/people/{person_id}", responses=ERRORS)
-def person(person_id: str, s: Site = Depends(site)) -> Json:
+def person(person_id: str, s: Site = Depends(site)) -> schemas.PersonDetail:
     """One person: their tasks, where their freed hours go and the skills to build."""
     return s.person(person_id)
 
 
 @router.get("/revisions", responses=ERRORS)
 def revisions(s: Site = Depends(site)) -> list[schemas.Revision]:
-    return [schemas.Revision.model_validate(r) for r in s.revisions()]
+    return s.revisions()
 
 
 @router.post("/checks", responses=ERRORS)
-def check(body: schemas.CheckRequest, _: Principal = Depends(editor), s: Site = Depends(site)) -> Json:
+def check(body: schemas.CheckRequest, _: Principal = Depends(editor), s: Site = Depends(site)) -> CheckOut:
     return s.check(body.outcome)

@@ -3,6 +3,7 @@ template; charts are specs in JSON that /static/app.js draws with the bundled Ch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,15 @@ from guarantor import __version__, palette
 from guarantor.accounts import service as accounts
 from guarantor.accounts.service import Principal
 from guarantor.analysis import org as org_svc
+from guarantor.analysis.schemas import PersonResult
 from guarantor.data.files import ATTRIBUTION, OBSERVED_ATTRIBUTION
 from guarantor.errors import TooManyAttempts
 from guarantor.guarantees import display
+from guarantor.guarantees.schemas import SeriesOut
 from guarantor.guarantees.spec import parse_target
 from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_LEVELS, EXPOSURE_WORDS
 from guarantor.tasks.service import HOW_FREED, UNFAMILIAR_NOTE
-from guarantor.web import security
+from guarantor.web import schemas, security
 from guarantor.web.security import SESSION_COOKIE, editor, principal, server, site, viewer, writer
 from guarantor.web.service import Server, Site
 from guarantor.workspace import service as ws_svc
@@ -119,13 +122,13 @@ def bar(
     }
 
 
-def hours_by_person(people: list[dict[str, Any]]) -> dict[str, Any]:
+def hours_by_person(people: Sequence[schemas.PersonHours | PersonResult]) -> dict[str, Any]:
     """Each person's week split into what AI frees and what they keep."""
     return bar(
-        [p["name"] for p in people],
+        [p.name for p in people],
         [
-            {"label": "freed by AI", "data": [p["hours_freed"] for p in people]},
-            {"label": "kept", "data": [max(p["hours_week"] - p["hours_freed"], 0) for p in people]},
+            {"label": "freed by AI", "data": [p.hours_freed for p in people]},
+            {"label": "kept", "data": [max(p.hours_week - p.hours_freed, 0) for p in people]},
         ],
         stacked=True,
         unit="h/week",
@@ -136,15 +139,15 @@ def doughnut(labels: list[str], values: list[float], unit: str = "") -> dict[str
     return {"type": "doughnut", "labels": labels, "datasets": [{"label": unit, "data": values}], "unit": unit}
 
 
-def timeseries(s: dict[str, Any], marks: list[dict[str, str]]) -> dict[str, Any]:
+def timeseries(s: SeriesOut, marks: list[schemas.ClosedItem]) -> dict[str, Any]:
     return {
         "type": "time",
-        "label": s["indicator"],
-        "unit": s["unit"],
-        "precision": s.get("precision"),
-        "points": s["points"],
-        "targets": parse_target(s["target"]).lines(),
-        "marks": [[m["closed_at"], m["item"]] for m in marks],
+        "label": s.indicator,
+        "unit": s.unit,
+        "precision": s.precision,
+        "points": s.points,
+        "targets": parse_target(s.target).lines(),
+        "marks": [[m.closed_at, m.item] for m in marks],
     }
 
 
@@ -250,12 +253,12 @@ def org(request: Request, who: Principal = Depends(principal), s: Server = Depen
 @router.get("/")
 def overview(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     o = s.overview()
-    statuses = [k for k, v in o["outcomes_by_status"].items() if v]
+    statuses = [k for k, v in o.outcomes_by_status.items() if v]
     charts = {
         "status": doughnut(
-            [k.replace("_", " ").lower() for k in statuses], [o["outcomes_by_status"][k] for k in statuses], "outcomes"
+            [k.replace("_", " ").lower() for k in statuses], [o.outcomes_by_status[k] for k in statuses], "outcomes"
         ),
-        "people": hours_by_person(o["people"]),
+        "people": hours_by_person(o.people),
     }
     return render(request, "overview.html.j2", o=o, charts=charts)
 
@@ -283,7 +286,7 @@ def role(
     charts = {
         "exposure": doughnut(
             ["E0 not exposed", "E1 LLM alone", "E2 LLM + tools"],
-            [round(sum(t["hours"] for t in p["tasks"] if t["exposure"] == k), 2) for k in levels],
+            [round(sum(t.hours for t in p.tasks if t.exposure == k), 2) for k in levels],
             "h/week",
         ),
         "automation": bar(
@@ -291,15 +294,13 @@ def role(
             [
                 {
                     "label": "tasks",
-                    "data": [
-                        sum(1 for t in p["tasks"] if t["automation"] == k) for k in ("T0", "T1", "T2", "T3", "T4")
-                    ],
+                    "data": [sum(t.automation == k for t in p.tasks) for k in ("T0", "T1", "T2", "T3", "T4")],
                 }
             ],
             unit="tasks",
         ),
     }
-    tasks = sorted(p["tasks"], key=lambda t: -t["hours_freed"])
+    tasks = sorted(p.tasks, key=lambda t: -t.hours_freed)
     return render(request, "role.html.j2", p=p, tasks=tasks, charts=charts, how_freed=HOW_FREED)
 
 
@@ -307,7 +308,7 @@ def role(
 def people(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     rows = s.people()
     titles = {o.id: o.title for o in s.snapshot().workspace.outcomes}
-    names = {p["id"]: p["name"] for p in rows}
+    names = {p.id: p.name for p in rows}
     charts = {"people": hours_by_person(rows)}
     return render(request, "people.html.j2", people=rows, charts=charts, plan=s.plan(), titles=titles, names=names)
 
@@ -332,7 +333,7 @@ def outcomes(request: Request, s: Site = Depends(site)) -> HTMLResponse:
 @router.get("/outcomes/{outcome_id}")
 def outcome(request: Request, outcome_id: str, s: Site = Depends(site)) -> HTMLResponse:
     d = s.outcome(outcome_id)
-    charts = {f"ind-{i}": timeseries(series, d["work_closed"]) for i, series in enumerate(d["series"])}
+    charts = {f"ind-{i}": timeseries(series, d.work_closed) for i, series in enumerate(d.series)}
     return render(request, "outcome.html.j2", d=d, charts=charts)
 
 
@@ -405,23 +406,21 @@ def _revision(form: dict[str, Any]) -> int | None:
 def work(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     w = s.work()
     charts = {}
-    b = w["balance"]
+    b = w.balance
     if b:
-        rows = sorted(b["by_outcome"].items(), key=lambda kv: -kv[1]["count"])
+        rows = sorted(b.by_outcome.items(), key=lambda kv: -kv[1].count)
         charts["balance"] = bar(
-            [w["titles"].get(k, k) for k, _ in rows],
-            [{"label": "items", "data": [v["count"] for _, v in rows]}],
+            [w.titles.get(k, k) for k, _ in rows],
+            [{"label": "items", "data": [v.count for _, v in rows]}],
             unit="items",
             horizontal=True,
         )
-        months = list(b["by_month"])
-        keys = sorted({k for m in b["by_month"].values() for k in m})
+        months = list(b.by_month)
+        keys = sorted({k for m in b.by_month.values() for k in m})
+        counts = {(m, k): bucket.count for m, per in b.by_month.items() for k, bucket in per.items()}
         charts["months"] = bar(
             months,
-            [
-                {"label": w["titles"].get(k, k), "data": [b["by_month"][m].get(k, {}).get("count", 0) for m in months]}
-                for k in keys
-            ],
+            [{"label": w.titles.get(k, k), "data": [counts.get((m, k), 0) for m in months]} for k in keys],
             stacked=True,
             unit="items",
         )
@@ -463,8 +462,8 @@ def analyses(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     rows = s.analyses()
     oldest_first = list(reversed(rows))
     chart = bar(
-        [r["created_at"][:16].replace("T", " ") for r in oldest_first],
-        [{"label": "hours freed a week", "data": [r["hours_freed"] for r in oldest_first]}],
+        [r.created_at[:16].replace("T", " ") for r in oldest_first],
+        [{"label": "hours freed a week", "data": [r.hours_freed for r in oldest_first]}],
         unit="h/week",
     )
     return render(request, "analyses.html.j2", analyses=rows, revisions=s.revisions(), charts={"trend": chart})

@@ -4,11 +4,21 @@ the edited workspace is validated as a whole by the same loader as the file."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from guarantor.workspace.schema import Id, Text
+from guarantor.analysis.schemas import (
+    Allocation,
+    OutcomeResult,
+    PersonResult,
+    TaskResult,
+    ValuePlan,
+)
+from guarantor.guarantees.schemas import SeriesOut, StateOut, StatusName
+from guarantor.guarantees.spec import Guarantee
+from guarantor.work.service import Balance, Orphan, Unlinked
+from guarantor.workspace.schema import Id, OutcomeFields, Text
 
 
 class Body(BaseModel):
@@ -23,7 +33,11 @@ class OutcomeCreate(Body):
     indicator: Text | None = None
     target: Text | None = None
     owner: Id | None = None
-    guarantee: dict[str, Any] | None = Field(None, description="As under outcome.guarantee in guarantor.yaml.")
+    guarantee: dict[str, JsonValue] | None = Field(
+        None,
+        description="As under outcome.guarantee in guarantor.yaml (its JSON Schema: `guarantor schema`); "
+        "checked with the whole edited workspace, so a problem names its place in the file.",
+    )
 
 
 class OutcomeUpdate(Body):
@@ -35,7 +49,7 @@ class OutcomeUpdate(Body):
     indicator: Text | None = None
     target: Text | None = None
     owner: Id | None = None
-    guarantee: dict[str, Any] | None = None
+    guarantee: dict[str, JsonValue] | None = None
 
 
 class TaskCreate(Body):
@@ -80,8 +94,9 @@ class Edited(BaseModel):
 
 
 # -- responses -------------------------------------------------------------------------------------
-# Typed here so the OpenAPI document says what each route answers; the rest of the routes follow
-# (issue 15).
+# What the pages and the API show that no domain has as such: views put together from several
+# domains' answers (their own types: the analysis, guarantee states, the work balance). Typed, so
+# the OpenAPI document says what each route answers.
 
 
 class Me(BaseModel):
@@ -103,15 +118,6 @@ class Revision(BaseModel):
     author: str | None
 
 
-class SavedAnalysis(BaseModel):
-    id: int
-    created_at: str
-    hours_week: float
-    hours_freed: float
-    model: str
-    people: dict[str, float] = Field(description="Hours freed a week, per person id.")
-
-
 class AnalysedNow(BaseModel):
     id: int
     created_at: str
@@ -119,23 +125,132 @@ class AnalysedNow(BaseModel):
     hours_freed: float
 
 
-class MeasurementOut(BaseModel):
-    """A measurement: ``value`` exact (a decimal as text) for machines, ``display`` rounded for people."""
+class PersonHours(BaseModel):
+    id: str
+    name: str
+    hours_week: float
+    hours_freed: float
 
+
+class Attention(BaseModel):
+    """Something on the overview to look at now: an outcome not met, one no work serves, one with no
+    indicator or target."""
+
+    kind: Literal["outcome", "unserved", "undefined"]
+    id: str
+    title: str
+    status: StatusName | None
+    reason: str | None
+
+
+class OrphanWork(BaseModel):
+    items: int = Field(description="Work items serving no outcome.")
+    of: int = Field(description="All work items.")
+    largest: list[Orphan]
+
+
+class CheckinDue(BaseModel):
+    person: str | None
+    name: str
+    outcome: str
+    title: str
     indicator: str
-    value: str | None
-    display: str
-    unit: str
-    status: Literal["MET", "AT_RISK", "BROKEN", "NO_DATA", "ERROR"]
-    reason: str
-    target: str
-    measured_at: str
-    scheduled_at: str
-    value_at: str | None
-    source: str
-    spec_hash: str
-    duration_ms: float
-    trigger: str
-    author: str | None
-    note: str | None
-    confidence: Literal["low", "medium", "high"] | None
+    due: str
+    overdue: bool
+    last: str | None = Field(description="When the last check-in was true.")
+
+
+class Overview(BaseModel):
+    workspace: str
+    revision: int
+    problems: list[str] = Field(description="Why a newer workspace file on disk was not taken.")
+    checkins_due: list[CheckinDue]
+    hours_week: float
+    hours_freed: float
+    people: list[PersonHours]
+    outcomes_by_status: dict[str, int] = Field(description="Statuses, and UNGUARANTEED for outcomes without one.")
+    attention: list[Attention]
+    orphan_work: OrphanWork | None = Field(description="Null until work items are imported.")
+    orphan_tasks: int
+
+
+class OutcomeRow(OutcomeFields):
+    status: StatusName | None
+    reason: str | None
+    guaranteed: bool
+    served_by_tasks: list[str]
+    hours_week: float
+
+
+class WorkServing(BaseModel):
+    items: int
+    points: float
+
+
+class ClosedItem(BaseModel):
+    closed_at: str
+    item: str
+
+
+class OutcomeDetail(BaseModel):
+    outcome: OutcomeFields
+    guarantee: Guarantee | None
+    state: StateOut | None
+    series: list[SeriesOut] = Field(description="At most about 400 points each; the full series is under /history.")
+    tasks: list[TaskResult]
+    work: WorkServing
+    work_closed: list[ClosedItem]
+    systems: list[str] = Field(description="Ids of the systems that serve it.")
+    source_types: dict[str, str]
+    revision: int
+
+
+class PersonTasks(PersonResult):
+    tasks: list[TaskResult]
+
+
+class Plan(BaseModel):
+    plan: ValuePlan
+    notes: list[str]
+
+
+class AllocationTo(Allocation):
+    title: str | None = Field(description="The outcome's title.")
+
+
+class PersonDetail(PersonTasks):
+    freed_hours_go_to: list[AllocationTo]
+    skills: list[str]
+    titles: dict[str, str] = Field(description="Outcome titles by id.")
+    outcomes: list[OutcomeResult] = Field(description="The outcomes this person owns.")
+
+
+class OccupationRef(BaseModel):
+    code: str
+    title: str
+
+
+class OccupationRow(OccupationRef):
+    tasks: int
+    exposure_beta: float | None = Field(description="Human-labelled exposure (E1 + E2/2), where labelled.")
+    observed_applicability: float | None
+
+
+class Family(BaseModel):
+    code: str
+    title: str
+    occupations: int
+    exposure_beta: float | None
+    observed_applicability: float | None
+
+
+class FamilyDetail(BaseModel):
+    code: str
+    title: str
+    occupations: list[OccupationRow]
+
+
+class Work(BaseModel):
+    balance: Balance | None = Field(description="Null until work items are imported.")
+    suggestions: list[Unlinked]
+    titles: dict[str, str] = Field(description="Outcome titles by id.")

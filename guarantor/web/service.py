@@ -16,7 +16,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +27,7 @@ from guarantor.analysis import org as org_svc
 from guarantor.analysis import repository as analyses_repo
 from guarantor.analysis import service as analysis_svc
 from guarantor.analysis.org import OrgView
+from guarantor.analysis.schemas import Analysis, SavedAnalysis, TaskResult
 from guarantor.clock import Clock, utcnow
 from guarantor.data.files import data_dir, observed_dir
 from guarantor.db.session import Database
@@ -34,14 +35,15 @@ from guarantor.errors import Conflict, NotFound
 from guarantor.guarantees import repository as measurements
 from guarantor.guarantees import runner
 from guarantor.guarantees.models import BY_SEVERITY
+from guarantor.guarantees.schemas import CheckOut, MeasurementOut
 from guarantor.guarantees.service import (
     OutcomeState,
     due_checkins,
-    measurement_dict,
+    measurement_out,
     outcome_states,
     record_checkin,
     series,
-    state_dict,
+    state_out,
 )
 from guarantor.guarantees.sources.base import Context
 from guarantor.settings import Settings
@@ -49,6 +51,7 @@ from guarantor.systems.service import Readiness, readiness, recorded
 from guarantor.tasks import catalogue, observed, search
 from guarantor.tasks import service as tasks_svc
 from guarantor.tasks.model import ExposureModel
+from guarantor.web import schemas
 from guarantor.work import repository as work_repo
 from guarantor.work import service as work_svc
 from guarantor.workspace import loader
@@ -68,21 +71,18 @@ def _secret_key(session_cookie: str | None, bearer: str | None) -> str | None:
     return "session:" + accounts.digest(session_cookie) if session_cookie else None
 
 
-def _means(rows: list[dict[str, Any]]) -> dict[str, float | None]:
-    def mean(key: str) -> float | None:
-        values = [r[key] for r in rows if r[key] is not None]
-        return sum(values) / len(values) if values else None
-
-    return {"exposure_beta": mean("exposure_beta"), "observed_applicability": mean("observed_applicability")}
+def _mean(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else None
 
 
-def thin(points: list[Any], limit: int = CHART_POINTS) -> list[Any]:
+def thin(points: list[tuple[str, float]], limit: int = CHART_POINTS) -> list[tuple[str, float]]:
     """At most about ``limit`` points for a chart: each bucket's lowest and highest, in time order,
     so a spike or a dip survives (the full series is at /api/v1/outcomes/{id}/history)."""
     if len(points) <= limit:
         return points
     size = math.ceil(len(points) / (limit // 2))
-    out: list[Any] = []
+    out: list[tuple[str, float]] = []
     for start in range(0, len(points), size):
         bucket = points[start : start + size]
         low = min(range(len(bucket)), key=lambda i: bucket[i][1])
@@ -242,12 +242,17 @@ class Site:
             self._cache.clear()
             return revision.id
 
-    def revisions(self) -> list[dict[str, Any]]:
+    def revisions(self) -> list[schemas.Revision]:
         from guarantor.workspace import repository
 
         with self.db.transaction() as session:
             return [
-                {"id": r.id, "created_at": r.created_at.isoformat(), "origin": r.origin, "author": r.author}
+                schemas.Revision(
+                    id=r.id,
+                    created_at=r.created_at.isoformat(),
+                    origin=r.origin,  # file | web | api, as written
+                    author=r.author,
+                )
                 for r in repository.history(session)
             ]
 
@@ -320,12 +325,12 @@ class Site:
             ws, rev.path, rev.text, self.model(), self.occupations(), observed.load(self.settings)
         )
 
-    def _analysis(self, snap: Snapshot) -> dict[str, Any]:
+    def _analysis(self, snap: Snapshot) -> Analysis:
         """Every task assessed, hours freed and the value plan, for this revision (not saved: saving
         an analysis stays the job of `guarantor analyze`, which keeps the history)."""
 
-        def compute() -> dict[str, Any]:
-            return analysis_svc.analyze(self._inputs(snap), self.clock(), None).as_dict()
+        def compute() -> Analysis:
+            return analysis_svc.analyze(self._inputs(snap), self.clock(), None)
 
         return self._cached(f"analysis:{snap.revision.id}", compute, math.inf)
 
@@ -338,7 +343,7 @@ class Site:
 
     # -- what the pages show --------------------------------------------------------------------
 
-    def overview(self) -> dict[str, Any]:
+    def overview(self) -> schemas.Overview:
         snap = self.snapshot()
         ws = snap.workspace
         states = {s.id: s for s in self._states(snap)}
@@ -347,198 +352,198 @@ class Site:
         by_status: dict[str, int] = {k: 0 for k in (*WORST_FIRST, "UNGUARANTEED")}
         for o in ws.outcomes:
             by_status[states[o.id].status.value if o.id in states else "UNGUARANTEED"] += 1
-        attention: list[dict[str, str | None]] = [
-            {"kind": "outcome", "id": s.id, "title": s.title, "status": s.status.value, "reason": s.reason}
+        attention = [
+            schemas.Attention(kind="outcome", id=s.id, title=s.title, status=s.status.value, reason=s.reason)
             for s in sorted(states.values(), key=lambda s: WORST_FIRST.index(s.status.value))
             if s.status.value != "MET"
         ]
         titles = {o.id: o.title for o in ws.outcomes}
+        unserved = balance.unserved if balance is not None else analysis.unserved_outcomes
         attention += [
-            {"kind": "unserved", "id": o, "title": titles[o], "status": None, "reason": "no work or task serves it"}
-            for o in (balance.unserved if balance is not None else analysis["unserved_outcomes"])
+            schemas.Attention(kind="unserved", id=o, title=titles[o], status=None, reason="no work or task serves it")
+            for o in unserved
         ]
+        undefined = "no indicator or target: it is only an intention"
         attention += [
-            {
-                "kind": "undefined",
-                "id": o,
-                "title": titles[o],
-                "status": None,
-                "reason": "no indicator or target: it is only an intention",
-            }
-            for o in analysis["outcomes_without_indicator"]
+            schemas.Attention(kind="undefined", id=o, title=titles[o], status=None, reason=undefined)
+            for o in analysis.outcomes_without_indicator
         ]
         orphan = None
         if balance is not None:
             bucket = balance.by_outcome.get(work_svc.NO_OUTCOME)
-            orphan = {
-                "items": bucket.count if bucket else 0,
-                "of": balance.items,
-                "largest": balance.orphans[:5],
-            }
-        return {
-            "workspace": ws.name,
-            "revision": snap.revision.id,
-            "problems": snap.problems,
-            "checkins_due": self._due(snap),
-            "hours_week": analysis["hours_week"],
-            "hours_freed": analysis["hours_freed"],
-            "people": [
-                {"id": p["id"], "name": p["name"], "hours_week": p["hours_week"], "hours_freed": p["hours_freed"]}
-                for p in analysis["people"]
-            ],
-            "outcomes_by_status": by_status,
-            "attention": attention,
-            "orphan_work": orphan,
-            "orphan_tasks": len(analysis["orphan_tasks"]),
-        }
+            orphan = schemas.OrphanWork(
+                items=bucket.count if bucket else 0, of=balance.items, largest=balance.orphans[:5]
+            )
+        return schemas.Overview(
+            workspace=ws.name,
+            revision=snap.revision.id,
+            problems=snap.problems,
+            checkins_due=self._due(snap),
+            hours_week=analysis.hours_week,
+            hours_freed=analysis.hours_freed,
+            people=[schemas.PersonHours.model_validate(p, from_attributes=True) for p in analysis.people],
+            outcomes_by_status=by_status,
+            attention=attention,
+            orphan_work=orphan,
+            orphan_tasks=len(analysis.orphan_tasks),
+        )
 
-    def _due(self, snap: Snapshot) -> list[dict[str, Any]]:
+    def _due(self, snap: Snapshot) -> list[schemas.CheckinDue]:
         """Check-ins due within a week (or late), per person, as the overview lists them."""
         now = self.clock()
         names = {p.id: p.name for p in snap.workspace.people}
         return [
-            {
-                "person": d.person,
-                "name": names.get(d.person or "", d.person or "no one named"),
-                "outcome": d.outcome,
-                "title": d.title,
-                "indicator": d.indicator,
-                "due": d.due.isoformat(),
-                "overdue": d.overdue(now),
-                "last": d.last.isoformat() if d.last else None,
-            }
+            schemas.CheckinDue(
+                person=d.person,
+                name=names.get(d.person or "", d.person or "no one named"),
+                outcome=d.outcome,
+                title=d.title,
+                indicator=d.indicator,
+                due=d.due.isoformat(),
+                overdue=d.overdue(now),
+                last=d.last.isoformat() if d.last else None,
+            )
             for d in due_checkins(snap.workspace, self._states(snap), now, timedelta(days=7))
         ]
 
-    def outcomes(self) -> list[dict[str, Any]]:
+    def outcomes(self) -> list[schemas.OutcomeRow]:
         snap = self.snapshot()
         states = {s.id: s for s in self._states(snap)}
-        analysis = {o["id"]: o for o in self._analysis(snap)["outcomes"]}
+        analysis = {o.id: o for o in self._analysis(snap).outcomes}
         rows = []
         for o in snap.workspace.outcomes:
             state = states.get(o.id)
             rows.append(
-                {
-                    **o.model_dump(mode="json", exclude={"guarantee"}),
-                    "status": state.status.value if state else None,
-                    "reason": state.reason if state else None,
-                    "guaranteed": o.guarantee is not None,
-                    "served_by_tasks": analysis[o.id]["served_by"],
-                    "hours_week": analysis[o.id]["hours_week"],
-                }
+                schemas.OutcomeRow(
+                    **dict(o.fields()),
+                    status=state.status.value if state else None,
+                    reason=state.reason if state else None,
+                    guaranteed=o.guarantee is not None,
+                    served_by_tasks=analysis[o.id].served_by,
+                    hours_week=analysis[o.id].hours_week,
+                )
             )
         return rows
 
-    def outcome(self, outcome_id: str) -> dict[str, Any]:
-        snap = self.snapshot()
-        o = next((o for o in snap.workspace.outcomes if o.id == outcome_id), None)
-        if o is None:
+    def _find(self, snap: Snapshot, outcome_id: str) -> Outcome:
+        found = next((o for o in snap.workspace.outcomes if o.id == outcome_id), None)
+        if found is None:
             raise NotFound(f"No outcome {outcome_id!r}.")
+        return found
+
+    def outcome(self, outcome_id: str) -> schemas.OutcomeDetail:
+        snap = self.snapshot()
+        o = self._find(snap, outcome_id)
         version = self._measured_version()
         return self._cached(
             f"outcome:{snap.revision.id}:{outcome_id}:{version}", lambda: self._outcome(snap, o), STATES_MAX_AGE
         )
 
-    def _outcome(self, snap: Snapshot, o: Outcome) -> dict[str, Any]:
+    def _outcome(self, snap: Snapshot, o: Outcome) -> schemas.OutcomeDetail:
         ws, outcome_id = snap.workspace, o.id
         state = next((s for s in self._states(snap) if s.id == outcome_id), None)
-        analysis = self._analysis(snap)
-        tasks = [t for t in analysis["tasks"] if outcome_id in t["serves"]]
         balance = self._balance(snap)
         closed = balance.closed_by_outcome.get(outcome_id, []) if balance else []
         bucket = balance.by_outcome.get(outcome_id) if balance else None
-        return {
-            "outcome": o.model_dump(mode="json", exclude={"guarantee"}),
-            "guarantee": o.guarantee.model_dump(mode="json") if o.guarantee else None,
-            "state": state_dict(state) if state else None,
-            "series": [{**s, "points": thin(s["points"])} for s in series(state)] if state else [],
-            "tasks": tasks,
-            "work": {"items": bucket.count if bucket else 0, "points": bucket.points if bucket else 0.0},
-            "work_closed": [{"closed_at": when, "item": item} for when, item in closed],
-            "systems": [s.id for s in ws.systems if outcome_id in s.serves],
-            "source_types": {name: spec.type for name, spec in ws.sources.items()},
-            "revision": snap.revision.id,
-        }
+        return schemas.OutcomeDetail(
+            outcome=o.fields(),
+            guarantee=o.guarantee,
+            state=state_out(state) if state else None,
+            series=[s.model_copy(update={"points": thin(s.points)}) for s in series(state)] if state else [],
+            tasks=[t for t in self._analysis(snap).tasks if outcome_id in t.serves],
+            work=schemas.WorkServing(items=bucket.count if bucket else 0, points=bucket.points if bucket else 0.0),
+            work_closed=[schemas.ClosedItem(closed_at=when, item=item) for when, item in closed],
+            systems=[s.id for s in ws.systems if outcome_id in s.serves],
+            source_types={name: spec.type for name, spec in ws.sources.items()},
+            revision=snap.revision.id,
+        )
 
-    def history(self, outcome_id: str, limit: int = 500) -> list[dict[str, Any]]:
-        snap = self.snapshot()
-        o = next((o for o in snap.workspace.outcomes if o.id == outcome_id), None)
-        if o is None:
-            raise NotFound(f"No outcome {outcome_id!r}.")
+    def history(self, outcome_id: str, limit: int = 500) -> list[MeasurementOut]:
+        o = self._find(self.snapshot(), outcome_id)
         if o.guarantee is None:
             return []
         with self.db.transaction() as session:
             rows = measurements.history(session, [i.id for i in o.guarantee.indicators], limit=limit)
-            return [d for d in (measurement_dict(m) for m in rows) if d is not None]
+            return [measurement_out(m) for m in rows]
 
-    def people(self) -> list[dict[str, Any]]:
-        snap = self.snapshot()
-        analysis = self._analysis(snap)
-        tasks_by_owner: dict[str, list[dict[str, Any]]] = {}
-        for t in analysis["tasks"]:
-            tasks_by_owner.setdefault(t["owner"], []).append(t)
-        return [{**p, "tasks": tasks_by_owner.get(p["id"], [])} for p in analysis["people"]]
-
-    def tasks(self) -> list[dict[str, Any]]:
-        return list(self._analysis(self.snapshot())["tasks"])
-
-    def plan(self) -> dict[str, Any]:
+    def people(self) -> list[schemas.PersonTasks]:
         analysis = self._analysis(self.snapshot())
-        return {"plan": analysis["plan"], "notes": analysis["notes"]}
+        tasks_by_owner: dict[str | None, list[TaskResult]] = {}
+        for t in analysis.tasks:
+            tasks_by_owner.setdefault(t.owner, []).append(t)
+        return [schemas.PersonTasks(**dict(p), tasks=tasks_by_owner.get(p.id, [])) for p in analysis.people]
 
-    def search_roles(self, query: str) -> list[dict[str, str]]:
-        return [{"code": o.code, "title": o.title} for o in search.search_occupations(self.occupations(), query)]
+    def tasks(self) -> list[TaskResult]:
+        return list(self._analysis(self.snapshot()).tasks)
 
-    def families(self) -> list[dict[str, Any]]:
+    def plan(self) -> schemas.Plan:
+        analysis = self._analysis(self.snapshot())
+        return schemas.Plan(plan=analysis.plan, notes=analysis.notes)
+
+    def search_roles(self, query: str) -> list[schemas.OccupationRef]:
+        return [
+            schemas.OccupationRef(code=o.code, title=o.title)
+            for o in search.search_occupations(self.occupations(), query)
+        ]
+
+    def families(self) -> list[schemas.Family]:
         """Occupation families with how many occupations each has, their mean exposure (human beta,
         where labelled) and their mean observed AI applicability (where measured)."""
 
-        def compute() -> list[dict[str, Any]]:
+        def compute() -> list[schemas.Family]:
             rows = self._occupation_rows()
             out = []
             for code, title in catalogue.FAMILIES.items():
-                members = [r for r in rows if r["code"].startswith(code + "-")]
+                members = [r for r in rows if r.code.startswith(code + "-")]
                 if members:
-                    out.append({"code": code, "title": title, "occupations": len(members), **_means(members)})
+                    out.append(
+                        schemas.Family(
+                            code=code,
+                            title=title,
+                            occupations=len(members),
+                            exposure_beta=_mean([r.exposure_beta for r in members]),
+                            observed_applicability=_mean([r.observed_applicability for r in members]),
+                        )
+                    )
             return out
 
         return self._cached("families", compute, math.inf)
 
-    def family(self, code: str) -> dict[str, Any]:
+    def family(self, code: str) -> schemas.FamilyDetail:
         if code not in catalogue.FAMILIES:
             raise NotFound(f"No occupation family {code!r}.")
-        rows = [r for r in self._occupation_rows() if r["code"].startswith(code + "-")]
-        return {"code": code, "title": catalogue.FAMILIES[code], "occupations": sorted(rows, key=lambda r: r["title"])}
+        rows = [r for r in self._occupation_rows() if r.code.startswith(code + "-")]
+        return schemas.FamilyDetail(
+            code=code, title=catalogue.FAMILIES[code], occupations=sorted(rows, key=lambda r: r.title)
+        )
 
-    def _occupation_rows(self) -> list[dict[str, Any]]:
+    def _occupation_rows(self) -> list[schemas.OccupationRow]:
         scores = catalogue.read_scores(data_dir(self.settings))
         observed = catalogue.read_applicability(observed_dir(self.settings))
         return [
-            {
-                "code": o.code,
-                "title": o.title,
-                "tasks": len(o.tasks),
-                "exposure_beta": scores[o.code].human[1] if o.code in scores else None,
-                "observed_applicability": observed.get(o.code[:7]),
-            }
+            schemas.OccupationRow(
+                code=o.code,
+                title=o.title,
+                tasks=len(o.tasks),
+                exposure_beta=scores[o.code].human[1] if o.code in scores else None,
+                observed_applicability=observed.get(o.code[:7]),
+            )
             for o in self.occupations().values()
         ]
 
-    def role(self, code: str, hours: float = tasks_svc.WEEK_HOURS) -> dict[str, Any]:
+    def role(self, code: str, hours: float = tasks_svc.WEEK_HOURS) -> tasks_svc.RoleProfile:
         if code not in self.occupations():
             raise NotFound(f"No occupation has code {code}.")
-        return asdict(tasks_svc.profile(self.settings, self.model(), code, hours))
+        return tasks_svc.profile(self.settings, self.model(), code, hours)
 
-    def work(self, limit: int = 20) -> dict[str, Any]:
+    def work(self, limit: int = 20) -> schemas.Work:
         snap = self.snapshot()
         balance = self._balance(snap)
         with self.db.transaction() as session:
             suggestions = work_svc.suggestions(session, snap.workspace, limit)
-        return {
-            "balance": asdict(balance) if balance else None,
-            "suggestions": suggestions,
-            "titles": {o.id: o.title for o in snap.workspace.outcomes},
-        }
+        return schemas.Work(
+            balance=balance, suggestions=suggestions, titles={o.id: o.title for o in snap.workspace.outcomes}
+        )
 
     def decide(self, item: str, outcome: str, decision: str) -> None:
         snap = self.snapshot()
@@ -550,19 +555,9 @@ class Site:
         snap = self.snapshot()
         return readiness(snap.workspace, self._states(snap))
 
-    def analyses(self) -> list[dict[str, Any]]:
+    def analyses(self) -> list[SavedAnalysis]:
         with self.db.transaction() as session:
-            return [
-                {
-                    "id": r.id,
-                    "created_at": r.created_at.isoformat(),
-                    "hours_week": r.hours_week,
-                    "hours_freed": r.hours_freed,
-                    "model": r.model_version,
-                    "people": {p.person_id: p.hours_freed for p in r.people},
-                }
-                for r in analyses_repo.history(session)
-            ]
+            return [analysis_svc.listed(r) for r in analyses_repo.history(session)]
 
     def checkin(
         self,
@@ -573,7 +568,7 @@ class Site:
         note: str | None = None,
         confidence: str | None = None,
         at: datetime | None = None,
-    ) -> dict[str, Any]:
+    ) -> MeasurementOut:
         """A check-in by the person logged in, as `guarantor record` makes it; alerts follow."""
         snap = self.snapshot()
         with self.db.transaction() as session:
@@ -591,45 +586,40 @@ class Site:
             )
             states = outcome_states(session, snap.workspace, self.clock(), outcome_id)
             precision = next(i.precision for s in states for i in s.indicators if i.id == m.indicator_id)
-            recorded = measurement_dict(m, precision)
+            recorded = measurement_out(m, precision)
         runner.notify(self.db, snap.workspace, states, self.clock)
         self._forget_measured_and_work()
-        assert recorded is not None
         return recorded
 
-    def person(self, person_id: str) -> dict[str, Any]:
+    def person(self, person_id: str) -> schemas.PersonDetail:
         """One person: their tasks, where their freed hours go and the skills that get them there."""
         analysis = self._analysis(self.snapshot())
-        found = next((p for p in analysis["people"] if p["id"] == person_id), None)
+        found = next((p for p in analysis.people if p.id == person_id), None)
         if found is None:
             raise NotFound(f"No person {person_id!r}.")
-        plan = analysis["plan"]
-        titles = {o["id"]: o["title"] for o in analysis["outcomes"]}
-        return {
-            **found,
-            "tasks": [t for t in analysis["tasks"] if t["owner"] == person_id],
-            "freed_hours_go_to": [
-                {**g, "title": titles.get(g["outcome"] or "")}
-                for g in plan["freed_hours_go_to"]
-                if g["person"] == person_id
+        titles = {o.id: o.title for o in analysis.outcomes}
+        return schemas.PersonDetail(
+            **dict(found),
+            tasks=[t for t in analysis.tasks if t.owner == person_id],
+            freed_hours_go_to=[
+                schemas.AllocationTo(**dict(g), title=titles.get(g.outcome or ""))
+                for g in analysis.plan.freed_hours_go_to
+                if g.person == person_id
             ],
-            "skills": [s for s in plan["skills"] if s.startswith(f"{found['name']}:")],
-            "titles": titles,
-            "outcomes": [o for o in analysis["outcomes"] if o["owner"] == person_id],
-        }
+            skills=[s for s in analysis.plan.skills if s.startswith(f"{found.name}:")],
+            titles=titles,
+            outcomes=[o for o in analysis.outcomes if o.owner == person_id],
+        )
 
-    def analyse_now(self) -> dict[str, Any]:
+    def analyse_now(self) -> schemas.AnalysedNow:
         """Analyse the workspace as it is served and save the analysis, as `guarantor analyze` does."""
         snap = self.snapshot()
         with self.db.transaction() as session:
             saved = analysis_svc.run(session, self._inputs(snap), self.clock())
         a = saved.analysis
-        return {
-            "id": saved.record_id,
-            "created_at": a.created_at,
-            "hours_week": a.hours_week,
-            "hours_freed": a.hours_freed,
-        }
+        return schemas.AnalysedNow(
+            id=saved.record_id, created_at=a.created_at, hours_week=a.hours_week, hours_freed=a.hours_freed
+        )
 
     def report(self, analysis_id: int) -> tuple[str, str]:
         """A saved analysis as its HTML report (a file name, the text): the one a manager forwards."""
@@ -644,10 +634,16 @@ class Site:
                 for r in reversed(analyses_repo.history(session, limit=20))
                 if r.id <= analysis_id
             ]
+            analysis = analysis_svc.read_saved(record.result)
+            if analysis is None:
+                raise NotFound(
+                    f"Analysis {analysis_id} was saved by an earlier version in a shape this one cannot read.",
+                    hint="Run the analysis again (`guarantor analyze`) for a report.",
+                )
             name = f"guarantor-report-{record.created_at:%Y-%m-%d-%H%M}.html"
-            return name, render(record.result, trend)
+            return name, render(analysis, trend)
 
-    def check(self, outcome: str | None = None) -> dict[str, Any]:
+    def check(self, outcome: str | None = None) -> CheckOut:
         """Measure the due indicators now, as `guarantor check` does. Command sources run: they come
         only from the file on disk, since no edit through the web may add or change one."""
         snap = self.snapshot()
@@ -669,9 +665,4 @@ class Site:
             with self.db.transaction() as session:
                 recorded(session, ws, report.states)
         self._forget_measured_and_work()
-        return {
-            "planned": report.planned,
-            "evaluated": report.evaluated,
-            "skipped": report.skipped,
-            "outcomes": [state_dict(s) for s in report.states],
-        }
+        return report.out()

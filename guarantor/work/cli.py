@@ -1,11 +1,8 @@
-"""`guarantor import`, `guarantor link`, `guarantor balance` and `guarantor systems`."""
+"""`guarantor import`, `guarantor sync`, `guarantor link`, `guarantor work` and `guarantor balance`."""
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,8 +16,12 @@ from guarantor.guarantees import display
 from guarantor.work import importers
 
 if TYPE_CHECKING:
+    from guarantor.settings import Settings
     from guarantor.work.importers.base import Columns
     from guarantor.work.sync.driver import Tracker
+
+Connect = Callable[["Settings", Mapping[str, str]], "tuple[Tracker, str]"]
+NO_EXPOSURE = typer.Option(False, "--no-exposure", help="Do not classify item texts by AI exposure.")
 
 link_app = typer.Typer(help="Link work items to the outcomes they serve.", no_args_is_help=True)
 
@@ -29,7 +30,7 @@ def import_(
     fmt: str = typer.Argument(..., metavar="FORMAT", help=f"One of: {', '.join(importers.names())}."),
     file: Path = typer.Argument(..., help="The export (- for standard input)."),
     mapping: list[str] = typer.Option([], "--map", help="csv: FIELD=COLUMN, such as id=Key or title=Name."),
-    no_exposure: bool = typer.Option(False, "--no-exposure", help="Do not classify item texts by AI exposure."),
+    no_exposure: bool = NO_EXPOSURE,
     day_first: bool | None = typer.Option(
         None,
         "--day-first/--month-first",
@@ -47,7 +48,6 @@ def import_(
     from guarantor.clock import utcnow
     from guarantor.inputs.dates import DateOrder
     from guarantor.work import service
-    from guarantor.workspace.session import open_workspace
 
     pairs = dict(m.split("=", 1) for m in mapping if "=" in m)
     if len(pairs) != len(mapping):
@@ -55,7 +55,7 @@ def import_(
     exposure = None if no_exposure else item_exposure()
     columns, items = service.read(fmt, file, pairs, DateOrder(day_first, date_format))
     with (
-        open_workspace(cli_options.settings(), workspace) as (session, _),
+        cli_options.opened(workspace, None) as (session, _),
         progress(f"Importing {file.name}") as (bar, task),
     ):
         counts = service.import_items(
@@ -113,18 +113,16 @@ sync_app = typer.Typer(
 )
 
 
-@sync_app.command("github")
-def sync_github(
-    repo: str = typer.Argument(..., help="OWNER/REPO; the token comes from GITHUB_TOKEN (or GH_TOKEN)."),
-    no_exposure: bool = typer.Option(False, "--no-exposure", help="Do not classify item texts by AI exposure."),
-    workspace: Path | None = cli_options.OPTION,
-) -> None:
-    """Issues and pull requests changed since the last sync; a sync stopped on any page resumes there."""
-    import os
+REPO = typer.Argument(..., help="OWNER/REPO; the token comes from GITHUB_TOKEN (or GH_TOKEN).")
+TEAM = typer.Option(..., help="The team's key, such as ENG; the key comes from LINEAR_API_KEY.")
 
+
+@sync_app.command("github")
+def sync_github(repo: str = REPO, no_exposure: bool = NO_EXPOSURE, workspace: Path | None = cli_options.OPTION) -> None:
+    """Issues and pull requests changed since the last sync; a sync stopped on any page resumes there."""
     from guarantor.work.sync import trackers
 
-    _sync(*trackers.github(cli_options.settings(), os.environ, repo), no_exposure, workspace)
+    _sync(lambda settings, env: trackers.github(settings, env, repo), no_exposure, workspace)
 
 
 @sync_app.command("jira")
@@ -132,39 +130,36 @@ def sync_jira(
     site: str = typer.Option(..., help="The Jira site, such as https://acme.atlassian.net."),
     jql: str = typer.Option("", help='Which issues, such as "project = PAY" (default: all the token can see).'),
     server: bool = typer.Option(False, "--server", help="Jira Server or Data Center (REST API 2, JIRA_TOKEN)."),
-    no_exposure: bool = typer.Option(False, "--no-exposure", help="Do not classify item texts by AI exposure."),
+    no_exposure: bool = NO_EXPOSURE,
     workspace: Path | None = cli_options.OPTION,
 ) -> None:
     """Issues a JQL query selects, updated since the last sync. Cloud: JIRA_EMAIL and JIRA_API_TOKEN;
     Server and Data Center: a personal access token in JIRA_TOKEN."""
-    import os
-
     from guarantor.work.sync import trackers
 
-    _sync(*trackers.jira(cli_options.settings(), os.environ, site, jql, server), no_exposure, workspace)
+    _sync(lambda settings, env: trackers.jira(settings, env, site, jql, server), no_exposure, workspace)
 
 
 @sync_app.command("linear")
-def sync_linear(
-    team: str = typer.Option(..., help="The team's key, such as ENG; the key comes from LINEAR_API_KEY."),
-    no_exposure: bool = typer.Option(False, "--no-exposure", help="Do not classify item texts by AI exposure."),
-    workspace: Path | None = cli_options.OPTION,
-) -> None:
-    """A team's issues updated since the last sync."""
-    import os
-
+def sync_linear(team: str = TEAM, no_exposure: bool = NO_EXPOSURE, workspace: Path | None = cli_options.OPTION) -> None:
+    """A team's issues updated since the last sync: its cycles read as sprints, its projects as epics."""
     from guarantor.work.sync import trackers
 
-    _sync(*trackers.linear(cli_options.settings(), os.environ, team), no_exposure, workspace)
+    _sync(lambda settings, env: trackers.linear(settings, env, team), no_exposure, workspace)
 
 
-def _sync(tracker: Tracker, scope: str, no_exposure: bool, workspace: Path | None) -> None:
+def _sync(connect: Connect, no_exposure: bool, workspace: Path | None) -> None:
+    """Sync what ``connect`` reaches (a tracker and its scope, from the settings and the environment,
+    where the tokens are) into the workspace."""
+    import os
+
     from guarantor.clock import utcnow
     from guarantor.work.sync.driver import sync
     from guarantor.workspace import loader
     from guarantor.workspace.session import workspace_database
 
     settings = cli_options.settings()
+    tracker, scope = connect(settings, os.environ)
     path = loader.resolve(workspace)
     ws = loader.load(path)
     exposure = None if no_exposure else item_exposure()
@@ -195,13 +190,12 @@ def classify_items(workspace: Path | None = cli_options.OPTION) -> None:
     """Give every item of the workspace without an AI exposure its exposure (the data was missing at
     import)."""
     from guarantor.work import service
-    from guarantor.workspace.session import open_workspace
 
     exposure = item_exposure()
     if exposure is None:
         raise typer.Exit(int(ExitCode.DATA_MISSING))
     with (
-        open_workspace(cli_options.settings(), workspace) as (session, _),
+        cli_options.opened(workspace, None) as (session, _),
         progress("Classifying items") as (bar, task),
     ):
         done = service.classify_missing(session, exposure, lambda n: bar.update(task, description=f"{n:,} items"))
@@ -214,55 +208,46 @@ def suggest(
     workspace: Path | None = cli_options.ARGUMENT,
     workspace_option: Path | None = cli_options.OPTION,
     limit: int = typer.Option(20, help="Items to show."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = cli_options.JSON,
     wide: bool = cli_options.wide("texts"),
 ) -> None:
     """Suggest outcomes for items that serve none yet, with the words that matched."""
     from guarantor.work import service
-    from guarantor.workspace.session import open_workspace
 
-    with open_workspace(cli_options.settings(), cli_options.workspace(workspace, workspace_option)) as (session, ws):
+    with cli_options.opened(workspace, workspace_option) as (session, ws):
         rows = service.suggestions(session, ws, limit)
     if as_json:
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
-        return
+        return cli_options.print_json(rows)
     lines = []
     for r in rows:
-        best = r["suggestions"][0]
-        lines.append(
-            [r["item"], escape(r["title"]), best["outcome"], f"{best['score']:.2f}", ", ".join(best["matched"])]
-        )
+        best = r.suggestions[0]
+        lines.append([r.item, escape(r.title), best.outcome, f"{best.score:.2f}", ", ".join(best.matched)])
     columns = [(c, "left") for c in ("item", "title", "outcome", "score", "matched words")]
     title = "Suggested links (accept with `guarantor link accept ITEM OUTCOME`)"
     console.print_table(columns, lines, {"title": 3, "outcome": 1, "matched words": 1}, wide, escape(title))
 
 
+ITEM = typer.Argument(..., help="SOURCE:ID, such as jira:PAY-12.")
+OUTCOME = typer.Argument(..., help="The outcome id.")
+
+
 def _decide(decision: str, item: str, outcome: str, workspace: Path | None) -> None:
     from guarantor.clock import utcnow
     from guarantor.work import service
-    from guarantor.workspace.session import open_workspace
 
-    with open_workspace(cli_options.settings(), workspace) as (session, ws):
+    with cli_options.opened(workspace, None) as (session, ws):
         service.decide(session, ws, item, outcome, decision, utcnow())
     out.print(f"{item} → {outcome}: {decision}.")
 
 
 @link_app.command("accept")
-def accept(
-    item: str = typer.Argument(..., help="SOURCE:ID, such as jira:PAY-12."),
-    outcome: str = typer.Argument(..., help="The outcome id."),
-    workspace: Path | None = cli_options.OPTION,
-) -> None:
+def accept(item: str = ITEM, outcome: str = OUTCOME, workspace: Path | None = cli_options.OPTION) -> None:
     """Record that an item serves an outcome (kept across re-imports)."""
     _decide("accepted", item, outcome, workspace)
 
 
 @link_app.command("reject")
-def reject(
-    item: str = typer.Argument(..., help="SOURCE:ID, such as jira:PAY-12."),
-    outcome: str = typer.Argument(..., help="The outcome id."),
-    workspace: Path | None = cli_options.OPTION,
-) -> None:
+def reject(item: str = ITEM, outcome: str = OUTCOME, workspace: Path | None = cli_options.OPTION) -> None:
     """Record that an item does not serve an outcome: never suggested or linked again."""
     _decide("rejected", item, outcome, workspace)
 
@@ -270,20 +255,16 @@ def reject(
 def balance(
     workspace: Path | None = cli_options.ARGUMENT,
     workspace_option: Path | None = cli_options.OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = cli_options.JSON,
     wide: bool = cli_options.wide("texts"),
 ) -> None:
     """Where the effort goes: per outcome, per AI-exposure level, over time, and the orphan work."""
     from guarantor.work import service
-    from guarantor.workspace.session import open_workspace
 
-    with open_workspace(cli_options.settings(), cli_options.workspace(workspace, workspace_option)) as (session, ws):
+    with cli_options.opened(workspace, workspace_option) as (session, ws):
         b = service.balance(session, ws)
     if as_json:
-        data = asdict(b)
-        data.pop("closed_by_outcome")
-        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
-        return
+        return cli_options.print_json(b, exclude={"closed_by_outcome"})
     titles = {o.id: o.title for o in ws.outcomes}
     total = sum(x.count for x in b.by_outcome.values()) or 1
     rows = [
@@ -306,33 +287,4 @@ def balance(
     if b.unserved:
         out.print(f"[yellow]No work serves:[/] {', '.join(titles[o] for o in b.unserved)}")
     for o in b.orphans[:10]:
-        out.print(
-            f"  orphan: {o['item']} {o['title']}" + (f" ({display.count(o['points'], 'point')})" if o["points"] else "")
-        )
-
-
-def systems(
-    workspace: Path | None = cli_options.ARGUMENT,
-    workspace_option: Path | None = cli_options.OPTION,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
-    """The legacy systems, who they serve, and whether each may be retired (and what blocks it)."""
-    from guarantor.clock import utcnow
-    from guarantor.guarantees.service import outcome_states
-    from guarantor.systems.service import recorded
-    from guarantor.workspace.session import open_workspace
-
-    with open_workspace(cli_options.settings(), cli_options.workspace(workspace, workspace_option)) as (session, ws):
-        rows = recorded(session, ws, outcome_states(session, ws, utcnow()))
-    if as_json:
-        sys.stdout.write(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
-        return
-    for r in rows:
-        verdict = "[green]ready to retire[/]" if r.ready else "[red]not ready[/]"
-        out.print(
-            f"[bold]{r.name}[/] ({r.id}) — {r.does}; for {r.for_whom}"
-            + (f", {r.users:,} users" if r.users else "")
-            + f": {verdict}"
-        )
-        for outcome, why in r.blocking.items():
-            out.print(f"  blocked by {outcome}: {why}")
+        out.print(f"  orphan: {o.item} {o.title}" + (f" ({display.count(o.points, 'point')})" if o.points else ""))

@@ -16,10 +16,9 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -215,6 +214,15 @@ class Suggestion:
     matched: list[str]
 
 
+@dataclass
+class Unlinked:
+    """An item that serves no outcome yet (``item``: SOURCE:ID), with the outcomes it most resembles."""
+
+    item: str
+    title: str
+    suggestions: list[Suggestion]
+
+
 SHARED = 0.25
 """Cosine similarity from which an outcome is suggested when item and outcome share two words or more."""
 SINGLE = 0.45
@@ -268,13 +276,13 @@ class Suggester:
         return sorted(scored, key=lambda s: (-s.score, s.outcome))[:k]
 
 
-def suggestions(session: Session, ws: Workspace, limit: int = 20) -> list[dict[str, Any]]:
+def suggestions(session: Session, ws: Workspace, limit: int = 20) -> list[Unlinked]:
     """Items that serve no outcome yet, each with the outcomes it most resembles (rejected ones left out)."""
     texts = repository.iterate(session, ("title", "body"))
     with closing(texts) as sample:
         suggester = Suggester(ws.outcomes, (f"{t} {b[:500]}" for t, b in itertools.islice(sample, CORPUS_SAMPLE)))
     linker = Linker(ws, repository.decisions(session))
-    rows: list[dict[str, Any]] = []
+    rows: list[Unlinked] = []
     items = repository.iterate(session, ("source", "external_id", "title", "body", "labels", "epic", "components"))
     with closing(items) as stream:
         for source, ext, title, body, labels, epic, components in stream:
@@ -283,7 +291,7 @@ def suggestions(session: Session, ws: Workspace, limit: int = 20) -> list[dict[s
             rejected = {o for o, d in linker.decisions.get((source, ext), {}).items() if d == "rejected"}
             found = [s for s in suggester.suggest(f"{title} {body[:500]}") if s.outcome not in rejected]
             if found:
-                rows.append({"item": f"{source}:{ext}", "title": title, "suggestions": [asdict(s) for s in found]})
+                rows.append(Unlinked(f"{source}:{ext}", title, found))
             if len(rows) >= limit:
                 break
     return rows
@@ -314,12 +322,22 @@ class Bucket:
 
 
 @dataclass
+class Orphan:
+    """A work item serving no outcome: ``item`` is SOURCE:ID."""
+
+    item: str
+    title: str
+    points: float | None
+    days: float | None
+
+
+@dataclass
 class Balance:
     items: int
     by_outcome: dict[str, Bucket]
     by_exposure: dict[str, Bucket]
     by_month: dict[str, dict[str, Bucket]]  # month -> outcome (or "no outcome") -> bucket
-    orphans: list[dict[str, Any]]  # the largest items serving no outcome
+    orphans: list[Orphan]  # the largest items serving no outcome
     unserved: list[str]  # outcomes no work item serves
     task_hours: dict[str, float]  # hours a week of the workspace's recurring tasks, per outcome
     closed_by_outcome: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # outcome -> (closed, id)
@@ -335,7 +353,7 @@ def balance(session: Session, ws: Workspace, orphan_limit: int = 25) -> Balance:
     by_exposure: dict[str, Bucket] = defaultdict(Bucket)
     by_month: dict[str, dict[str, Bucket]] = defaultdict(lambda: defaultdict(Bucket))
     closed_by_outcome: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    orphans: list[tuple[float, int, dict[str, Any]]] = []
+    orphans: list[tuple[float, int, Orphan]] = []
     n = 0
     columns = (
         "source",
@@ -377,7 +395,7 @@ def balance(session: Session, ws: Workspace, orphan_limit: int = 25) -> Balance:
         by_exposure[exposure or "unknown"].add(1.0, estimate, days)
         if not outcomes:
             size = (estimate or 0.0) * 1000 + (days or 0.0)
-            entry = {"item": f"{source}:{ext}", "title": title, "points": estimate, "days": days}
+            entry = Orphan(f"{source}:{ext}", title, estimate, days)
             # A bounded min-heap of the largest: ties keep the earlier item (-n is larger for it).
             (heapq.heappush if len(orphans) < orphan_limit else heapq.heappushpop)(orphans, (size, -n, entry))
     task_hours: dict[str, float] = defaultdict(float)

@@ -12,8 +12,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from guarantor.guarantees.channels import Channel
 from guarantor.guarantees.sources import SourceSpec
-from guarantor.guarantees.spec import Channel, Guarantee
+from guarantor.guarantees.spec import Guarantee
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -58,7 +59,9 @@ class Task(Strict):
     serves: list[Id] = Field(default_factory=list, description="Ids of the outcomes this task serves.")
 
 
-class Outcome(Strict):
+class OutcomeFields(Strict):
+    """An outcome as people write it; ``Outcome`` adds how it is guaranteed."""
+
     id: Id
     title: Text
     for_whom: Text = Field(description="The beneficiary: who gets the value.")
@@ -66,9 +69,16 @@ class Outcome(Strict):
     indicator: Text | None = Field(None, description="What shows whether they got it.")
     target: Text | None = Field(None, description="The level of the indicator that counts as delivered.")
     owner: Id | None = None
+
+
+class Outcome(OutcomeFields):
     guarantee: Guarantee | None = Field(
         None, description="How the outcome is measured: indicators from sources, on a schedule, against targets."
     )
+
+    def fields(self) -> OutcomeFields:
+        """The outcome as people wrote it, without its guarantee (what the pages list)."""
+        return OutcomeFields.model_construct(**{name: getattr(self, name) for name in OutcomeFields.model_fields})
 
 
 class WorkLink(Strict):
