@@ -56,7 +56,11 @@ def test_every_response_is_typed(env: Settings, tmp_path: Path) -> None:
     from guarantor.web.app import create_app
 
     (tmp_path / "guarantor.yaml").write_text("name: Typed\nkey: typed\n")
-    document = create_app(env, tmp_path / "guarantor.yaml").openapi()
+    app = create_app(env, tmp_path / "guarantor.yaml")
+    try:
+        document = app.openapi()
+    finally:
+        app.state.server.close()
     untyped = []
     for path, operations in document["paths"].items():
         for method, operation in operations.items():

@@ -90,6 +90,22 @@ def add_user(
     return user
 
 
+def first_admin(session: Session, workspace_ids: list[int], now: datetime, public_host: str | None) -> str | None:
+    """With no account yet, ``admin``, admin of every workspace served, and its password (shown
+    once); None when accounts exist. Refused on a ``public_host`` (one beyond loopback): a server
+    anyone can reach must not start open, nor with a password printed to its log."""
+    if repository.count_users(session) > 0:
+        return None
+    if public_host is not None:
+        raise Forbidden(
+            f"Refusing to serve on {public_host} with no accounts: anyone who can reach it would see everything.",
+            hint="Create one first: guarantor user add NAME --role admin",
+        )
+    password = secrets.token_urlsafe(12)
+    add_user(session, "admin", password, now, dict.fromkeys(workspace_ids, "admin"))
+    return password
+
+
 def grant(session: Session, username: str, workspace_id: int, role: str | None) -> None:
     """Give a user a role in one workspace, or (None) take it away; their other workspaces stay as they are."""
     user = repository.user(session, username)

@@ -52,6 +52,13 @@ class Org(BaseModel):
     total: OrgTeam
 
 
+def week(hours_week: float | None, hours_freed: float | None) -> list[tuple[str, float]]:
+    """A week split into what AI frees and what is kept, as every chart of hours shows it; kept is
+    never below zero (tasks can add up to more than the week, which the analysis notes)."""
+    freed = hours_freed or 0.0
+    return [("freed by AI", freed), ("kept", max((hours_week or 0.0) - freed, 0.0))]
+
+
 # -- the analysis: what `analyze` computes, saves as JSON, and the report and the pages render ------
 
 

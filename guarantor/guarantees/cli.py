@@ -15,7 +15,7 @@ from rich.markup import escape
 from guarantor import cli_options, console
 from guarantor.clock import MAX_YEAR, MIN_YEAR
 from guarantor.console import err, out
-from guarantor.errors import ExitCode, NotFound, UsageError
+from guarantor.errors import ExitCode, UsageError
 from guarantor.guarantees import display
 
 if TYPE_CHECKING:
@@ -68,8 +68,6 @@ def check(
 
     settings = cli_options.settings()
     ws, marks, name, context = _load(workspace)
-    if outcome is not None and not any(o.id == outcome and o.guarantee for o in ws.outcomes):
-        raise NotFound(f"No outcome {outcome!r} with a guarantee in {name}.")
     db = _database(workspace, ws)
     try:
         report = runner.check(
@@ -230,14 +228,10 @@ def history(
     from guarantor.guarantees.service import measurement_out
 
     ws, *_ = _load(workspace)
-    found = next((o for o in ws.outcomes if o.id == outcome), None)
-    if found is None or found.guarantee is None:
-        raise NotFound(
-            f"No outcome {outcome!r} with a guarantee.",
-            hint="Outcomes with guarantees: " + ", ".join(o.id for o in ws.outcomes if o.guarantee) + ".",
-        )
-    ids = [i.id for i in found.guarantee.indicators]
-    precision = {i.id: i.precision for i in found.guarantee.indicators}
+    guarantee = ws.outcome(outcome, guaranteed=True).guarantee
+    assert guarantee is not None
+    ids = [i.id for i in guarantee.indicators]
+    precision = {i.id: i.precision for i in guarantee.indicators}
     with cli_options.opened(workspace, None) as (session, _):
         per = {i: list(repository.history(session, [i], limit=limit)) for i in ids}
     if as_json:

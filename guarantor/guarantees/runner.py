@@ -59,6 +59,8 @@ def check(
     workers: int = 8,
     retries: int = 1,
 ) -> RunReport:
+    if outcome is not None:
+        ws.outcome(outcome, guaranteed=True)
     now = clock()
     items = service.plan(ws, now, force=force, outcome=outcome)
     with db.transaction() as session:

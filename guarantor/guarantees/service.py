@@ -348,9 +348,7 @@ def record_checkin(
 ) -> Measurement:
     """A person's check-in: a measurement with its author, in the same append-only history, judged
     against the indicator's target like any other."""
-    o = next((o for o in ws.outcomes if o.id == outcome_id), None)
-    if o is None:
-        raise NotFound(f"No outcome {outcome_id!r}.")
+    o = ws.outcome(outcome_id)
     if o.guarantee is None:
         raise InputError(f"Outcome {outcome_id!r} has no guarantee: give it an indicator of type: manual first.")
     manual = [i for i in o.guarantee.indicators if i.manual]

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import yaml
 
-from guarantor.errors import NotFound
 from guarantor.workspace.schema import Outcome, Workspace
 
 _JUDGEMENT = re.compile(
@@ -36,9 +35,7 @@ class Suggestion:
 
 
 def suggest(ws: Workspace, outcome_id: str) -> Suggestion:
-    outcome = next((o for o in ws.outcomes if o.id == outcome_id), None)
-    if outcome is None:
-        raise NotFound(f"No outcome {outcome_id!r}.", hint="Outcomes: " + ", ".join(o.id for o in ws.outcomes) + ".")
+    outcome = ws.outcome(outcome_id)
     words = " ".join(filter(None, (outcome.title, outcome.need, outcome.indicator, outcome.target)))
     queryable = [name for name, spec in ws.sources.items() if spec.type in ("sql", "file", "prometheus", "http")]
     measured = _SHARE.search(words) or _DURATION.search(words)

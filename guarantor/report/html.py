@@ -8,7 +8,7 @@ from jinja2 import Environment, PackageLoader
 
 from guarantor import palette
 from guarantor.analysis.org import STATUSES, OrgView
-from guarantor.analysis.schemas import Analysis
+from guarantor.analysis.schemas import Analysis, week
 from guarantor.data.files import ATTRIBUTION, OBSERVED_ATTRIBUTION
 from guarantor.guarantees import display
 from guarantor.guarantees.spec import parse_target
@@ -31,10 +31,7 @@ _env.filters["count"] = display.count
 def render(analysis: Analysis, history: list[tuple[str, float]]) -> str:
     """``history``: (date, hours freed) of this workspace's saved analyses, oldest first."""
     tasks = analysis.tasks
-    people_rows = [
-        (p.name, [("freed by AI", p.hours_freed), ("kept", max(p.hours_week - p.hours_freed, 0.0))])
-        for p in analysis.people
-    ]
+    people_rows = [(p.name, week(p.hours_week, p.hours_freed)) for p in analysis.people]
     by_level: dict[str, float] = defaultdict(float)
     by_auto: dict[str, float] = defaultdict(float)
     for t in tasks:

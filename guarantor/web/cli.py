@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import typer
 
 from guarantor import cli_options
 from guarantor.console import err
-from guarantor.errors import Conflict, Forbidden, UsageError
+from guarantor.errors import Conflict, UsageError
 
 
 def serve(
@@ -52,14 +51,9 @@ def serve(
                 ws = loader.load(path)
                 ids[enter(session, path, ws, utcnow()).id] = ws.name
         with db.transaction() as session:
-            if repository.count_users(session) == 0:
-                if not is_loopback(host):
-                    raise Forbidden(
-                        f"Refusing to serve on {host} with no accounts: anyone who can reach it would see everything.",
-                        hint="Create one first: guarantor user add NAME --role admin",
-                    )
-                password = secrets.token_urlsafe(12)
-                service.add_user(session, "admin", password, utcnow(), dict.fromkeys(ids, "admin"))
+            public = None if is_loopback(host) else host
+            password = service.first_admin(session, list(ids), utcnow(), public)
+            if password is not None:
                 err.print(
                     f"No accounts yet: created [bold]admin[/] with password [bold]{password}[/] (shown once), "
                     "admin of every workspace served."

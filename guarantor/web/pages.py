@@ -18,7 +18,8 @@ from guarantor import __version__, palette
 from guarantor.accounts import service as accounts
 from guarantor.accounts.service import Principal
 from guarantor.analysis import org as org_svc
-from guarantor.analysis.schemas import PersonResult
+from guarantor.analysis.org import Team
+from guarantor.analysis.schemas import PersonResult, week
 from guarantor.data.files import ATTRIBUTION, OBSERVED_ATTRIBUTION
 from guarantor.errors import TooManyAttempts
 from guarantor.guarantees import display
@@ -122,16 +123,18 @@ def bar(
     }
 
 
-def hours_by_person(people: Sequence[schemas.PersonHours | PersonResult]) -> dict[str, Any]:
-    """Each person's week split into what AI frees and what they keep."""
+def hours_by_person(
+    people: Sequence[schemas.PersonHours | PersonResult | Team], horizontal: bool = False
+) -> dict[str, Any]:
+    """Each person's (or team's) week split into what AI frees and what is kept."""
+    weeks = [week(p.hours_week, p.hours_freed) for p in people]
+    parts = [label for label, _ in week(0, 0)]
     return bar(
         [p.name for p in people],
-        [
-            {"label": "freed by AI", "data": [p.hours_freed for p in people]},
-            {"label": "kept", "data": [max(p.hours_week - p.hours_freed, 0) for p in people]},
-        ],
+        [{"label": label, "data": [w[i][1] for w in weeks]} for i, label in enumerate(parts)],
         stacked=True,
         unit="h/week",
+        horizontal=horizontal,
     )
 
 
@@ -223,16 +226,7 @@ def org(request: Request, who: Principal = Depends(principal), s: Server = Depen
     view = s.org(who)
     teams = view.teams
     charts = {
-        "hours": bar(
-            [t.name for t in teams],
-            [
-                {"label": "freed by AI", "data": [t.hours_freed or 0 for t in teams]},
-                {"label": "kept", "data": [max((t.hours_week or 0) - (t.hours_freed or 0), 0) for t in teams]},
-            ],
-            stacked=True,
-            unit="h/week",
-            horizontal=True,
-        ),
+        "hours": hours_by_person(teams, horizontal=True),
         "outcomes": bar(
             [t.name for t in teams],
             [

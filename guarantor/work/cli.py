@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from guarantor.work import importers
 if TYPE_CHECKING:
     from guarantor.settings import Settings
     from guarantor.work.importers.base import Columns
+    from guarantor.work.service import Exposure
     from guarantor.work.sync.driver import Tracker
 
 Connect = Callable[["Settings", Mapping[str, str]], "tuple[Tracker, str]"]
@@ -74,7 +75,7 @@ def import_(
         _columns(columns)
 
 
-def item_exposure() -> Callable[[Sequence[str]], list[str]] | None:
+def item_exposure() -> Exposure | None:
     """The exposure of item texts, or None (said on stderr, with the folder tried) without O*NET data:
     what import, sync, work classify and watch --sync give each item."""
     from guarantor.errors import DataMissing
@@ -89,9 +90,9 @@ def item_exposure() -> Callable[[Sequence[str]], list[str]] | None:
             highlight=False,
         )
         return None
-    from guarantor.tasks.catalogue import EXPOSURE_LEVELS
+    from guarantor.work.service import exposure_of
 
-    return lambda texts: [EXPOSURE_LEVELS[i] for i in model.predict(texts, with_evidence=False).exposure.argmax(1)]
+    return exposure_of(model)
 
 
 def _columns(columns: Columns) -> None:

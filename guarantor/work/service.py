@@ -19,19 +19,30 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from guarantor.clock import utcnow
 from guarantor.errors import InputError, NotFound
 from guarantor.inputs.dates import DateOrder
+from guarantor.tasks.catalogue import EXPOSURE_LEVELS
 from guarantor.work import importers, repository
 from guarantor.work.importers.base import Columns, Item
 from guarantor.workspace import repository as workspaces
 from guarantor.workspace.schema import Outcome, Workspace
 
+if TYPE_CHECKING:
+    from guarantor.tasks.model import ExposureModel
+
 BATCH = 5000
 Exposure = Callable[[Sequence[str]], list[str]]
+
+
+def exposure_of(model: ExposureModel) -> Exposure:
+    """Each item text's AI exposure level: the text stage alone, without evidence, since an import
+    classifies items by the hundred thousand."""
+    return lambda texts: [EXPOSURE_LEVELS[i] for i in model.predict(texts, with_evidence=False).exposure.argmax(1)]
 
 
 def read(

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from guarantor.errors import NotFound
 from guarantor.guarantees.channels import Channel
 from guarantor.guarantees.sources import SourceSpec
 from guarantor.guarantees.spec import Guarantee
@@ -127,6 +128,16 @@ class Workspace(Strict):
     alerts: dict[Id, Channel] = Field(
         default_factory=dict, description="Named alert channels (webhook, email) that guarantees notify."
     )
+
+    def outcome(self, outcome_id: str, *, guaranteed: bool = False) -> Outcome:
+        """The outcome of that id (one with a guarantee, when ``guaranteed``); NotFound naming the
+        ones there are."""
+        found = next((o for o in self.outcomes if o.id == outcome_id), None)
+        if found is not None and (found.guarantee is not None or not guaranteed):
+            return found
+        these = [o.id for o in self.outcomes if o.guarantee is not None or not guaranteed]
+        kind = "outcome with a guarantee" if guaranteed else "outcome"
+        raise NotFound(f"No {kind} {outcome_id!r}.", hint=f"{kind.capitalize()}s: {', '.join(these) or 'none yet'}.")
 
 
 def slug(text: str, length: int = 64, empty: str = "workspace") -> str:
