@@ -18,7 +18,7 @@ from guarantor.accounts.cli import token_app, user_app
 from guarantor.analysis.cli import analyses, analyze, org
 from guarantor.console import err
 from guarantor.data.cli import app as data_app
-from guarantor.errors import ExitCode, GuarantorError
+from guarantor.errors import ExitCode, GuarantorError, from_os_error
 from guarantor.guarantees.cli import check, history, outcome_app, record, watch
 from guarantor.systems.cli import systems
 from guarantor.tasks.cli import classify, model_app, role
@@ -97,13 +97,9 @@ def run(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
     except GuarantorError as exc:
-        err.print(f"[red]error:[/] {escape(exc.message)}", highlight=False)
-        if exc.hint:
-            err.print(exc.hint, highlight=False, markup=False)
-        return exc.exit_code
+        return _failed(exc)
     except OSError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
-        return ExitCode.INPUT
+        return _failed(from_os_error(exc))
     except Exception as exc:
         if os.environ.get("GUARANTOR_DEBUG"):
             raise
@@ -114,6 +110,13 @@ def run(argv: list[str] | None = None) -> int:
         )
         return ExitCode.INTERNAL
     return ExitCode.OK
+
+
+def _failed(exc: GuarantorError) -> int:
+    err.print(f"[red]error:[/] {escape(exc.message)}", highlight=False)
+    if exc.hint:
+        err.print(exc.hint, highlight=False, markup=False)
+    return exc.exit_code
 
 
 def main() -> None:

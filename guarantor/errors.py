@@ -167,3 +167,15 @@ class TooManyAttempts(Forbidden, http_status=429, code="too_many_attempts"):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message, hint=f"Try again in {retry_after} s.")
         self.retry_after = retry_after
+
+
+def from_os_error(exc: OSError) -> GuarantorError:
+    """An operating-system error no code path translated, as the error it is to a person: a file
+    that is not there (not found), a host that cannot be reached (network), or a file that cannot
+    be read or written (input)."""
+    message = f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return NotFound(message)
+    if isinstance(exc, ConnectionError | TimeoutError) or type(exc).__module__ == "socket":
+        return NetworkError(message)
+    return InputError(message)

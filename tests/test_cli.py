@@ -150,3 +150,17 @@ def test_every_importer_and_source_type_is_documented_in_the_readme() -> None:
     contributing = (ROOT / "CONTRIBUTING.md").read_text()
     for path in re.findall(r"`((?:guarantor|tests)/[\w/.]+\.(?:py|md|json))`", contributing):
         assert "NAME" in path or (ROOT / path).exists(), path
+
+
+def test_an_untranslated_os_error_gets_the_exit_code_of_what_it_is() -> None:
+    import errno
+    import socket
+
+    from guarantor.errors import from_os_error
+
+    missing = from_os_error(FileNotFoundError(errno.ENOENT, "No such file or directory", "ws/tasks.csv"))
+    assert missing.exit_code == ExitCode.NOT_FOUND and missing.message.endswith("ws/tasks.csv")
+    assert from_os_error(ConnectionRefusedError(errno.ECONNREFUSED, "refused")).exit_code == ExitCode.NETWORK
+    assert from_os_error(socket.gaierror(-2, "Name or service not known")).exit_code == ExitCode.NETWORK
+    assert from_os_error(PermissionError(errno.EACCES, "Permission denied", "/root/x")).exit_code == ExitCode.INPUT
+    assert from_os_error(OSError(errno.ENOSPC, "No space left on device")).http_status == 422
