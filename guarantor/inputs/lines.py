@@ -13,13 +13,17 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from guarantor.errors import InputError, NotFound, TooLarge
-from guarantor.inputs.yamldoc import LONE_SURROGATE, SURROGATE
+
+SURROGATE = re.compile("[\ud800-\udfff]")
+"""A lone surrogate decodes from JSON or YAML escapes but is not a character: no database or page can hold it."""
+LONE_SURROGATE = "holds a lone surrogate (\\ud800-\\udfff), which is not a character"
 
 MAX_LINE_BYTES = 1 << 20
 """The longest line read (1 MiB): a task or a ticket is far shorter; a longer one is not text."""

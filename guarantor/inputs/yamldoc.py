@@ -11,7 +11,6 @@ An alias shares the anchored value instead of copying it, so a refused bomb cost
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -22,6 +21,7 @@ from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 from guarantor.errors import Problem, TooLarge, ValidationFailed
+from guarantor.inputs.lines import LONE_SURROGATE, SURROGATE
 
 Path_ = tuple[str | int, ...]
 Marks = dict[Path_, tuple[int, int]]
@@ -36,10 +36,7 @@ MAX_BYTES = 64 << 20
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _constructor = SafeConstructor()
 _resolver = Resolver()
-SURROGATE = re.compile("[\ud800-\udfff]")
-"""A lone surrogate decodes from JSON or YAML escapes but is not a character: no database or page can hold it."""
 _STR = "tag:yaml.org,2002:str"
-LONE_SURROGATE = "holds a lone surrogate (\\ud800-\\udfff), which is not a character"
 _DEFAULT_TAGS = {None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
