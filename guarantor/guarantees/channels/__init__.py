@@ -8,22 +8,17 @@ schema's ``alerts`` derives from the registry (``CONTRIBUTING.md``).
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from typing import TYPE_CHECKING, Annotated, Union
+from typing import TYPE_CHECKING
 
-from pydantic import Field
-
+from guarantor import plugins
 from guarantor.guarantees.channels.base import REGISTRY, DeliveryFailed, Notice
 
-for _module in pkgutil.iter_modules(__path__):
-    if _module.name != "base":
-        importlib.import_module(f"{__name__}.{_module.name}")
+plugins.load(__name__, __path__)
 
 if TYPE_CHECKING:
     from guarantor.guarantees.channels.base import ChannelSpec as Channel
 else:
-    Channel = Annotated[Union[tuple(kind.spec for kind in REGISTRY.values())], Field(discriminator="type")]  # noqa: UP007
+    Channel = plugins.one_of(kind.spec for kind in REGISTRY.values())
 
 
 def send(channel: Channel, notice: Notice) -> None:

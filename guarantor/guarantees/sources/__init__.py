@@ -9,21 +9,16 @@ discriminated by ``type``), the trust checks and the README's list all derive fr
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from typing import TYPE_CHECKING, Annotated, Union
+from typing import TYPE_CHECKING
 
-from pydantic import Field
-
+from guarantor import plugins
 from guarantor.guarantees.sources.base import REGISTRY, Context, Reading, Source, SourceError
 
-for _module in pkgutil.iter_modules(__path__):
-    if _module.name != "base":
-        importlib.import_module(f"{__name__}.{_module.name}")
+plugins.load(__name__, __path__)
 
 if TYPE_CHECKING:
     from guarantor.guarantees.sources.base import SourceSpec
 else:
-    SourceSpec = Annotated[Union[tuple(kind.spec for kind in REGISTRY.values())], Field(discriminator="type")]  # noqa: UP007
+    SourceSpec = plugins.one_of(kind.spec for kind in REGISTRY.values())
 
 __all__ = ["REGISTRY", "Context", "Reading", "Source", "SourceError", "SourceSpec"]

@@ -9,13 +9,13 @@ add a module and its tests (``CONTRIBUTING.md``).
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from guarantor import plugins
 from guarantor.errors import InputError, UsageError
 
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from guarantor.work.importers.base import Columns, Item
 
 Reader = Callable[[Path, "Mapping[str, str]", "DateOrder"], "tuple[Columns | None, Iterator[Item]]"]
-_NOT_FORMATS = {"base"}
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ class Importer:
 @cache
 def names() -> tuple[str, ...]:
     """The formats, from the modules' names alone: listing them imports none (the CLI's help)."""
-    return tuple(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _NOT_FORMATS and not m.ispkg)
+    return plugins.names(__path__)
 
 
 @cache
