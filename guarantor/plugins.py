@@ -12,13 +12,15 @@ from typing import Annotated, Union
 from pydantic import BaseModel, Field
 
 NOT_PLUGINS = frozenset({"base"})
-"""A package's module of shared parts, which is no plug-in."""
+"""A package's module of shared parts, which is no plug-in; so is a module whose name starts with
+an underscore (parts some of the plug-ins share)."""
 
 
 def names(path: Iterable[str]) -> tuple[str, ...]:
     """The plug-in modules of a package, by name, without importing any (a command's help lists
     them and must not pay for their imports)."""
-    return tuple(m.name for m in pkgutil.iter_modules(path) if m.name not in NOT_PLUGINS and not m.ispkg)
+    found = pkgutil.iter_modules(path)
+    return tuple(m.name for m in found if m.name not in NOT_PLUGINS and not m.name.startswith("_") and not m.ispkg)
 
 
 def load(package: str, path: Iterable[str]) -> None:

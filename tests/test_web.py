@@ -325,3 +325,22 @@ def test_the_report_and_the_pages_share_one_palette(server: Server, cli, tmp_pat
         assert palette.COLORS[meaning] in html, meaning
     app_js = (Path(__file__).parents[1] / "guarantor" / "web" / "static" / "app.js").read_text()
     assert not re.search(r"#[0-9a-fA-F]{6}", app_js), "no colour is written in app.js itself"
+
+
+def test_the_indicator_form_offers_the_fields_its_source_kind_reads(server: Server) -> None:
+    """The edit form follows the source registry: an http indicator's form has its path fields, a
+    sql one's has none, and an indicator on a source that runs programs has no form at all."""
+    text = server.workspace.read_text()
+    shell = "  shell:\n    type: command\n"
+    indicator = "        - {id: disk, source: shell, query: df --output=pcent /, target: '< 90'}\n"
+    outcome = f"  - id: disk-room\n    title: Disk has room\n    for_whom: Ops\n    guarantee:\n      indicators:\n{indicator}"
+    server.workspace.write_text(
+        text.replace("sources:\n", "sources:\n" + shell, 1).replace("outcomes:\n", "outcomes:\n" + outcome, 1)
+    )
+    with browser(server, "admin") as (client, _):
+        http = client.get("/outcomes/fast-checkout").text
+        assert "Edit this indicator" in http and 'name="jsonpath"' in http and 'name="jmespath"' in http
+        sql = client.get("/outcomes/payouts-on-time").text
+        assert "Edit this indicator" in sql and 'name="jsonpath"' not in sql
+        command = client.get("/outcomes/disk-room").text
+        assert "Disk has room" in command and "Edit this indicator" not in command

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from guarantor.guarantees.sources import REGISTRY
 from guarantor.workspace.schema import Outcome, Workspace
 
 _JUDGEMENT = re.compile(
@@ -37,7 +38,7 @@ class Suggestion:
 def suggest(ws: Workspace, outcome_id: str) -> Suggestion:
     outcome = ws.outcome(outcome_id)
     words = " ".join(filter(None, (outcome.title, outcome.need, outcome.indicator, outcome.target)))
-    queryable = [name for name, spec in ws.sources.items() if spec.type in ("sql", "file", "prometheus", "http")]
+    queryable = [name for name, spec in ws.sources.items() if REGISTRY[spec.type].example is not None]
     measured = _SHARE.search(words) or _DURATION.search(words)
     if queryable and measured and not _JUDGEMENT.search(outcome.indicator or ""):
         return _query(outcome, words, queryable[0], ws)
@@ -57,31 +58,17 @@ def _query(outcome: Outcome, words: str, source: str, ws: Workspace) -> Suggesti
     unit = "%" if share else _duration_unit(words)
     threshold = _number(outcome.target or words) or ("95" if share else "60")
     comparator = ">=" if share else "<="
-    queries = {
-        "sql": (
-            "SELECT 100.0 * avg(CASE WHEN CONDITION THEN 1 ELSE 0 END), max(TIME_COLUMN) FROM TABLE"
-            if share
-            else "SELECT avg(DURATION_IN_UNIT), max(TIME_COLUMN) FROM TABLE"
-        ),
-        "file": "SELECT 100.0 * avg(CASE WHEN CONDITION THEN 1 ELSE 0 END) FROM 'FILE.csv'"
-        if share
-        else "SELECT avg(DURATION_IN_UNIT) FROM 'FILE.csv'",
-        "prometheus": "sum(rate(GOOD_TOTAL[5m])) / sum(rate(ALL_TOTAL[5m])) * 100"
-        if share
-        else "histogram_quantile(0.95, sum(rate(METRIC_BUCKET[5m])) by (le))",
-        "http": "/PATH",
-    }
+    example = REGISTRY[spec.type].example
+    assert example is not None
+    start = example(share)
     indicator: dict[str, object] = {
         "id": f"{outcome.id}-{'share' if share else 'time'}"[:64],
         "source": source,
-        "query": queries[spec.type],
+        "query": start.pop("query"),
         "unit": unit,
         "target": f"{comparator} {threshold}",
+        **start,
     }
-    if spec.type == "http":
-        indicator["jsonpath"] = "$.VALUE"
-    if spec.type in ("sql", "http"):
-        indicator["fresh_within"] = "1d"
     why = (
         f"Its words name a {'share' if share else 'duration'} that a system records, and the workspace has the "
         f"{spec.type} source {source!r}: a query measures it every hour."

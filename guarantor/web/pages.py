@@ -22,7 +22,7 @@ from guarantor.analysis.org import Team
 from guarantor.analysis.schemas import PersonResult, week
 from guarantor.data.files import ATTRIBUTION, OBSERVED_ATTRIBUTION
 from guarantor.errors import TooManyAttempts
-from guarantor.guarantees import display
+from guarantor.guarantees import display, sources
 from guarantor.guarantees.schemas import SeriesOut
 from guarantor.guarantees.spec import parse_target
 from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_LEVELS, EXPOSURE_WORDS
@@ -328,7 +328,7 @@ def outcomes(request: Request, s: Site = Depends(site)) -> HTMLResponse:
 def outcome(request: Request, outcome_id: str, s: Site = Depends(site)) -> HTMLResponse:
     d = s.outcome(outcome_id)
     charts = {f"ind-{i}": timeseries(series, d.work_closed) for i, series in enumerate(d.series)}
-    return render(request, "outcome.html.j2", d=d, charts=charts)
+    return render(request, "outcome.html.j2", d=d, charts=charts, kinds=sources.REGISTRY)
 
 
 def _outcome_fields(form: dict[str, Any]) -> dict[str, Any]:

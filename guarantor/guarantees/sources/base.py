@@ -221,6 +221,9 @@ class Source(Protocol):
 Factory = Callable[[Any, Context], Source]
 QueryCheck = Callable[[Any, str], "str | None"]
 IndicatorCheck = Callable[[Indicator], "list[tuple[str | None, str]]"]
+Example = Callable[[bool], dict[str, str]]
+"""A starting indicator on such a source, for a share (True) or a duration: its ``query`` and any
+other field the kind reads (``jsonpath``), with placeholders in capitals."""
 PATH_FIELDS = ("jsonpath", "jmespath", "time_path")
 
 
@@ -241,6 +244,8 @@ class Kind:
     check_indicator: IndicatorCheck
     runs_programs: bool = False
     reaches_network: bool = False
+    example: Example | None = None  # None: `outcome suggest-indicator` proposes no query on it
+    fields: tuple[str, ...] = ()  # the indicator's fields besides its query that this kind reads
 
 
 REGISTRY: dict[str, Kind] = {}
@@ -254,6 +259,8 @@ def register(
     check_indicator: IndicatorCheck = _no_paths,
     runs_programs: bool = False,
     reaches_network: bool = False,
+    example: Example | None = None,
+    fields: tuple[str, ...] = (),
 ) -> Callable[[Factory], Factory]:
     """Register a source type under ``name``. ``check_query(spec, query)`` says why a query cannot
     run on such a source, or None; ``check_indicator(indicator)`` lists (field, problem) of the
@@ -267,10 +274,18 @@ def register(
             check_indicator,
             runs_programs,
             reaches_network,
+            example,
+            fields,
         )
         return factory
 
     return decorate
+
+
+def sql_example(share: bool) -> dict[str, str]:
+    """A starting query in SQL, with the time column that makes the value's time known."""
+    measure = "100.0 * avg(CASE WHEN CONDITION THEN 1 ELSE 0 END)" if share else "avg(DURATION_IN_UNIT)"
+    return {"query": f"SELECT {measure}, max(TIME_COLUMN) FROM TABLE", "fresh_within": "1d"}
 
 
 def runs_programs(source_type: str) -> bool:

@@ -18,23 +18,15 @@ from __future__ import annotations
 
 import glob
 import os
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from guarantor.guarantees.sources import base
+from guarantor.guarantees.sources._duckdb import LOCKED_DOWN, check_query, lock, one_select, resolve, select
 from guarantor.guarantees.sources.base import Context, Reading, SourceError, SourceSpec, register
 from guarantor.guarantees.spec import Indicator
-
-_LOCKED_DOWN: dict[str, str | bool | int | float | list[str]] = {
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-    "allow_community_extensions": False,
-    "allow_unsigned_extensions": False,
-}
 
 
 class FileSpec(SourceSpec):
@@ -49,8 +41,8 @@ class FileSource:
     def __init__(self, spec: FileSpec, context: Context) -> None:
         import duckdb
 
-        self.folder = _resolve(spec.path, context.base_dir)
-        listed = [_resolve(p, context.base_dir) for p in spec.paths]
+        self.folder = resolve(spec.path, context.base_dir)
+        listed = [resolve(p, context.base_dir) for p in spec.paths]
         for place in [self.folder, *listed]:
             own = context.guarded_under(place)
             if own is not None:
@@ -63,32 +55,16 @@ class FileSource:
         # One in-memory database per run; each measurement gets its own cursor (DuckDB's way to
         # share a connection between threads) so files are opened once, not once per query.
         try:
-            self.conn = duckdb.connect(":memory:", config=_LOCKED_DOWN)
+            self.conn = duckdb.connect(":memory:", config=LOCKED_DOWN)
             self.conn.execute("SET allowed_directories = ?", [folders])
             self.conn.execute("SET allowed_paths = ?", [files])
-            self.conn.execute("SET temp_directory = ''")
-            self.conn.execute("SET enable_external_access = false")
-            self.conn.execute("SET lock_configuration = true")
+            lock(self.conn)
         except duckdb.Error as exc:
             raise SourceError(f"cannot start DuckDB: {exc}") from exc
 
     def measure(self, indicator: Indicator, timeout: float) -> Reading:
-        import duckdb
-
-        query, files = _absolute_paths(_one_select(indicator.query_text), self.folder)
-        conn = self.conn.cursor()
-        timer = threading.Timer(timeout, conn.interrupt)
-        try:
-            timer.start()
-            rows = conn.execute(query).fetchmany(base.MAX_ROWS + 1)
-        except duckdb.InterruptException as exc:
-            raise SourceError(f"timed out after {timeout:g} s") from exc
-        except duckdb.Error as exc:
-            raise SourceError(_message(exc)) from exc
-        finally:
-            timer.cancel()
-            conn.close()
-        reading = base.rows_reading(rows[: base.MAX_ROWS], indicator, more=len(rows) > base.MAX_ROWS)
+        query, files = _absolute_paths(one_select(indicator.query_text), self.folder)
+        reading = select(self.conn, query, indicator, timeout)
         if reading.at is None and indicator.fresh_within is not None and files:
             # No time column: the data is as recent as the newest file the query read.
             newest = max(p.stat().st_mtime for p in files)
@@ -116,27 +92,6 @@ def _data_files(folder: Path) -> list[Path]:
                 if len(found) >= MAX_FILES:
                     return found
     return found
-
-
-def _resolve(path: str, base: Path) -> Path:
-    p = Path(path).expanduser()
-    return (p if p.is_absolute() else base / p).resolve()
-
-
-def _one_select(query: str) -> str:
-    """The query, if DuckDB's parser sees exactly one SELECT in it (WITH, VALUES, FROM-first too)."""
-    import duckdb
-
-    try:
-        statements = duckdb.extract_statements(query)
-    except duckdb.Error as exc:
-        raise SourceError(_message(exc)) from exc
-    if len(statements) != 1:
-        raise SourceError(f"the query holds {len(statements)} statements; a file indicator runs exactly one SELECT")
-    kind = statements[0].type
-    if kind != duckdb.StatementType.SELECT:
-        raise SourceError(f"only a SELECT may run on a file source, not {kind.name}")
-    return query
 
 
 def _absolute_paths(query: str, folder: Path) -> tuple[str, list[Path]]:
@@ -178,23 +133,9 @@ def _literal(query: str, start: int) -> tuple[int, str]:
         return i + 1, query[start + 1 : i].replace("''", "'")
 
 
-def _message(exc: Any) -> str:
-    """DuckDB's first line, without row data: a conversion error quotes the value it could not read,
-    which would hand the contents of a file to whoever wrote the query."""
-    import duckdb
-
-    text = str(exc).strip() or type(exc).__name__
-    if isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException | duckdb.OutOfRangeException):
-        text = base.redact(text)  # the whole message first: a quoted value may span lines
-    return text.splitlines()[0]
+def _example(share: bool) -> dict[str, str]:
+    measure = "100.0 * avg(CASE WHEN CONDITION THEN 1 ELSE 0 END)" if share else "avg(DURATION_IN_UNIT)"
+    return {"query": f"SELECT {measure} FROM 'FILE.csv'"}
 
 
-def _check_query(_spec: FileSpec, query: str) -> str | None:
-    try:
-        _one_select(query)
-    except SourceError as exc:
-        return str(exc)
-    return None
-
-
-register("file", FileSpec, _check_query)(FileSource)
+register("file", FileSpec, check_query, example=_example)(FileSource)

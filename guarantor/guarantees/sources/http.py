@@ -194,4 +194,6 @@ register(
     lambda _spec, query: path_problem(query),
     check_indicator=_check_indicator,
     reaches_network=True,
+    example=lambda _share: {"query": "/PATH", "jsonpath": "$.VALUE", "fresh_within": "1d"},
+    fields=("jsonpath", "jmespath"),
 )(HttpSource)

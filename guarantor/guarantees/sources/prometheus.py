@@ -64,4 +64,10 @@ def _sample(sample: Any) -> tuple[Decimal | None, datetime | None]:
     return base.to_decimal(sample[1], "the sample"), base.to_time(sample[0])
 
 
-register("prometheus", PrometheusSpec, reaches_network=True)(PrometheusSource)
+def _example(share: bool) -> dict[str, str]:
+    if share:
+        return {"query": "sum(rate(GOOD_TOTAL[5m])) / sum(rate(ALL_TOTAL[5m])) * 100"}
+    return {"query": "histogram_quantile(0.95, sum(rate(METRIC_BUCKET[5m])) by (le))"}
+
+
+register("prometheus", PrometheusSpec, reaches_network=True, example=_example)(PrometheusSource)

@@ -245,4 +245,4 @@ def _check_query(spec: SqlSpec, query: str) -> str | None:
     return None
 
 
-register("sql", SqlSpec, _check_query)(SqlSource)
+register("sql", SqlSpec, _check_query, example=base.sql_example)(SqlSource)
