@@ -58,8 +58,9 @@ def test_a_duckdb_database_is_measured_read_only(cli, warehouse: Path) -> None: 
 @pytest.mark.parametrize(
     ("query", "refused"),
     [
-        ("SELECT count(*) FROM read_text('/etc/passwd')", "disabled by configuration"),  # a SELECT, refused by DuckDB itself
-        ("SELECT count(*) FROM read_csv('secrets.csv')", "disabled by configuration"),  # even beside the database
+        # Each a SELECT, so refused by DuckDB itself: every file but the database, even one beside it.
+        ("SELECT count(*) FROM read_text('/etc/passwd')", "disabled by configuration"),
+        ("SELECT count(*) FROM read_csv('secrets.csv')", "disabled by configuration"),
         ("SELECT count(*) FROM 'secrets.csv'", "disabled by configuration"),
     ],
 )

@@ -333,9 +333,11 @@ def test_the_indicator_form_offers_the_fields_its_source_kind_reads(server: Serv
     text = server.workspace.read_text()
     shell = "  shell:\n    type: command\n"
     indicator = "        - {id: disk, source: shell, query: df --output=pcent /, target: '< 90'}\n"
-    outcome = f"  - id: disk-room\n    title: Disk has room\n    for_whom: Ops\n    guarantee:\n      indicators:\n{indicator}"
+    outcome = "  - id: disk-room\n    title: Disk has room\n    for_whom: Ops\n    guarantee:\n      indicators:\n"
     server.workspace.write_text(
-        text.replace("sources:\n", "sources:\n" + shell, 1).replace("outcomes:\n", "outcomes:\n" + outcome, 1)
+        text.replace("sources:\n", "sources:\n" + shell, 1).replace(
+            "outcomes:\n", "outcomes:\n" + outcome + indicator, 1
+        )
     )
     with browser(server, "admin") as (client, _):
         http = client.get("/outcomes/fast-checkout").text
