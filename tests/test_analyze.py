@@ -156,3 +156,17 @@ def test_a_task_in_another_language_is_unsure_in_the_analysis_and_the_report(cli
     assert cli("analyze", str(tmp_path), "-o", str(report)).code == 0
     row = re.search(r"<tr><td>Conciliar.*?</tr>", report.read_text(), re.S)
     assert row and "unsure: outside what the model knows" in row[0], row
+
+
+def test_a_saved_analysis_reads_back_as_it_was_saved(cli) -> None:  # type: ignore[no-untyped-def]
+    """The JSON an analysis is saved as is the model's own: read back, it is the same analysis (the
+    report of a saved one renders from it); a shape this version cannot read is said, not guessed."""
+    from guarantor.analysis.service import read_saved
+
+    printed = json.loads(cli("analyze", str(EXAMPLES / "product-team"), "--json").out)
+    again = read_saved(printed)
+    assert again is not None and again.model_dump(mode="json") == printed
+    assert again.tasks[0].assessment.exposure in ("E0", "E1", "E2") and again.plan.freed_hours_go_to
+    assert read_saved({"workspace": "Old", "tasks": "not a list"}) is None
+    listed = json.loads(cli("analyses", str(EXAMPLES / "product-team"), "--limit", "1", "--json").out)
+    assert len(listed) == 1 and listed[0]["workspace"] == printed["workspace"]
