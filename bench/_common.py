@@ -27,9 +27,45 @@ def run_measured(argv: list[str], env: dict[str, str], stdout: int | None = None
     return seconds, usage.ru_maxrss * 1024
 
 
+PUBLISHED = Path(__file__).with_name("published.jsonl")
+"""The figures the README's performance table shows: one JSON line per benchmark, as ``report``
+prints it, merged in by ``bench/publish.py``."""
+
+
+def published(name: str) -> dict[str, object]:
+    """The last published figures of a benchmark (empty before the first)."""
+    if not PUBLISHED.is_file():
+        return {}
+    for line in PUBLISHED.read_text().splitlines():
+        entry: dict[str, object] = json.loads(line)
+        if entry.get("bench") == name:
+            return entry
+    return {}
+
+
 def report(name: str, figures: dict[str, object]) -> None:
+    """The figures as a table, each beside its last published value, then as one JSON line (with the
+    date, the machine and the commit) that ``bench/publish.py`` can publish."""
+    before = published(name)
     width = max(len(k) for k in figures)
-    print(f"== {name}")
+    print(f"== {name}" + (f"  (published {before['date']}, {before.get('commit', '?')})" if before else ""))
     for key, value in figures.items():
-        print(f"{key.ljust(width)}  {value:.4f}" if isinstance(value, float) else f"{key.ljust(width)}  {value}")
-    print(json.dumps({"bench": name, "machine": f"{platform.machine()} {os.cpu_count()} cpu", **figures}))
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        was = before.get(key)
+        beside = "" if was is None else f"   published: {was:.4f}" if isinstance(was, float) else f"   published: {was}"
+        print(f"{key.ljust(width)}  {shown}{beside}")
+    print(json.dumps({"bench": name, "machine": MACHINE, "date": today(), "commit": commit(), **figures}))
+
+
+MACHINE = f"{platform.machine()} {os.cpu_count()} cpu"
+
+
+def today() -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime())
+
+
+def commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or "unknown"

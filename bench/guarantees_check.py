@@ -25,11 +25,11 @@ from pathlib import Path
 from _common import report
 from sqlalchemy.engine import make_url
 
-from guarantor.db.session import Database
 from guarantor.guarantees import runner
 from guarantor.guarantees.models import Measurement
 from guarantor.guarantees.sources.base import Context
 from guarantor.workspace.loader import parse
+from guarantor.workspace.session import workspace_database
 
 ROWS = 200_000
 KINDS = 50
@@ -139,7 +139,7 @@ def bench(
     with tempfile.TemporaryDirectory() as scratch:
         tmp = str(folder or scratch)
         ws, marks = parse(workspace(source, qs), "bench.yaml")
-        db = Database(store_url)
+        db = workspace_database(store_url, Path(tmp) / "bench.yaml", ws)  # scoped, as `guarantor check` is
         # Slots no earlier run used, so every indicator is due (PostgreSQL keeps the previous run's history).
         t = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=random.randrange(1, 10**5))
         walls = []

@@ -164,3 +164,19 @@ def test_an_untranslated_os_error_gets_the_exit_code_of_what_it_is() -> None:
     assert from_os_error(socket.gaierror(-2, "Name or service not known")).exit_code == ExitCode.NETWORK
     assert from_os_error(PermissionError(errno.EACCES, "Permission denied", "/root/x")).exit_code == ExitCode.INPUT
     assert from_os_error(OSError(errno.ENOSPC, "No space left on device")).http_status == 422
+
+
+def test_the_readme_performance_table_is_the_published_figures() -> None:
+    """Written by bench/publish.py from bench/published.jsonl: a figure typed into the README by hand,
+    or published without rewriting the table, fails here."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import publish
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    readme = (ROOT / "README.md").read_text()
+    written = readme[readme.index(publish.BEGIN) + len(publish.BEGIN) : readme.index(publish.END)]
+    assert written.strip() == publish.table().strip(), "run `python bench/publish.py`"
+    assert "not measured" not in written, "every row's benchmark has a published run with its figures"
