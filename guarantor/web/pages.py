@@ -328,7 +328,7 @@ def outcomes(request: Request, s: Site = Depends(site)) -> HTMLResponse:
 def outcome(request: Request, outcome_id: str, s: Site = Depends(site)) -> HTMLResponse:
     d = s.outcome(outcome_id)
     charts = {f"ind-{i}": timeseries(series, d.work_closed) for i, series in enumerate(d.series)}
-    return render(request, "outcome.html.j2", d=d, charts=charts, kinds=sources.REGISTRY)
+    return render(request, "outcome.html.j2", d=d, charts=charts, kinds=sources.REGISTRY, editable=INDICATOR_FIELDS)
 
 
 def _outcome_fields(form: dict[str, Any]) -> dict[str, Any]:

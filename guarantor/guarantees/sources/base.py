@@ -225,10 +225,17 @@ Example = Callable[[bool], dict[str, str]]
 """A starting indicator on such a source, for a share (True) or a duration: its ``query`` and any
 other field the kind reads (``jsonpath``), with placeholders in capitals."""
 PATH_FIELDS = ("jsonpath", "jmespath", "time_path")
+"""The indicator fields only some kinds read (``Kind.fields``); the others refuse them at their line."""
 
 
-def _no_paths(ind: Indicator) -> list[tuple[str | None, str]]:
-    return [(f, f"only http indicators take {f}") for f in PATH_FIELDS if getattr(ind, f) is not None]
+def _unread(ind: Indicator, fields: tuple[str, ...]) -> list[tuple[str | None, str]]:
+    """The path fields an indicator sets that its kind does not read, each named with the kinds that do."""
+    problems: list[tuple[str | None, str]] = []
+    for f in PATH_FIELDS:
+        if f not in fields and getattr(ind, f) is not None:
+            readers = " or ".join(name for name, kind in REGISTRY.items() if f in kind.fields) or "no"
+            problems.append((f, f"only {readers} indicators take {f}"))
+    return problems
 
 
 @dataclass(frozen=True)
@@ -245,7 +252,7 @@ class Kind:
     runs_programs: bool = False
     reaches_network: bool = False
     example: Example | None = None  # None: `outcome suggest-indicator` proposes no query on it
-    fields: tuple[str, ...] = ()  # the indicator's fields besides its query that this kind reads
+    fields: tuple[str, ...] = ()  # of PATH_FIELDS, those this kind reads (the web's form offers them)
 
 
 REGISTRY: dict[str, Kind] = {}
@@ -256,7 +263,7 @@ def register(
     spec: type[SourceSpec],
     check_query: QueryCheck | None = None,
     *,
-    check_indicator: IndicatorCheck = _no_paths,
+    check_indicator: IndicatorCheck | None = None,
     runs_programs: bool = False,
     reaches_network: bool = False,
     example: Example | None = None,
@@ -264,14 +271,17 @@ def register(
 ) -> Callable[[Factory], Factory]:
     """Register a source type under ``name``. ``check_query(spec, query)`` says why a query cannot
     run on such a source, or None; ``check_indicator(indicator)`` lists (field, problem) of the
-    indicator's other fields (by default: the http-only path fields are refused)."""
+    indicator's other fields. Path fields the kind does not list in ``fields`` are refused either way."""
+
+    def check(ind: Indicator) -> list[tuple[str | None, str]]:
+        return _unread(ind, fields) + (check_indicator(ind) if check_indicator else [])
 
     def decorate(factory: Factory) -> Factory:
         REGISTRY[name] = Kind(
             spec,
             factory,
             check_query or (lambda _spec, _query: None),
-            check_indicator,
+            check,
             runs_programs,
             reaches_network,
             example,

@@ -195,5 +195,5 @@ register(
     check_indicator=_check_indicator,
     reaches_network=True,
     example=lambda _share: {"query": "/PATH", "jsonpath": "$.VALUE", "fresh_within": "1d"},
-    fields=("jsonpath", "jmespath"),
+    fields=("jsonpath", "jmespath", "time_path"),
 )(HttpSource)
