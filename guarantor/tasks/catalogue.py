@@ -129,9 +129,11 @@ def read_occupations(folder: Path) -> dict[str, Occupation]:
     return _once(folder / files.TASKS.name, parse)
 
 
-def _keyed(folder: Path, spec: files.DataFile, entry: Callable[[dict[str, str]], tuple[str, T]]) -> dict[str, T]:
+def _keyed(
+    folder: Path, spec: files.DataFile, what: str, entry: Callable[[dict[str, str]], tuple[str, T]]
+) -> dict[str, T]:
     """An optional reference table, one value per key (``entry`` reads a row): empty when the file
-    is not there; a number that does not read names its line."""
+    is not there; a number that does not read names its line and ``what`` it is."""
     path = folder / spec.name
     if not path.is_file():
         return {}
@@ -142,7 +144,7 @@ def _keyed(folder: Path, spec: files.DataFile, entry: Callable[[dict[str, str]],
             try:
                 key, value = entry(row)
             except ValueError as exc:
-                raise InputError(f"{path}:{line}: a score is not a number: {exc}") from exc
+                raise InputError(f"{path}:{line}: {what} is not a number: {exc}") from exc
             out[key] = value
         return out
 
@@ -156,13 +158,14 @@ def read_scores(folder: Path) -> dict[str, OccupationScores]:
         )
         return row["O*NET-SOC Code"], OccupationScores(human, gpt4)  # type: ignore[arg-type]
 
-    return _keyed(folder, files.OCCUPATION_EXPOSURE, entry)
+    return _keyed(folder, files.OCCUPATION_EXPOSURE, "a rating", entry)
 
 
 def read_applicability(folder: Path) -> dict[str, float]:
     """Observed AI applicability per 2018 SOC code (an O*NET-SOC code's first 7 characters); empty
     when the observed files are not there."""
-    return _keyed(folder, files.APPLICABILITY, lambda row: (row["SOC Code"], float(row["ai_applicability_score"])))
+    score = "ai_applicability_score"
+    return _keyed(folder, files.APPLICABILITY, score, lambda row: (row["SOC Code"], float(row[score])))
 
 
 FAMILIES = {
@@ -204,6 +207,7 @@ def read_work_contexts(folder: Path) -> dict[str, WorkContext]:
     return _keyed(
         folder,
         files.WORK_CONTEXTS,
+        "a score",
         lambda row: (row["occupation"].strip().lower(), WorkContext(*(float(row[c]) for c in columns))),
     )
 
