@@ -44,6 +44,25 @@ def test_init_over_an_existing_file_is_a_conflict(cli, tmp_path) -> None:  # typ
     assert path.read_text() == "name: Mine\n"
 
 
+def test_a_port_whose_last_server_just_stopped_is_free() -> None:
+    """Its connections linger in TIME_WAIT; uvicorn binds over them, so the check before must too."""
+    import socket
+
+    from guarantor.web.cli import _port_free
+
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn's
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = listener.accept()
+    accepted.close()  # the server side closes first: its end stays in TIME_WAIT
+    client.close()
+    listener.close()
+    _port_free("127.0.0.1", port)
+
+
 def test_serve_on_a_busy_port_creates_no_account(cli, env) -> None:  # type: ignore[no-untyped-def]
     import socket
 

@@ -83,12 +83,15 @@ def serve(
 
 
 def _port_free(host: str, port: int) -> None:
-    """Bind and release the address now: a port in use is a clear error before anything is made."""
+    """Bind and release the address now: a port in use is a clear error before anything is made.
+    SO_REUSEADDR as uvicorn binds it, so the connections of a server just stopped (TIME_WAIT) do
+    not count as one listening."""
     import socket
 
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))
     except OSError as exc:
         raise Conflict(
