@@ -33,6 +33,11 @@ def history(session: Session, limit: int = 50) -> Sequence[AnalysisRecord]:
     ).all()
 
 
+def last_id(session: Session) -> int:
+    """The newest saved analysis's id: it changes whenever one is saved, from any process."""
+    return session.scalar(select(func.max(AnalysisRecord.id))) or 0
+
+
 def get(session: Session, analysis_id: int) -> AnalysisRecord | None:
     return session.scalars(select(AnalysisRecord).where(AnalysisRecord.id == analysis_id)).first()
 

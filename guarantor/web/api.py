@@ -20,6 +20,7 @@ from guarantor.guarantees.schemas import CheckOut, MeasurementOut
 from guarantor.systems.service import Readiness
 from guarantor.tasks.service import RoleProfile
 from guarantor.web import schemas
+from guarantor.web.cache import versioned
 from guarantor.web.security import editor, principal, site, viewer
 from guarantor.web.security import server as server_of
 from guarantor.web.service import Server, Site
@@ -56,12 +57,14 @@ def workspaces(
 
 
 @account.get("/org", responses=ERRORS)
+@versioned
 def org(who: Principal = Depends(principal), server: Server = Depends(server_of)) -> Org:
     """The organisation view over the caller's workspaces: per team and in total."""
     return org_svc.as_schema(server.org(who))
 
 
 @router.get("/me", responses=ERRORS)
+@versioned
 def me(who: Principal = Depends(viewer), s: Site = Depends(site)) -> schemas.Me:
     return schemas.Me.model_validate(
         {"username": who.username, "role": str(who.role_in(s.workspace_id)), "workspace": s.key}
@@ -69,21 +72,25 @@ def me(who: Principal = Depends(viewer), s: Site = Depends(site)) -> schemas.Me:
 
 
 @router.get("/overview", responses=ERRORS)
+@versioned
 def overview(s: Site = Depends(site)) -> schemas.Overview:
     return s.overview()
 
 
 @router.get("/outcomes", responses=ERRORS)
+@versioned
 def outcomes(s: Site = Depends(site)) -> list[schemas.OutcomeRow]:
     return s.outcomes()
 
 
 @router.get("/outcomes/{outcome_id}", responses=ERRORS)
+@versioned
 def outcome(outcome_id: str, s: Site = Depends(site)) -> schemas.OutcomeDetail:
     return s.outcome(outcome_id)
 
 
 @router.get("/outcomes/{outcome_id}/history", responses=ERRORS)
+@versioned
 def history(outcome_id: str, limit: int = Query(500, ge=1, le=10_000), s: Site = Depends(site)) -> list[MeasurementOut]:
     return s.history(outcome_id, limit)
 
@@ -116,6 +123,7 @@ def checkin(
 
 
 @router.get("/tasks", responses=ERRORS)
+@versioned
 def tasks(s: Site = Depends(site)) -> list[TaskResult]:
     return s.tasks()
 
@@ -133,26 +141,31 @@ def update_task(
 
 
 @router.get("/people", responses=ERRORS)
+@versioned
 def people(s: Site = Depends(site)) -> list[schemas.PersonTasks]:
     return s.people()
 
 
 @router.get("/plan", responses=ERRORS)
+@versioned
 def plan(s: Site = Depends(site)) -> schemas.Plan:
     return s.plan()
 
 
 @router.get("/roles", responses=ERRORS)
+@versioned
 def roles(q: str = Query(..., min_length=1, max_length=200), s: Site = Depends(site)) -> list[schemas.OccupationRef]:
     return s.search_roles(q)
 
 
 @router.get("/roles/{code}", responses=ERRORS)
+@versioned
 def role(code: str, hours: float = Query(40.0, gt=0, le=168), s: Site = Depends(site)) -> RoleProfile:
     return s.role(code, hours)
 
 
 @router.get("/work", responses=ERRORS)
+@versioned
 def work(limit: int = Query(20, ge=0, le=500), s: Site = Depends(site)) -> schemas.Work:
     return s.work(limit)
 
@@ -164,6 +177,7 @@ def decide(body: schemas.LinkDecision, _: Principal = Depends(editor), s: Site =
 
 
 @router.get("/systems", responses=ERRORS)
+@versioned
 def systems(s: Site = Depends(site)) -> list[Readiness]:
     """Each legacy system and whether it may be retired: every outcome it serves must be guaranteed
     through another system, and met (``blocking``: outcome id -> why it blocks)."""
@@ -171,6 +185,7 @@ def systems(s: Site = Depends(site)) -> list[Readiness]:
 
 
 @router.get("/analyses", responses=ERRORS)
+@versioned
 def analyses(s: Site = Depends(site)) -> list[SavedAnalysis]:
     return s.analyses()
 
@@ -182,6 +197,7 @@ def analyse_now(_: Principal = Depends(editor), s: Site = Depends(site)) -> sche
 
 
 @router.get("/analyses/{analysis_id}/report", responses=ERRORS, response_class=HTMLResponse)
+@versioned
 def report(analysis_id: int = Path(ge=1, le=2**31 - 1), s: Site = Depends(site)) -> HTMLResponse:
     """A saved analysis as its self-contained HTML report, to download and forward."""
     name, html = s.report(analysis_id)
@@ -189,12 +205,14 @@ def report(analysis_id: int = Path(ge=1, le=2**31 - 1), s: Site = Depends(site))
 
 
 @router.get("/people/{person_id}", responses=ERRORS)
+@versioned
 def person(person_id: str, s: Site = Depends(site)) -> schemas.PersonDetail:
     """One person: their tasks, where their freed hours go and the skills to build."""
     return s.person(person_id)
 
 
 @router.get("/revisions", responses=ERRORS)
+@versioned
 def revisions(s: Site = Depends(site)) -> list[schemas.Revision]:
     return s.revisions()
 

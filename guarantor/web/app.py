@@ -7,6 +7,7 @@ workspace paths from ``GUARANTOR_WEB_WORKSPACE`` (joined by ``os.pathsep``) set 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -15,7 +16,6 @@ from pathlib import Path
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,16 +24,17 @@ from guarantor import __version__
 from guarantor.errors import GuarantorError, TooLarge
 from guarantor.settings import Settings, get_settings
 from guarantor.web import api, errors, pages
+from guarantor.web.cache import Responses
 from guarantor.web.security import SECURITY_HEADERS
 from guarantor.web.service import Server
 
-STATIC = Path(__file__).parent / "static"
 WORKSPACE_ENV = "GUARANTOR_WEB_WORKSPACE"
 
 
 class SecurityHeaders:
-    """Adds the security headers to every response, and no-store to every non-static one. Plain
-    ASGI rather than Starlette's BaseHTTPMiddleware, which costs a task per request."""
+    """Adds the security headers to every response, and no-store to every one that does not say how
+    long it keeps (the static files, and answers with an ETag, do). Plain ASGI rather than
+    Starlette's BaseHTTPMiddleware, which costs a task per request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -42,14 +43,12 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        static = scope["path"].startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.update(SECURITY_HEADERS)
-                if not static:
-                    headers["cache-control"] = "no-store"
+                headers.setdefault("cache-control", "no-store")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -142,6 +141,10 @@ def create_app(settings: Settings | None = None, workspaces: Sequence[Path] | Pa
         for site in server.sites.values():
             with contextlib.suppress(GuarantorError):
                 await run_in_threadpool(site.overview)
+        # What is loaded by now (the model, the reference data, the first assessments) lives as
+        # long as the process: out of the collector's sight, a full collection no longer walks it,
+        # which took 40 to 90 ms of every request waiting at the time (p99 under load).
+        gc.freeze()
         yield
         server.close()
 
@@ -155,7 +158,7 @@ def create_app(settings: Settings | None = None, workspaces: Sequence[Path] | Pa
         openapi_url=None,  # served under /api/v1, behind login like everything else
     )
     app.state.server = server
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", pages.ASSETS, name="static")
     app.include_router(pages.public)
     app.include_router(pages.account)
     app.include_router(pages.router)
@@ -163,6 +166,7 @@ def create_app(settings: Settings | None = None, workspaces: Sequence[Path] | Pa
     app.include_router(api.router)
     errors.install(app)
 
+    app.add_middleware(Responses, server=server)
     if len(server.sites) == 1:
         app.add_middleware(OneWorkspace, key=next(iter(server.sites)))
     app.add_middleware(BodyLimit, limit=settings.web_max_body_bytes)

@@ -28,6 +28,8 @@ from guarantor.guarantees.spec import parse_target
 from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_LEVELS, EXPOSURE_WORDS
 from guarantor.tasks.service import HOW_FREED, UNFAMILIAR_NOTE
 from guarantor.web import schemas, security
+from guarantor.web.assets import Assets
+from guarantor.web.cache import versioned
 from guarantor.web.security import SESSION_COOKIE, editor, principal, server, site, viewer, writer
 from guarantor.web.service import Server, Site
 from guarantor.workspace import service as ws_svc
@@ -40,6 +42,8 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+ASSETS = Assets(Path(__file__).parent / "static")
+_env.globals["asset"] = ASSETS.url
 _env.filters["with_unit"] = display.with_unit
 _env.filters["count"] = display.count
 _env.filters["num"] = lambda v: f"{float(v):,.4g}" if abs(float(v)) < 1e4 else f"{float(v):,.0f}"
@@ -222,6 +226,7 @@ def home(request: Request, who: Principal = Depends(principal), s: Server = Depe
 
 
 @account.get("/org")
+@versioned
 def org(request: Request, who: Principal = Depends(principal), s: Server = Depends(server)) -> HTMLResponse:
     view = s.org(who)
     teams = view.teams
@@ -245,6 +250,7 @@ def org(request: Request, who: Principal = Depends(principal), s: Server = Depen
 
 
 @router.get("/")
+@versioned
 def overview(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     o = s.overview()
     statuses = [k for k, v in o.outcomes_by_status.items() if v]
@@ -258,6 +264,7 @@ def overview(request: Request, s: Site = Depends(site)) -> HTMLResponse:
 
 
 @router.get("/roles")
+@versioned
 def roles(request: Request, q: str = "", family: str = "", s: Site = Depends(site)) -> HTMLResponse:
     """Search by title, or browse the occupation families, with exposure beside observed AI use."""
     return render(
@@ -272,6 +279,7 @@ def roles(request: Request, q: str = "", family: str = "", s: Site = Depends(sit
 
 
 @router.get("/roles/{code}")
+@versioned
 def role(
     request: Request, code: str, hours: float = Query(40.0, gt=0, le=168), s: Site = Depends(site)
 ) -> HTMLResponse:
@@ -299,6 +307,7 @@ def role(
 
 
 @router.get("/people")
+@versioned
 def people(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     rows = s.people()
     titles = {o.id: o.title for o in s.snapshot().workspace.outcomes}
@@ -308,23 +317,27 @@ def people(request: Request, s: Site = Depends(site)) -> HTMLResponse:
 
 
 @router.get("/api")
+@versioned
 def api_reference(request: Request) -> HTMLResponse:
     return render(request, "api.html.j2")
 
 
 @router.get("/people/{person_id}")
+@versioned
 def person(request: Request, person_id: str, s: Site = Depends(site)) -> HTMLResponse:
     p = s.person(person_id)
     return render(request, "person.html.j2", p=p)
 
 
 @router.get("/outcomes")
+@versioned
 def outcomes(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     rows = s.outcomes()
     return render(request, "outcomes.html.j2", outcomes=rows, revision=s.snapshot().revision.id)
 
 
 @router.get("/outcomes/{outcome_id}")
+@versioned
 def outcome(request: Request, outcome_id: str, s: Site = Depends(site)) -> HTMLResponse:
     d = s.outcome(outcome_id)
     charts = {f"ind-{i}": timeseries(series, d.work_closed) for i, series in enumerate(d.series)}
@@ -397,6 +410,7 @@ def _revision(form: dict[str, Any]) -> int | None:
 
 
 @router.get("/work")
+@versioned
 def work(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     w = s.work()
     charts = {}
@@ -434,6 +448,7 @@ def decide_link(
 
 
 @router.get("/systems")
+@versioned
 def systems(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     titles = {o.id: o.title for o in s.snapshot().workspace.outcomes}
     return render(request, "systems.html.j2", systems=s.systems(), titles=titles)
@@ -446,12 +461,14 @@ def analyse_now(_: Principal = Depends(editor), s: Site = Depends(site)) -> Resp
 
 
 @router.get("/analyses/{analysis_id}/report")
+@versioned
 def download_report(analysis_id: int = PathParam(ge=1, le=2**31 - 1), s: Site = Depends(site)) -> Response:
     name, html = s.report(analysis_id)
     return HTMLResponse(html, headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/analyses")
+@versioned
 def analyses(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     rows = s.analyses()
     oldest_first = list(reversed(rows))

@@ -15,6 +15,7 @@ import secrets
 from fastapi import Depends, Request, Response
 from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from guarantor.accounts.models import Role
 from guarantor.accounts.service import Principal, require
@@ -32,13 +33,18 @@ def server(request: Request) -> Server:
     return value
 
 
+def credentials(connection: HTTPConnection) -> tuple[str | None, str | None]:
+    """The session cookie and the bearer token a request sent, either possibly None."""
+    auth = connection.headers.get("authorization", "")
+    bearer = auth[7:].strip() if auth[:7].lower() == "bearer " else None
+    return connection.cookies.get(SESSION_COOKIE), bearer
+
+
 async def principal(request: Request) -> Principal:
     """Async, so that a request whose secret was seen a moment ago costs no thread hop or query."""
     found: Principal | None = getattr(request.state, "principal", None)
     if found is None:
-        auth = request.headers.get("authorization", "")
-        bearer = auth[7:].strip() if auth[:7].lower() == "bearer " else None
-        cookie = request.cookies.get(SESSION_COOKIE)
+        cookie, bearer = credentials(request)
         s = server(request)
         found = s.known(cookie, bearer) or await run_in_threadpool(s.principal, cookie, bearer)
         if found is None:

@@ -15,11 +15,11 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from guarantor.accounts import service as accounts
 from guarantor.accounts.service import Principal
@@ -65,7 +65,7 @@ CHART_POINTS = 400
 STATES_MAX_AGE = 60.0
 
 
-def _secret_key(session_cookie: str | None, bearer: str | None) -> str | None:
+def secret_key(session_cookie: str | None, bearer: str | None) -> str | None:
     if bearer:
         return "token:" + accounts.digest(bearer)
     return "session:" + accounts.digest(session_cookie) if session_cookie else None
@@ -89,6 +89,22 @@ def thin(points: list[tuple[str, float]], limit: int = CHART_POINTS) -> list[tup
         high = max(range(len(bucket)), key=lambda i: bucket[i][1])
         out.extend(bucket[i] for i in sorted({low, high}))
     return out
+
+
+class DataVersion(NamedTuple):
+    measured: int  # the newest measurement's id
+    work: tuple[int, datetime | None, datetime | None, str]  # guarantor.work.repository.version
+    analysed: int  # the newest saved analysis's id
+
+
+class Version(NamedTuple):
+    revision: int
+    changes: int  # made through this process
+    data: DataVersion
+
+    def of(self, part: str) -> tuple[int, int, object]:
+        """The version of what derives from one part of the data (``measured``, ``work``) alone."""
+        return self.revision, self.changes, getattr(self.data, part)
 
 
 @dataclass(frozen=True)
@@ -158,12 +174,12 @@ class Server:
 
         A logout or revocation through this process takes effect at once; through another
         process, within ``GUARANTOR_WEB_CACHE_S`` seconds (at most 5)."""
-        key = _secret_key(session_cookie, bearer)
+        key = secret_key(session_cookie, bearer)
         hit = self._principals.get(key) if key else None
         return hit[1] if hit is not None and hit[0] > time.monotonic() else None
 
     def principal(self, session_cookie: str | None, bearer: str | None) -> Principal | None:
-        key = _secret_key(session_cookie, bearer)
+        key = secret_key(session_cookie, bearer)
         if key is None:
             return None
         with self.db.transaction() as session:
@@ -180,7 +196,7 @@ class Server:
         return found
 
     def forget(self, session_cookie: str) -> None:
-        self._principals.pop(_secret_key(session_cookie, None) or "", None)
+        self._principals.pop(secret_key(session_cookie, None) or "", None)
 
     def org(self, who: Principal) -> OrgView:
         """The organisation view over the workspaces ``who`` may see, added up in the database."""
@@ -203,7 +219,8 @@ class Site:
         self._lock = threading.Lock()
         self._stat: tuple[int, int, int] | None = None
         self._snapshot: Snapshot | None = None
-        self._cache: dict[str, tuple[float, Any]] = {}
+        self._cache: dict[str, tuple[float, Hashable, Any]] = {}
+        self._changes = 0
         self._key_locks: dict[str, threading.Lock] = {}
 
     # -- the workspace --------------------------------------------------------------------------
@@ -258,54 +275,79 @@ class Site:
 
     # -- cached computations --------------------------------------------------------------------
 
-    def _forget_measured_and_work(self) -> None:
-        """After a check or a link decision made here: the task assessments still hold (they
-        depend on the revision alone); what was derived from measurements and work does not."""
-        self._cache = {k: v for k, v in self._cache.items() if k.startswith("analysis:")}
+    def _changed_here(self) -> None:
+        """After a check, a check-in, a link decision or an analysis made through this process:
+        the task assessments still hold (they depend on the revision alone); what was derived from
+        measurements, work and analyses does not, even where the data version reads the same
+        (a frozen clock), so this process's own count of changes is part of the version."""
+        self._changes += 1
+        self._cache = {k: v for k, v in self._cache.items() if k in ("analysis", "families")}
 
-    def _cached(self, key: str, compute: Callable[[], T], ttl: float | None = None) -> T:
-        """One computation at a time per key; while it runs, other requests get the previous value
-        (if any) instead of piling up behind it or computing it again. ``ttl`` infinite: the value
-        depends on nothing but the key, and is kept whatever GUARANTOR_WEB_CACHE_S says."""
+    def _cached(self, kind: str, compute: Callable[[], T], ttl: float | None = None, version: Hashable = None) -> T:
+        """The value of ``kind`` computed for ``version``, kept for ``ttl`` seconds (default
+        GUARANTOR_WEB_CACHE_S; infinite: until the version changes, whatever that setting says).
+        One value per kind, so a new version replaces the old one instead of piling up. One
+        computation at a time per kind; while it runs, other requests for the same version get the
+        previous value instead of piling up behind it or computing it again."""
         if ttl != math.inf and self.settings.web_cache_s <= 0:
             return compute()
         ttl = ttl or self.settings.web_cache_s
-        hit = self._cache.get(key)
+        hit = self._cache.get(kind)
+        if hit is not None and hit[1] != version:
+            hit = None
         if hit is not None and hit[0] > time.monotonic():
-            value: T = hit[1]
+            value: T = hit[2]
             return value
-        lock = self._key_locks.setdefault(key, threading.Lock())
+        lock = self._key_locks.setdefault(kind, threading.Lock())
         if hit is not None and not lock.acquire(blocking=False):
-            stale: T = hit[1]
+            stale: T = hit[2]
             return stale
         if hit is None:
             lock.acquire()
         try:
-            again = self._cache.get(key)
-            if again is not None and again is not hit and again[0] > time.monotonic():
-                fresh: T = again[1]
+            again = self._cache.get(kind)
+            if again is not None and again is not hit and again[1] == version and again[0] > time.monotonic():
+                fresh: T = again[2]
                 return fresh
             value = compute()
-            self._cache[key] = (time.monotonic() + ttl, value)
+            self._cache[kind] = (time.monotonic() + ttl, version, value)
             return value
         finally:
             lock.release()
+
+    def version(self, snap: Snapshot | None = None) -> Version:
+        """What every page of the workspace is derived from, as one value that changes when any of
+        it does: the revision served, what was measured, the work, the saved analyses, and the
+        changes made through this process. Asked of the database at most every half second (or
+        every request when caching is off): a change made through another process shows within
+        that. The file is checked at every call (a stat), so an edit shows at once."""
+        snap = snap or self.snapshot()
+
+        def ask() -> DataVersion:
+            with self.db.transaction() as session:
+                return DataVersion(
+                    measurements.last_id(session), work_repo.version(session), analyses_repo.last_id(session)
+                )
+
+        data = self._cached("version", ask, min(self.settings.web_cache_s, 0.5))
+        return Version(snap.revision.id, self._changes, data)
+
+    def known_version(self) -> Version | None:
+        """The version, when telling it costs no query and no parse (the file unchanged since last
+        read, the data version asked less than half a second ago); None otherwise."""
+        st = os.stat(self.path)
+        hit, snap = self._cache.get("version"), self._snapshot
+        if snap is None or hit is None or hit[0] <= time.monotonic():
+            return None
+        if (st.st_ino, st.st_size, st.st_mtime_ns) != self._stat:
+            return None
+        return Version(snap.revision.id, self._changes, hit[2])
 
     def model(self) -> ExposureModel:
         return self.server.model()
 
     def occupations(self) -> dict[str, catalogue.Occupation]:
         return catalogue.read_occupations(data_dir(self.settings))
-
-    def _measured_version(self) -> int:
-        """The newest measurement id, asked of the database at most every half second (or every
-        request when caching is off): under load, one query per request would be the main cost."""
-
-        def ask() -> int:
-            with self.db.transaction() as session:
-                return measurements.last_id(session)
-
-        return self._cached("measured", ask, min(self.settings.web_cache_s, 0.5))
 
     def _states(self, snap: Snapshot) -> list[OutcomeState]:
         """Kept until something is measured (a cheap check per request) or a minute passes (windows
@@ -315,8 +357,7 @@ class Site:
             with self.db.transaction() as session:
                 return outcome_states(session, snap.workspace, self.clock())
 
-        version = self._measured_version()
-        return self._cached(f"states:{snap.revision.id}:{version}", compute, STATES_MAX_AGE)
+        return self._cached("states", compute, STATES_MAX_AGE, self.version(snap).of("measured"))
 
     def _inputs(self, snap: Snapshot) -> analysis_svc.Inputs:
         """The revision served, with the model and reference data this process keeps."""
@@ -332,14 +373,14 @@ class Site:
         def compute() -> Analysis:
             return analysis_svc.analyze(self._inputs(snap), self.clock(), None)
 
-        return self._cached(f"analysis:{snap.revision.id}", compute, math.inf)
+        return self._cached("analysis", compute, math.inf, snap.revision.id)
 
     def _balance(self, snap: Snapshot) -> work_svc.Balance | None:
         def compute() -> work_svc.Balance | None:
             with self.db.transaction() as session:
                 return work_svc.balance(session, snap.workspace) if work_repo.count(session) else None
 
-        return self._cached(f"balance:{snap.revision.id}", compute)
+        return self._cached("balance", compute, math.inf, self.version(snap).of("work"))
 
     # -- what the pages show --------------------------------------------------------------------
 
@@ -428,10 +469,7 @@ class Site:
     def outcome(self, outcome_id: str) -> schemas.OutcomeDetail:
         snap = self.snapshot()
         o = snap.workspace.outcome(outcome_id)
-        version = self._measured_version()
-        return self._cached(
-            f"outcome:{snap.revision.id}:{outcome_id}:{version}", lambda: self._outcome(snap, o), STATES_MAX_AGE
-        )
+        return self._cached(f"outcome:{outcome_id}", lambda: self._outcome(snap, o), STATES_MAX_AGE, self.version(snap))
 
     def _outcome(self, snap: Snapshot, o: Outcome) -> schemas.OutcomeDetail:
         ws, outcome_id = snap.workspace, o.id
@@ -533,8 +571,12 @@ class Site:
     def work(self, limit: int = 20) -> schemas.Work:
         snap = self.snapshot()
         balance = self._balance(snap)
-        with self.db.transaction() as session:
-            suggestions = work_svc.suggestions(session, snap.workspace, limit)
+
+        def suggest() -> list[work_svc.Unlinked]:
+            with self.db.transaction() as session:
+                return work_svc.suggestions(session, snap.workspace, limit)
+
+        suggestions = self._cached(f"suggestions:{limit}", suggest, math.inf, self.version(snap).of("work"))
         return schemas.Work(
             balance=balance, suggestions=suggestions, titles={o.id: o.title for o in snap.workspace.outcomes}
         )
@@ -543,7 +585,7 @@ class Site:
         snap = self.snapshot()
         with self.db.transaction() as session:
             work_svc.decide(session, snap.workspace, item, outcome, decision, self.clock())
-        self._forget_measured_and_work()
+        self._changed_here()
 
     def systems(self) -> list[Readiness]:
         snap = self.snapshot()
@@ -582,7 +624,7 @@ class Site:
             precision = next(i.precision for s in states for i in s.indicators if i.id == m.indicator_id)
             recorded = measurement_out(m, precision)
         runner.notify(self.db, snap.workspace, states, self.clock)
-        self._forget_measured_and_work()
+        self._changed_here()
         return recorded
 
     def person(self, person_id: str) -> schemas.PersonDetail:
@@ -656,5 +698,5 @@ class Site:
         if outcome is None:  # every outcome's state: what blocks each system's retirement now
             with self.db.transaction() as session:
                 recorded(session, ws, report.states)
-        self._forget_measured_and_work()
+        self._changed_here()
         return report.out()

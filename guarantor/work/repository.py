@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from guarantor.db import scope
 from guarantor.work.importers.base import Item
 from guarantor.work.models import LinkDecision, SyncState, WorkItem
+from guarantor.workspace.models import WorkspaceRecord
 
 ITEMS = cast(Table, WorkItem.__table__)
 _STORED = (
@@ -202,6 +203,20 @@ def decisions(session: Session) -> dict[tuple[str, str], dict[str, str]]:
     for d in session.scalars(select(LinkDecision)):
         out.setdefault((d.source, d.external_id), {})[d.outcome_id] = d.decision
     return out
+
+
+def version(session: Session) -> tuple[int, datetime | None, datetime | None, str]:
+    """A value that changes whenever the workspace's work does, from any process, read without
+    touching the items: the number of link decisions and the newest (a decision is added or
+    changed, never removed), and the facts every import, sync and classification leaves on the
+    workspace when it ends (its newest import and its items per exposure)."""
+    decisions, decided = session.execute(select(func.count(), func.max(LinkDecision.decided_at))).one()
+    imported, counts = session.execute(
+        select(WorkspaceRecord.last_import_at, WorkspaceRecord.items_by_exposure).where(
+            WorkspaceRecord.id == scope.current(session)
+        )
+    ).one()
+    return int(decisions), decided, imported, json.dumps(counts, sort_keys=True)
 
 
 def exposure_counts(session: Session) -> tuple[dict[str, int], datetime | None]:
