@@ -199,3 +199,43 @@ def test_the_readme_performance_table_is_the_published_figures() -> None:
     written = readme[readme.index(publish.BEGIN) + len(publish.BEGIN) : readme.index(publish.END)]
     assert written.strip() == publish.table().strip(), "run `python bench/publish.py`"
     assert "not measured" not in written, "every row's benchmark has a published run with its figures"
+
+
+def test_the_command_list_says_what_each_command_says_of_itself() -> None:
+    """`guarantor --help` lists the commands from a table, without importing them: each line must
+    be the first paragraph of the command's own help, and every command must be listed once."""
+    import typer
+
+    from guarantor.cli import ENTRIES, PANELS, load
+
+    assert len(ENTRIES) == sum(len(entries) for _, entries in PANELS)
+    for name, (_, entry) in ENTRIES.items():
+        command = load(name)
+        assert command.name == name
+        first = (command.help or "").split("\n\n")[0]
+        assert " ".join(entry.summary.split()) == " ".join(first.split()), name
+        assert isinstance(command, typer.core.TyperGroup) == entry.target.endswith("app"), name
+
+
+def test_help_lists_every_command_and_imports_none(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\nfrom guarantor.cli import run\ncode = run(['--help'])\n"
+        "print(code, sorted(m for m in sys.modules if m.startswith('guarantor.') and m.count('.') > 1))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True)
+    *shown, last = done.stdout.strip().splitlines()
+    assert last == "0 []", last  # no command's module: guarantor.work.cli, guarantor.web.cli, …
+    from guarantor.cli import ENTRIES
+
+    listed = {line.split()[0] for line in shown if line.startswith("  ") and not line.startswith("   ")}
+    assert set(ENTRIES) <= listed
+
+
+def test_a_command_runs_and_helps_as_before(cli) -> None:  # type: ignore[no-untyped-def]
+    listed = cli("link", "--help")
+    assert listed.code == 0 and "accept" in listed.out and "suggest" in listed.out
+    assert cli("nosuch").code == ExitCode.USAGE
+    assert "Usage: guarantor" in cli().out
