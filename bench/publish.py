@@ -31,6 +31,7 @@ def _f(figures: Figures, key: str) -> float:
     return float(value)
 
 
+DATABASES = {"sqlite": "SQLite", "postgresql": "PostgreSQL 15"}
 ROWS: list[tuple[str, str, Callable[[Figures], str]]] = [
     (
         "classify_throughput",
@@ -143,13 +144,18 @@ ROWS: list[tuple[str, str, Callable[[Figures], str]]] = [
     *[
         (
             f"web_load {database} {page}",
-            f"web, {'the overview' if page == 'overview' else 'an outcome page (28 days of 15-minute history)'}, "
-            f"50 concurrent clients (wrk), 2 workers, {'SQLite' if database == 'sqlite' else 'PostgreSQL 15'}",
+            f"web, {what}, 50 concurrent clients (wrk), 2 workers, {DATABASES[database]}",
             lambda f: (
                 f"{_f(f, 'requests_per_s'):,.0f} req/s, p95 {_f(f, 'p95_ms'):.0f} ms, p99 {_f(f, 'p99_ms'):.0f} ms"
+                + (f"; first request {_f(f, 'first_request_ms'):,.0f} ms" if "first_request_ms" in f else "")
             ),
         )
-        for page in ("overview", "outcome")
+        for page, what in (
+            ("overview", "the overview"),
+            ("outcome", "an outcome page (28 days of 15-minute history)"),
+            ("work", "the work page (100,000 items)"),
+            ("org", "the organisation view"),
+        )
         for database in ("sqlite", "postgresql")
     ],
 ]

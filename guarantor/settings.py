@@ -85,9 +85,10 @@ class Settings(BaseSettings):
         default=2.0,
         ge=0,
         description=(
-            "How long one server process reuses what it computed for a page (statuses, the work balance), in "
-            "seconds; 0: never. Edits through a process clear its cache at once; other processes see them "
-            "within this time."
+            "Caching in the server, in seconds; 0: none, every request computes its answer. Pages and API answers "
+            "are kept per data version: a change made through this process shows at once, through another "
+            "process or machine on the same database within 0.5 s. The organisation view, and who a session or "
+            "token belongs to (at most 5 s), are kept this long."
         ),
     )
     web_max_body_bytes: int = Field(
