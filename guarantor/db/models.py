@@ -4,7 +4,7 @@ from guarantor.accounts.models import ApiToken, LoginFailure, User, WebSession
 from guarantor.analysis.models import AnalysisPersonRecord, AnalysisRecord
 from guarantor.db.base import Base
 from guarantor.guarantees.models import AlertRecord, Claim, Measurement, OutcomeStateRecord
-from guarantor.work.models import LinkDecision, WorkItem
+from guarantor.work.models import LinkDecision, WorkItem, WorkLink
 from guarantor.workspace.models import WorkspaceRevision
 
 metadata = Base.metadata
@@ -22,6 +22,7 @@ __all__ = [
     "User",
     "WebSession",
     "WorkItem",
+    "WorkLink",
     "WorkspaceRevision",
     "metadata",
 ]

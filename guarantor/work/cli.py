@@ -56,7 +56,7 @@ def import_(
     exposure = None if no_exposure else item_exposure()
     columns, items = service.read(fmt, file, pairs, DateOrder(day_first, date_format))
     with (
-        cli_options.opened(workspace, None) as (session, _),
+        cli_options.opened(workspace, None) as (session, ws),
         progress(f"Importing {file.name}") as (bar, task),
     ):
         counts = service.import_items(
@@ -65,6 +65,7 @@ def import_(
             utcnow(),
             exposure,
             lambda n: bar.update(task, description=f"Importing {file.name}: {n:,} items"),
+            ws,
         )
         late = service.classify_missing(session, exposure) if exposure else 0
         service.keep_counts(session)

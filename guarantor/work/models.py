@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guarantor.db.base import Base, UTCDateTime
-from guarantor.db.scope import ScopedKey, ScopedRow
+from guarantor.db.scope import Scoped, ScopedKey, ScopedRow
 
 
 class WorkItem(ScopedRow, Base):
@@ -43,6 +43,20 @@ class WorkItem(ScopedRow, Base):
     exposure: Mapped[str | None] = mapped_column(String(2))  # E0/E1/E2 of the title, when the model ran
     content_hash: Mapped[str] = mapped_column(String(32))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WorkLink(Scoped, Base):
+    """Which outcomes each item serves, as the workspace's rules and people's decisions say
+    (``work.service.Linker``), kept so that the balance is added up in the database. Written for
+    the items an import brings, for an item a decision is made on, and for every item when the
+    rules change (``WorkspaceRecord.links_rules`` names the rules they were made with)."""
+
+    __tablename__ = "work_links"
+    __table_args__ = (Index("ix_work_links_outcome", "workspace_id", "outcome_id"),)
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("work_items.id", ondelete="CASCADE"), primary_key=True)
+    outcome_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    share: Mapped[float] = mapped_column(Float)  # 1 / the outcomes the item serves: its points and days are split
 
 
 class LinkDecision(ScopedKey, Base):

@@ -8,15 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from guarantor.db import scope
 from guarantor.work.importers.base import Item
-from guarantor.work.models import LinkDecision, SyncState, WorkItem
+from guarantor.work.models import LinkDecision, SyncState, WorkItem, WorkLink
 from guarantor.workspace.models import WorkspaceRecord
 
 ITEMS = cast(Table, WorkItem.__table__)
+LINKS = cast(Table, WorkLink.__table__)
 _STORED = (
     "kind",
     "title",
@@ -72,32 +73,39 @@ def _row(item: Item, exposure: str | None, now: datetime) -> dict[str, Any]:
 
 def upsert(
     session: Session, items: Sequence[Item], exposures: Sequence[str | None], now: datetime, counts: UpsertCounts
-) -> None:
-    """Insert new items, update changed ones, leave unchanged ones alone (by content hash)."""
+) -> list[tuple[int, Item]]:
+    """Insert new items, update changed ones, leave unchanged ones alone (by content hash); returns
+    the inserted and updated ones with their ids."""
     workspace = scope.current(session)
     latest: dict[tuple[str, str], dict[str, Any]] = {}
+    given: dict[tuple[str, str], Item] = {}
     for item, exposure in zip(items, exposures, strict=True):  # a duplicate row in one batch: the last wins
         latest[(item.source, item.external_id)] = {**_row(item, exposure, now), "workspace_id": workspace}
+        given[(item.source, item.external_id)] = item
     by_source: dict[str, list[str]] = {}
     for source, ext in latest:
         by_source.setdefault(source, []).append(ext)
-    known: dict[tuple[str, str], str] = {}
+    known: dict[tuple[str, str], tuple[int, str]] = {}
     for source, ids in by_source.items():
-        for s, e, h in session.execute(
-            select(ITEMS.c.source, ITEMS.c.external_id, ITEMS.c.content_hash).where(
+        for i, s, e, h in session.execute(
+            select(ITEMS.c.id, ITEMS.c.source, ITEMS.c.external_id, ITEMS.c.content_hash).where(
                 ITEMS.c.workspace_id == workspace, ITEMS.c.source == source, ITEMS.c.external_id.in_(ids)
             )
         ):
-            known[(s, e)] = h
+            known[(s, e)] = (i, h)
     new = [r for k, r in latest.items() if k not in known]
     changed = [
         {**r, "b_source": r["source"], "b_external_id": r["external_id"]}
         for k, r in latest.items()
-        if k in known and known[k] != r["content_hash"]
+        if k in known and known[k][1] != r["content_hash"]
     ]
+    touched = [(known[(r["source"], r["external_id"])][0], given[(r["source"], r["external_id"])]) for r in changed]
     conn = session.connection()
     if new:
-        conn.execute(ITEMS.insert(), new)
+        inserted = conn.execute(
+            ITEMS.insert().returning(ITEMS.c.id, ITEMS.c.source, ITEMS.c.external_id, sort_by_parameter_order=True), new
+        )
+        touched += [(i, given[(s, e)]) for i, s, e in inserted]
     if changed:
         conn.execute(
             update(ITEMS)
@@ -114,6 +122,7 @@ def upsert(
     counts.inserted += len(new)
     counts.updated += len(changed)
     counts.unchanged += len(latest) - len(new) - len(changed) + (len(items) - len(latest))
+    return touched
 
 
 def iterate(session: Session, columns: Sequence[str], batch: int = 10_000) -> Generator[Sequence[Any], None, None]:
@@ -203,6 +212,121 @@ def decisions(session: Session) -> dict[tuple[str, str], dict[str, str]]:
     for d in session.scalars(select(LinkDecision)):
         out.setdefault((d.source, d.external_id), {})[d.outcome_id] = d.decision
     return out
+
+
+def replace_links(session: Session, links: Sequence[tuple[int, Sequence[str]]]) -> None:
+    """The outcomes each of these items serves, in place of what was kept for them."""
+    workspace = scope.current(session)
+    conn = session.connection()
+    ids = [i for i, _ in links]
+    for start in range(0, len(ids), 900):  # within SQLite's limit of bound parameters
+        chunk = ids[start : start + 900]
+        conn.execute(delete(LINKS).where(LINKS.c.workspace_id == workspace, LINKS.c.item_id.in_(chunk)))
+    rows = [
+        {"workspace_id": workspace, "item_id": i, "outcome_id": o, "share": 1 / len(outcomes)}
+        for i, outcomes in links
+        for o in outcomes
+    ]
+    if rows:
+        conn.execute(LINKS.insert(), rows)
+
+
+def forget_links(session: Session) -> None:
+    session.connection().execute(delete(LINKS).where(LINKS.c.workspace_id == scope.current(session)))
+
+
+def _days(session: Session) -> ColumnElement[Any]:
+    """Days from start (or creation) to close, of a closed item; None otherwise."""
+    begun = func.coalesce(ITEMS.c.started_at, ITEMS.c.created_at)
+    if session.get_bind().dialect.name == "sqlite":
+        span: ColumnElement[Any] = func.julianday(ITEMS.c.closed_at) - func.julianday(begun)
+    else:
+        span = func.extract("epoch", ITEMS.c.closed_at - begun) / 86400.0
+    return case((ITEMS.c.closed_at >= begun, span), else_=None)
+
+
+def _month(session: Session) -> ColumnElement[str]:
+    """YYYY-MM of the close, else of the creation (UTC); "undated" without either."""
+    when = func.coalesce(ITEMS.c.closed_at, ITEMS.c.created_at)
+    if session.get_bind().dialect.name == "sqlite":
+        month: ColumnElement[str] = func.strftime("%Y-%m", when)
+    else:
+        month = func.to_char(func.timezone("UTC", when), "YYYY-MM")
+    return func.coalesce(month, "undated")
+
+
+@dataclass(frozen=True)
+class Totals:
+    outcome: str
+    month: str
+    exposure: str
+    count: int  # items, each counted once in each outcome it serves
+    items: float  # the items' shares: summed over outcomes, each item counts once
+    points: float  # an item's points and days are split evenly between the outcomes it serves
+    days: float
+
+
+def totals(session: Session, unlinked: str) -> list[Totals]:
+    """Items, points and days per outcome (``unlinked`` for items serving none), month and AI
+    exposure, in one pass over the items."""
+    share = func.coalesce(LINKS.c.share, 1.0)
+    outcome = func.coalesce(LINKS.c.outcome_id, unlinked)
+    month = _month(session)
+    exposure = func.coalesce(ITEMS.c.exposure, "unknown")
+    query = (
+        select(
+            outcome,
+            month,
+            exposure,
+            func.count(),
+            func.sum(share),
+            func.sum(share * func.coalesce(ITEMS.c.estimate, 0.0)),
+            func.sum(share * func.coalesce(_days(session), 0.0)),
+        )
+        .select_from(ITEMS.outerjoin(LINKS, LINKS.c.item_id == ITEMS.c.id))
+        .where(ITEMS.c.workspace_id == scope.current(session))
+        .group_by(outcome, month, exposure)
+    )
+    return [
+        Totals(o, m, e, int(n), float(i), float(p or 0), float(d or 0))
+        for o, m, e, n, i, p, d in session.execute(query)
+    ]
+
+
+def largest_unlinked(session: Session, limit: int) -> list[tuple[str, str, str, float | None, float | None]]:
+    """The largest items serving no outcome (by points, then days; the earlier first on a tie):
+    source, external id, title, estimate, days."""
+    days = _days(session)
+    query = (
+        select(ITEMS.c.source, ITEMS.c.external_id, ITEMS.c.title, ITEMS.c.estimate, days)
+        .select_from(ITEMS.outerjoin(LINKS, LINKS.c.item_id == ITEMS.c.id))
+        .where(ITEMS.c.workspace_id == scope.current(session), LINKS.c.item_id.is_(None))
+        .order_by((func.coalesce(ITEMS.c.estimate, 0.0) * 1000 + func.coalesce(days, 0.0)).desc(), ITEMS.c.id)
+        .limit(limit)
+    )
+    return [(s, e, t, est, None if d is None else float(d)) for s, e, t, est, d in session.execute(query)]
+
+
+def last_closed(session: Session, per_outcome: int) -> list[tuple[str, datetime, str, str]]:
+    """The ``per_outcome`` items each outcome had closed last: outcome, closed at, source, external id."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=LINKS.c.outcome_id,
+            order_by=(ITEMS.c.closed_at.desc(), ITEMS.c.source.desc(), ITEMS.c.external_id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(LINKS.c.outcome_id, ITEMS.c.closed_at, ITEMS.c.source, ITEMS.c.external_id, rank)
+        .select_from(LINKS.join(ITEMS, LINKS.c.item_id == ITEMS.c.id))
+        .where(LINKS.c.workspace_id == scope.current(session), ITEMS.c.closed_at.is_not(None))
+        .subquery()
+    )
+    query = select(ranked.c.outcome_id, ranked.c.closed_at, ranked.c.source, ranked.c.external_id).where(
+        ranked.c.rank <= per_outcome
+    )
+    return [(o, c, s, e) for o, c, s, e in session.execute(query)]
 
 
 def version(session: Session) -> tuple[int, datetime | None, datetime | None, str]:

@@ -8,7 +8,7 @@ a person accepts them.
 
 from __future__ import annotations
 
-import heapq
+import hashlib
 import itertools
 import json
 import math
@@ -58,16 +58,28 @@ def import_items(
     now: datetime,
     exposure: Exposure | None,
     progress: Callable[[int], None] | None = None,
+    ws: Workspace | None = None,
 ) -> repository.UpsertCounts:
     """Stream items into the database in batches. The caller's transaction makes the import whole
-    or nothing: a malformed row stops it before anything is committed."""
+    or nothing: a malformed row stops it before anything is committed. With the workspace, the
+    outcomes each new or changed item serves are kept as it goes; without (a sync), the kept links
+    are marked out of date, for the next balance to make again."""
     counts = repository.UpsertCounts()
     batch: list[Item] = []
     seen = 0
+    linker = None
+    if ws is not None:
+        if not _links_current(session, ws):
+            link_all(session, ws)  # once after the rules changed; at once in a workspace with no items yet
+        linker = Linker(ws, repository.decisions(session))
 
     def flush() -> None:
         levels = exposure([exposure_text(i.title, i.body) for i in batch]) if exposure else [None] * len(batch)
-        repository.upsert(session, batch, levels, now, counts)
+        touched = repository.upsert(session, batch, levels, now, counts)
+        if linker is not None:
+            repository.replace_links(session, [(i, sorted(linker.links(item))) for i, item in touched])
+        elif touched:
+            workspaces.save_links_rules(session, None)
 
     for item in items:
         batch.append(item)
@@ -127,6 +139,23 @@ class Linker:
         for link in ws.work.links:
             self.explicit[item_key(link.item)].add(link.outcome)
         self.epics, self.components, self.labels = ws.work.epics, ws.work.components, ws.work.labels
+
+    @staticmethod
+    def rules(ws: Workspace) -> str:
+        """What the links follow from besides the items and decisions, as one hash: the outcomes,
+        ``work.links`` and the label, epic and component maps."""
+        work = ws.work
+        stated = [
+            sorted(o.id for o in ws.outcomes),
+            sorted((link.item, link.outcome) for link in work.links),
+            work.epics,
+            work.components,
+            work.labels,
+        ]
+        return hashlib.sha256(json.dumps(stated, sort_keys=True).encode()).hexdigest()
+
+    def links(self, item: Item) -> set[str]:
+        return self.outcomes_of(item.source, item.external_id, item.labels, item.epic, item.components)
 
     def outcomes_of(
         self, source: str, external_id: str, labels: list[str], epic: str | None, components: list[str]
@@ -315,21 +344,24 @@ def decide(session: Session, ws: Workspace, item: str, outcome: str, decision: s
     if outcome not in {o.id for o in ws.outcomes}:
         raise NotFound(f"No outcome {outcome!r} in the workspace.")
     source, ext = item_key(item)
-    if repository.find(session, source, ext) is None:
+    found = repository.find(session, source, ext)
+    if found is None:
         raise NotFound(f"No imported item {item}.", hint="Import it first with `guarantor import`.")
     repository.decide(session, source, ext, outcome, decision, now)
+    if _links_current(session, ws):
+        linker = Linker(ws, repository.decisions(session))
+        served = linker.outcomes_of(source, ext, json.loads(found.labels), found.epic, json.loads(found.components))
+        repository.replace_links(session, [(found.id, sorted(served))])
 
 
 @dataclass
 class Bucket:
+    """An item counts once in each bucket it falls in; its points and days are split between the
+    outcomes it serves."""
+
     count: int = 0
     points: float = 0.0
     days: float = 0.0  # from start (or creation) to close, of closed items
-
-    def add(self, share: float, estimate: float | None, days: float | None) -> None:
-        self.count += 1  # an item counts once in each bucket it falls in; points and days are shared
-        self.points += share * (estimate or 0.0)
-        self.days += share * (days or 0.0)
 
 
 @dataclass
@@ -357,58 +389,50 @@ class Balance:
 NO_OUTCOME = "no outcome"
 
 
-def balance(session: Session, ws: Workspace, orphan_limit: int = 25) -> Balance:
-    """Where the effort goes, streamed over every item so memory stays bounded."""
+def _links_current(session: Session, ws: Workspace) -> bool:
+    return workspaces.links_rules(session) == Linker.rules(ws)
+
+
+def link_all(session: Session, ws: Workspace, batch: int = BATCH) -> None:
+    """Make the kept links of every item again, after the workspace's link rules changed."""
+    repository.forget_links(session)
     linker = Linker(ws, repository.decisions(session))
+    rows = repository.iterate(session, ("id", "source", "external_id", "labels", "epic", "components"))
+    with closing(rows) as stream:
+        while chunk := list(itertools.islice(stream, batch)):
+            links = [
+                (i, sorted(linker.outcomes_of(s, e, json.loads(lb), ep, json.loads(c)))) for i, s, e, lb, ep, c in chunk
+            ]
+            repository.replace_links(session, [(i, o) for i, o in links if o])
+    workspaces.save_links_rules(session, Linker.rules(ws))
+
+
+def balance(session: Session, ws: Workspace, orphan_limit: int = 25, closed_per_outcome: int = 200) -> Balance:
+    """Where the effort goes, added up in the database from the kept links (made again first if
+    the workspace's link rules changed since they were)."""
+    if not _links_current(session, ws):
+        link_all(session, ws)
     by_outcome: dict[str, Bucket] = defaultdict(Bucket)
-    by_exposure: dict[str, Bucket] = defaultdict(Bucket)
     by_month: dict[str, dict[str, Bucket]] = defaultdict(lambda: defaultdict(Bucket))
+    exposed: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for t in repository.totals(session, NO_OUTCOME):
+        for bucket in (by_outcome[t.outcome], by_month[t.month][t.outcome]):
+            bucket.count, bucket.points, bucket.days = (
+                bucket.count + t.count,
+                bucket.points + t.points,
+                bucket.days + t.days,
+            )
+        sums = exposed[t.exposure]
+        sums[0], sums[1], sums[2] = sums[0] + t.items, sums[1] + t.points, sums[2] + t.days
+    by_exposure = {e: Bucket(round(n), points, days) for e, (n, points, days) in exposed.items()}
+    n = sum(b.count for b in by_exposure.values())
+    orphans = [
+        Orphan(f"{source}:{ext}", title, estimate, days)
+        for source, ext, title, estimate, days in repository.largest_unlinked(session, orphan_limit)
+    ]
     closed_by_outcome: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    orphans: list[tuple[float, int, Orphan]] = []
-    n = 0
-    columns = (
-        "source",
-        "external_id",
-        "title",
-        "labels",
-        "epic",
-        "components",
-        "estimate",
-        "created_at",
-        "started_at",
-        "closed_at",
-        "exposure",
-    )
-    for (
-        source,
-        ext,
-        title,
-        labels,
-        epic,
-        components,
-        estimate,
-        created,
-        started,
-        closed_at,
-        exposure,
-    ) in repository.iterate(session, columns):
-        n += 1
-        outcomes = linker.outcomes_of(source, ext, json.loads(labels), epic, json.loads(components))
-        begun = started or created
-        days = (closed_at - begun).total_seconds() / 86400 if closed_at and begun and closed_at >= begun else None
-        share = 1 / len(outcomes) if outcomes else 1.0
-        month = (closed_at or created).strftime("%Y-%m") if (closed_at or created) else "undated"
-        for outcome in outcomes or {NO_OUTCOME}:
-            by_outcome[outcome].add(share, estimate, days)
-            by_month[month][outcome].add(share, estimate, days)
-            if closed_at and outcome != NO_OUTCOME:
-                closed_by_outcome[outcome].append((closed_at.isoformat(), f"{source}:{ext}"))
-        by_exposure[exposure or "unknown"].add(1.0, estimate, days)
-        if not outcomes:
-            size = (estimate or 0.0) * 1000 + (days or 0.0)
-            entry = Orphan(f"{source}:{ext}", title, estimate, days)
-            # A bounded min-heap of the largest: ties keep the earlier item (-n is larger for it).
-            (heapq.heappush if len(orphans) < orphan_limit else heapq.heappushpop)(orphans, (size, -n, entry))
+    for outcome, closed_at, source, ext in repository.last_closed(session, closed_per_outcome):
+        closed_by_outcome[outcome].append((closed_at.isoformat(), f"{source}:{ext}"))
     task_hours: dict[str, float] = defaultdict(float)
     for task in ws.tasks:
         for outcome in task.serves or [NO_OUTCOME]:
@@ -419,10 +443,10 @@ def balance(session: Session, ws: Workspace, orphan_limit: int = 25) -> Balance:
     return Balance(
         n,
         dict(by_outcome),
-        dict(by_exposure),
-        {m: dict(b) for m, b in sorted(by_month.items())},
-        [entry for _, _, entry in sorted(orphans, key=lambda o: (-o[0], -o[1]))],
+        by_exposure,
+        {m: dict(by_month[m]) for m in sorted(by_month)},
+        orphans,
         [o.id for o in ws.outcomes if o.id not in served],
         dict(task_hours),
-        {k: sorted(v)[-200:] for k, v in closed_by_outcome.items()},
+        {k: sorted(v) for k, v in closed_by_outcome.items()},
     )

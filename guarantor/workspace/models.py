@@ -37,6 +37,7 @@ class WorkspaceRecord(Base):
     balanced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     items_by_exposure: Mapped[dict[str, int] | None] = mapped_column(JSON)  # counted after each import or sync
     last_import_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    links_rules: Mapped[str | None] = mapped_column(String(64))  # the link rules work_links were made with
 
 
 class WorkspaceRevision(ScopedRow, Base):

@@ -55,6 +55,15 @@ def save_work_counts(session: Session, by_exposure: dict[str, int], newest: date
     _save(session, items_by_exposure=by_exposure, last_import_at=newest)
 
 
+def links_rules(session: Session) -> str | None:
+    """The link rules the workspace's kept links were made with (``work.service.Linker.rules``)."""
+    return session.scalar(select(WorkspaceRecord.links_rules).where(WorkspaceRecord.id == scope.current(session)))
+
+
+def save_links_rules(session: Session, rules: str | None) -> None:
+    _save(session, links_rules=rules)
+
+
 def save_systems_blocked(session: Session, blocked: int) -> None:
     _save(session, systems_blocked=blocked)
 

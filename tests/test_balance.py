@@ -1,0 +1,204 @@
+"""The balance is added up in the database (SQLite, or PostgreSQL with GUARANTOR_TEST_DATABASE_URL)
+from the links it keeps; here it is checked against the same figures computed item by item in
+Python, the way a reader would count them, on items that cover every way an item is linked: labels,
+epics, components, ``work.links``, decisions, several outcomes at once, none, no dates, a close
+before the start."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import yaml
+
+from guarantor.work import repository
+from guarantor.work.service import NO_OUTCOME, Balance, Linker, balance, decide
+from guarantor.workspace import loader
+from tests.scoped import workspace_db
+
+OUTCOMES = ["payouts", "support", "checkout", "onboarding"]
+
+
+def _workspace(folder: Path, epics: dict[str, str]) -> Path:
+    doc = {
+        "name": "Balance",
+        "outcomes": [
+            {"id": o, "title": f"The {o} outcome", "for_whom": "Merchants", "need": "It works"} for o in OUTCOMES
+        ],
+        "work": {
+            "epics": epics,
+            "components": {"Helpdesk": "support"},
+            "labels": {"checkout-flow": "checkout"},
+            "links": [{"item": "csv:I-3", "outcome": "onboarding"}],
+        },
+    }
+    path = folder / "guarantor.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def _items(path: Path, n: int) -> None:
+    rng = random.Random(7)
+    rows = ["id,title,state,labels,epic,components,estimate,created_at,started_at,closed_at"]
+    for i in range(n):
+        labels = ";".join(
+            rng.sample(
+                ["outcome:payouts", "outcome:support", "checkout-flow", "chore", "outcome:gone"], rng.randrange(3)
+            )
+        )
+        created = f"2026-{rng.randrange(1, 13):02d}-{rng.randrange(1, 28):02d}T{rng.randrange(24):02d}:00:00Z"
+        started = f"2026-{rng.randrange(1, 13):02d}-{rng.randrange(1, 28):02d}T08:30:00Z" if rng.random() < 0.5 else ""
+        closed = f"2026-{rng.randrange(1, 13):02d}-{rng.randrange(1, 28):02d}T17:15:30Z" if rng.random() < 0.6 else ""
+        if rng.random() < 0.05:
+            created = started = closed = ""  # undated
+        rows.append(
+            ",".join(
+                [
+                    f"I-{i}",
+                    f"Item {i}",
+                    "done" if closed else "open",
+                    labels,
+                    rng.choice(["EPIC-PAY", "EPIC-X", ""]),
+                    rng.choice(["Helpdesk", "Other", ""]),
+                    rng.choice(["", "1", "2", "3", "5", "8", "0.5"]),
+                    created,
+                    started,
+                    closed,
+                ]
+            )
+        )
+    path.write_text("\n".join(rows) + "\n")
+
+
+def _by_hand(session, ws) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Every figure of the balance, counted item by item."""
+    linker = Linker(ws, repository.decisions(session))
+    by_outcome: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    by_month: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    by_exposure: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    orphans: list[tuple[float, int, str]] = []
+    closed: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    columns = ("id", "source", "external_id", "labels", "epic", "components", "estimate")
+    columns += ("created_at", "started_at", "closed_at", "exposure")
+    for i, source, ext, labels, epic, components, estimate, created, started, closed_at, exposure in repository.iterate(
+        session, columns
+    ):
+        outcomes = linker.outcomes_of(source, ext, json.loads(labels), epic, json.loads(components))
+        begun = started or created
+        days = (closed_at - begun).total_seconds() / 86400 if closed_at and begun and closed_at >= begun else None
+        share = 1 / len(outcomes) if outcomes else 1.0
+        when = closed_at or created
+        month = when.strftime("%Y-%m") if when else "undated"
+        for o in outcomes or {NO_OUTCOME}:
+            for bucket in (by_outcome[o], by_month[(month, o)]):
+                bucket[0] += 1
+                bucket[1] += share * (estimate or 0.0)
+                bucket[2] += share * (days or 0.0)
+            if closed_at and o != NO_OUTCOME:
+                closed[o].append((closed_at.isoformat(), f"{source}:{ext}"))
+        e = by_exposure[exposure or "unknown"]
+        e[0], e[1], e[2] = e[0] + 1, e[1] + (estimate or 0.0), e[2] + (days or 0.0)
+        if not outcomes:
+            orphans.append((-((estimate or 0.0) * 1000 + (days or 0.0)), i, f"{source}:{ext}"))
+    return {
+        "by_outcome": {k: (v[0], v[1], v[2]) for k, v in by_outcome.items()},
+        "by_month": {k: (v[0], v[1], v[2]) for k, v in by_month.items()},
+        "by_exposure": {k: (v[0], v[1], v[2]) for k, v in by_exposure.items()},
+        "orphans": [item for *_, item in sorted(orphans)[:25]],
+        "closed": {k: sorted(v)[-200:] for k, v in closed.items()},
+    }
+
+
+def _same(found: dict[str, object], expected: dict[str, object]) -> bool:
+    """Equal, the sums to 1e-9: the database adds in its own order."""
+    assert found.keys() == expected.keys()
+    for key, value in found.items():
+        if isinstance(value, dict):
+            other = expected[key]
+            assert isinstance(other, dict) and value.keys() == other.keys(), key
+            for k, v in value.items():
+                close = key == "closed" or v == pytest.approx(other[k], rel=1e-9, abs=1e-9)
+                assert close and (key != "closed" or v == other[k]), (key, k)
+        else:
+            assert value == expected[key], key
+    return True
+
+
+def _figures(b: Balance) -> dict[str, object]:
+    return {
+        "by_outcome": {k: (v.count, v.points, v.days) for k, v in b.by_outcome.items()},
+        "by_month": {(m, k): (v.count, v.points, v.days) for m, d in b.by_month.items() for k, v in d.items()},
+        "by_exposure": {k: (v.count, v.points, v.days) for k, v in b.by_exposure.items()},
+        "orphans": [o.item for o in b.orphans],
+        "closed": b.closed_by_outcome,
+    }
+
+
+@pytest.fixture
+def imported(cli, env, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    path = _workspace(tmp_path, {"EPIC-PAY": "payouts"})
+    _items(tmp_path / "items.csv", 1500)
+    assert cli("import", "csv", str(tmp_path / "items.csv"), "-w", str(tmp_path), "--no-exposure").code == 0
+    return path
+
+
+def _balance_and_by_hand(env, path: Path) -> tuple[dict[str, object], dict[str, object]]:  # type: ignore[no-untyped-def]
+    ws = loader.load(path)
+    db = workspace_db(env.resolved_database_url, path)
+    try:
+        with db.transaction() as session:
+            return _figures(balance(session, ws)), _by_hand(session, ws)
+    finally:
+        db.close()
+
+
+def test_the_balance_added_up_in_the_database_is_the_one_counted_by_hand(env, imported: Path) -> None:  # type: ignore[no-untyped-def]
+    found, expected = _balance_and_by_hand(env, imported)
+    assert _same(found, expected)
+    by_outcome = found["by_outcome"]
+    assert isinstance(by_outcome, dict) and set(by_outcome) == {*OUTCOMES, NO_OUTCOME}  # each way of linking occurs
+    assert ("undated", NO_OUTCOME) in found["by_month"]  # type: ignore[operator]
+
+
+def test_changed_rules_and_decisions_change_the_kept_links(cli, env, imported: Path) -> None:  # type: ignore[no-untyped-def]
+    before, _ = _balance_and_by_hand(env, imported)
+    _workspace(imported.parent, {"EPIC-PAY": "payouts", "EPIC-X": "checkout"})  # a rule added in the file
+    after, expected = _balance_and_by_hand(env, imported)
+    assert _same(after, expected) and after["by_outcome"] != before["by_outcome"]
+
+    ws = loader.load(imported)
+    db = workspace_db(env.resolved_database_url, imported)
+    try:
+        with db.transaction() as session:
+            orphan = balance(session, ws).orphans[0].item
+            decide(session, ws, orphan, "onboarding", "accepted", ws_now())
+            decide(session, ws, "csv:I-3", "onboarding", "rejected", ws_now())  # against work.links
+            assert orphan not in [o.item for o in balance(session, ws).orphans]
+            assert _same(_figures(balance(session, ws)), _by_hand(session, ws))
+    finally:
+        db.close()
+
+    # an import that does not know the workspace (a sync) marks the links out of date: still right after
+    _items(imported.parent / "more.csv", 1700)
+    assert (
+        cli("import", "csv", str(imported.parent / "more.csv"), "-w", str(imported.parent), "--no-exposure").code == 0
+    )
+    db = workspace_db(env.resolved_database_url, imported)
+    try:
+        with db.transaction() as session:
+            from guarantor.workspace import repository as workspaces
+
+            workspaces.save_links_rules(session, None)
+            assert _same(_figures(balance(session, ws)), _by_hand(session, ws))
+            assert workspaces.links_rules(session) == Linker.rules(ws)
+    finally:
+        db.close()
+
+
+def ws_now():  # type: ignore[no-untyped-def]
+    from guarantor.clock import utcnow
+
+    return utcnow()
