@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import queue
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -230,15 +231,25 @@ class OutcomeState:
 
 
 def outcome_states(session: Session, ws: Workspace, now: datetime, outcome: str | None = None) -> list[OutcomeState]:
+    """Each guaranteed outcome's status from the measurements in its window, read in one query for
+    all of them (from the earliest window's start): one per outcome cost more than the reading."""
     states = []
-    for o in ws.outcomes:
-        if o.guarantee is None or (outcome is not None and o.id != outcome):
-            continue
+    guaranteed = [o for o in ws.outcomes if o.guarantee is not None and (outcome is None or o.id == outcome)]
+    windows = {o.id: budgets.window_start(o.guarantee.window, now) for o in guaranteed if o.guarantee is not None}
+    measured: dict[str, list[Measurement]] = defaultdict(list)
+    if guaranteed:
+        every = [ind.id for o in guaranteed if o.guarantee is not None for ind in o.guarantee.indicators]
+        for start in range(0, len(every), 500):  # within any SQLite's limit of bound parameters
+            for m in repository.history(session, every[start : start + 500], since=min(windows.values())):
+                measured[m.indicator_id].append(m)
+    for o in guaranteed:
+        assert o.guarantee is not None
         hashes = {ind.id: hash_of(ws, ind) for ind in o.guarantee.indicators}
-        since = budgets.window_start(o.guarantee.window, now)
-        ms = [
-            m for m in repository.history(session, list(hashes), since=since) if hashes[m.indicator_id] == m.spec_hash
-        ]
+        since = windows[o.id]
+        ms = sorted(
+            (m for i in hashes for m in measured[i] if m.spec_hash == hashes[i] and m.measured_at >= since),
+            key=lambda m: (m.measured_at, m.id),
+        )
         latest: dict[str, Measurement] = {}
         manual = {ind.id for ind in o.guarantee.indicators if ind.manual}
         for m in ms:  # oldest measured first; a check-in counts by when it was true (--at)
