@@ -9,8 +9,9 @@ again from memory, without a thread, a query or a template, while that version h
 which adds up facts other processes write, for at most ``GUARANTOR_WEB_CACHE_S``. A change made
 through this process shows at once; through another, within half a second (``Site.version``).
 Nothing is kept when ``GUARANTOR_WEB_CACHE_S`` is 0. Requests arriving while a page is being made
-for the same person, or while a version is being asked, wait for that one instead of each making
-it again: under load, fifty renders of one page at once would stall everything behind them.
+for the same person wait for that one instead of each making it again: under load, fifty renders
+of one page at once would stall everything behind them. While a version or who a secret belongs
+to is being asked again, the one request that asks waits; the others take the last answer.
 
 Every answer of 200 to a GET carries an ETag (a hash of its body); a request that sends it back in
 If-None-Match gets 304 without the body. Those answers are ``private, no-cache``: a browser may
@@ -101,8 +102,9 @@ class Responses:
         cookie, bearer = credentials(HTTPConnection(scope))
         secret = secret_key(cookie, bearer)
         who = self.server.known(cookie, bearer)
-        if who is None and secret is not None:  # one query for the requests that bring the same secret meanwhile
-            who = await self._once(secret, lambda: run_in_threadpool(self.server.principal, cookie, bearer))
+        if who is None and secret is not None:
+            stale = self.server.known(cookie, bearer, stale=True)
+            who = await self._once(secret, lambda: run_in_threadpool(self.server.principal, cookie, bearer), stale)
         found = self._sites(scope["path"], who) if who and secret and self.server.settings.web_cache_s > 0 else None
         key = (scope["path"], scope.get("query_string", b""), secret or "")
         versions: tuple[Version, ...] | None = None
@@ -165,11 +167,20 @@ class Responses:
         known = tuple(s.known_version() for s in sites)
         if all(v is not None for v in known):
             return known  # type: ignore[return-value]
-        return await self._once(tuple(s.key for s in sites), lambda: self._ask(sites))
+        stale = tuple(s.known_version(stale=True) for s in sites)
+        return await self._once(
+            tuple(s.key for s in sites),
+            lambda: self._ask(sites),
+            None if None in stale else stale,  # type: ignore[arg-type]
+        )
 
-    async def _once(self, key: Hashable, make: Callable[[], Awaitable[T]]) -> T:
-        """``make()``, awaited once for every request that asks for ``key`` while it runs."""
+    async def _once(self, key: Hashable, make: Callable[[], Awaitable[T]], stale: T | None = None) -> T:
+        """``make()``, run once for every request that asks for ``key`` while it runs: the one that
+        starts it waits for it, the others take ``stale`` (what it gave last time) where there is
+        one, or wait too. So a slow database stalls one request, not every one behind it."""
         pending = self._pending.get(key)
+        if pending is not None and stale is not None:
+            return stale
         if pending is None:
             pending = self._pending[key] = asyncio.ensure_future(make())
             pending.add_done_callback(lambda _: self._pending.pop(key, None))

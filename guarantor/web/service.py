@@ -169,14 +169,16 @@ class Server:
 
     # -- who asks ---------------------------------------------------------------------------------
 
-    def known(self, session_cookie: str | None, bearer: str | None) -> Principal | None:
-        """Who a recent request with the same secret was, without a query; None when not cached.
+    def known(self, session_cookie: str | None, bearer: str | None, stale: bool = False) -> Principal | None:
+        """Who a recent request with the same secret was, without a query; None when not cached
+        (``stale``: also when cached longer ago than the limit, for a request answered while the
+        database is being asked again).
 
         A logout or revocation through this process takes effect at once; through another
-        process, within ``GUARANTOR_WEB_CACHE_S`` seconds (at most 5)."""
+        process, within ``GUARANTOR_WEB_CACHE_S`` seconds (at most 5), and the time to ask."""
         key = secret_key(session_cookie, bearer)
         hit = self._principals.get(key) if key else None
-        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+        return hit[1] if hit is not None and (stale or hit[0] > time.monotonic()) else None
 
     def principal(self, session_cookie: str | None, bearer: str | None) -> Principal | None:
         key = secret_key(session_cookie, bearer)
@@ -332,12 +334,13 @@ class Site:
         data = self._cached("version", ask, min(self.settings.web_cache_s, 0.5))
         return Version(snap.revision.id, self._changes, data)
 
-    def known_version(self) -> Version | None:
+    def known_version(self, stale: bool = False) -> Version | None:
         """The version, when telling it costs no query and no parse (the file unchanged since last
-        read, the data version asked less than half a second ago); None otherwise."""
+        read, the data version asked less than half a second ago, or longer with ``stale``, for a
+        request answered while the database is being asked again); None otherwise."""
         st = os.stat(self.path)
         hit, snap = self._cache.get("version"), self._snapshot
-        if snap is None or hit is None or hit[0] <= time.monotonic():
+        if snap is None or hit is None or (hit[0] <= time.monotonic() and not stale):
             return None
         if (st.st_ino, st.st_size, st.st_mtime_ns) != self._stat:
             return None
