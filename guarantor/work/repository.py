@@ -73,9 +73,9 @@ def _row(item: Item, exposure: str | None, now: datetime) -> dict[str, Any]:
 
 def upsert(
     session: Session, items: Sequence[Item], exposures: Sequence[str | None], now: datetime, counts: UpsertCounts
-) -> list[tuple[int, Item]]:
+) -> tuple[list[tuple[int, Item]], list[tuple[int, Item]]]:
     """Insert new items, update changed ones, leave unchanged ones alone (by content hash); returns
-    the inserted and updated ones with their ids."""
+    the updated and the inserted ones with their ids."""
     workspace = scope.current(session)
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     given: dict[tuple[str, str], Item] = {}
@@ -85,27 +85,22 @@ def upsert(
     by_source: dict[str, list[str]] = {}
     for source, ext in latest:
         by_source.setdefault(source, []).append(ext)
-    known: dict[tuple[str, str], tuple[int, str]] = {}
-    for source, ids in by_source.items():
-        for i, s, e, h in session.execute(
-            select(ITEMS.c.id, ITEMS.c.source, ITEMS.c.external_id, ITEMS.c.content_hash).where(
-                ITEMS.c.workspace_id == workspace, ITEMS.c.source == source, ITEMS.c.external_id.in_(ids)
-            )
-        ):
-            known[(s, e)] = (i, h)
+    known = _stored(session, by_source)
     new = [r for k, r in latest.items() if k not in known]
     changed = [
         {**r, "b_source": r["source"], "b_external_id": r["external_id"]}
         for k, r in latest.items()
         if k in known and known[k][1] != r["content_hash"]
     ]
-    touched = [(known[(r["source"], r["external_id"])][0], given[(r["source"], r["external_id"])]) for r in changed]
+    updated = [(known[(r["source"], r["external_id"])][0], given[(r["source"], r["external_id"])]) for r in changed]
+    inserted: list[tuple[int, Item]] = []
     conn = session.connection()
     if new:
-        inserted = conn.execute(
-            ITEMS.insert().returning(ITEMS.c.id, ITEMS.c.source, ITEMS.c.external_id, sort_by_parameter_order=True), new
-        )
-        touched += [(i, given[(s, e)]) for i, s, e in inserted]
+        conn.execute(ITEMS.insert(), new)  # executemany: RETURNING would send the rows one at a time on SQLite
+        fresh: dict[str, list[str]] = {}
+        for r in new:
+            fresh.setdefault(r["source"], []).append(r["external_id"])
+        inserted = [(i, given[k]) for k, (i, _) in _stored(session, fresh).items()]
     if changed:
         conn.execute(
             update(ITEMS)
@@ -122,7 +117,20 @@ def upsert(
     counts.inserted += len(new)
     counts.updated += len(changed)
     counts.unchanged += len(latest) - len(new) - len(changed) + (len(items) - len(latest))
-    return touched
+    return updated, inserted
+
+
+def _stored(session: Session, by_source: dict[str, list[str]]) -> dict[tuple[str, str], tuple[int, str]]:
+    """(source, external id) -> (id, content hash) of these items, where stored."""
+    found: dict[tuple[str, str], tuple[int, str]] = {}
+    for source, ids in by_source.items():
+        for i, s, e, h in session.execute(
+            select(ITEMS.c.id, ITEMS.c.source, ITEMS.c.external_id, ITEMS.c.content_hash).where(
+                ITEMS.c.workspace_id == scope.current(session), ITEMS.c.source == source, ITEMS.c.external_id.in_(ids)
+            )
+        ):
+            found[(s, e)] = (i, h)
+    return found
 
 
 def iterate(session: Session, columns: Sequence[str], batch: int = 10_000) -> Generator[Sequence[Any], None, None]:
@@ -214,11 +222,12 @@ def decisions(session: Session) -> dict[tuple[str, str], dict[str, str]]:
     return out
 
 
-def replace_links(session: Session, links: Sequence[tuple[int, Sequence[str]]]) -> None:
-    """The outcomes each of these items serves, in place of what was kept for them."""
+def replace_links(session: Session, links: Sequence[tuple[int, Sequence[str]]], new: bool = False) -> None:
+    """The outcomes each of these items serves, in place of what was kept for them (nothing, for
+    ``new`` items: not asked)."""
     workspace = scope.current(session)
     conn = session.connection()
-    ids = [i for i, _ in links]
+    ids = [] if new else [i for i, _ in links]
     for start in range(0, len(ids), 900):  # within SQLite's limit of bound parameters
         chunk = ids[start : start + 900]
         conn.execute(delete(LINKS).where(LINKS.c.workspace_id == workspace, LINKS.c.item_id.in_(chunk)))

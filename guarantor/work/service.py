@@ -75,10 +75,11 @@ def import_items(
 
     def flush() -> None:
         levels = exposure([exposure_text(i.title, i.body) for i in batch]) if exposure else [None] * len(batch)
-        touched = repository.upsert(session, batch, levels, now, counts)
+        updated, inserted = repository.upsert(session, batch, levels, now, counts)
         if linker is not None:
-            repository.replace_links(session, [(i, sorted(linker.links(item))) for i, item in touched])
-        elif touched:
+            for stored, new in ((updated, False), (inserted, True)):
+                repository.replace_links(session, [(i, sorted(linker.links(item))) for i, item in stored], new)
+        elif updated or inserted:
             workspaces.save_links_rules(session, None)
 
     for item in items:
