@@ -133,6 +133,15 @@ ROWS: list[tuple[str, str, Callable[[Figures], str]]] = [
         ),
     ),
     (
+        "work_pg_scale",
+        "`guarantor balance` on PostgreSQL 15, work items written by the server (generate_series)",
+        lambda f: (
+            f"{_f(f, 'items'):,.0f} items: {_f(f, 'balance_seconds'):.1f} s, {_f(f, 'balance_peak_mib'):.0f} MiB peak; "
+            f"the first, linking every item: {_f(f, 'first_balance_seconds'):.0f} s, "
+            f"{_f(f, 'first_balance_peak_mib'):.0f} MiB"
+        ),
+    ),
+    (
         "org_view",
         f"organisation view, 50 teams {X} 100 outcomes {X} 100,000 work items (5M) in one PostgreSQL 15",
         lambda f: (
