@@ -404,7 +404,7 @@ def link_all(session: Session, ws: Workspace, batch: int = BATCH) -> None:
             links = [
                 (i, sorted(linker.outcomes_of(s, e, json.loads(lb), ep, json.loads(c)))) for i, s, e, lb, ep, c in chunk
             ]
-            repository.replace_links(session, [(i, o) for i, o in links if o])
+            repository.replace_links(session, [(i, o) for i, o in links if o], new=True)  # all forgotten above
     workspaces.save_links_rules(session, Linker.rules(ws))
 
 
