@@ -1,4 +1,4 @@
-"""What the benchmark scripts share: where the data is, and how figures are printed."""
+"""What the benchmark scripts share: where the data is, a PostgreSQL database, and how figures are printed."""
 
 from __future__ import annotations
 
@@ -8,10 +8,36 @@ import platform
 import subprocess
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("GUARANTOR_DATA_DIR", ROOT.parent / "shared" / "data" / "onet"))
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty database for one run, dropped after it: its SQLAlchemy URL. On the server of
+    GUARANTOR_BENCH_DATABASE_URL when set, else on the one `scripts/postgres` starts (or finds)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    given = os.environ.get("GUARANTOR_BENCH_DATABASE_URL")
+    if not given:
+        started = subprocess.run([str(ROOT / "scripts" / "postgres")], capture_output=True, text=True, check=True)
+        given = started.stdout.strip().splitlines()[-1]
+    server = make_url(given)
+    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"guarantor_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run_measured(argv: list[str], env: dict[str, str], stdout: int | None = None) -> tuple[float, int]:

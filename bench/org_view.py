@@ -12,14 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 
 import psycopg
-from _common import ROOT, report, run_measured
+from _common import ROOT, postgres_database, report, run_measured
 from sqlalchemy.engine import make_url
 
 from guarantor.analysis import org
@@ -27,14 +25,6 @@ from guarantor.db.session import Database
 from guarantor.work.service import keep_counts
 
 STATUSES = ("MET", "MET", "MET", "AT_RISK", "BROKEN", "NO_DATA", "ERROR")
-
-
-def server_url() -> str:
-    given = os.environ.get("GUARANTOR_BENCH_DATABASE_URL")
-    if given:
-        return given
-    started = subprocess.run([str(ROOT / "scripts" / "postgres")], capture_output=True, text=True, check=True)
-    return started.stdout.strip().splitlines()[-1]
 
 
 def fill(url: str, teams: int, outcomes: int, items: int) -> None:
@@ -80,13 +70,7 @@ def main() -> None:
     parser.add_argument("--outcomes", type=int, default=100)
     parser.add_argument("--items", type=int, default=100_000, help="work items per workspace")
     args = parser.parse_args()
-    server = make_url(server_url())
-    name = f"guarantor_bench_{uuid.uuid4().hex[:8]}"
-    admin = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = server.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
-    try:
+    with postgres_database() as url:
         Database(url).close()  # the schema, migrated
         start = time.perf_counter()
         fill(url, args.teams, args.outcomes, args.items)
@@ -123,9 +107,6 @@ def main() -> None:
                 "cli_org_json_seconds": cli_seconds,
             },
         )
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ its cost. Needs wrk (Debian: apt-get install wrk).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -22,11 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import httpx
-from _common import DATA_DIR, ROOT, report
+from _common import DATA_DIR, ROOT, postgres_database, report
 from work_scale import make_items
 
 sys.path.insert(0, str(ROOT))
@@ -42,18 +42,6 @@ done = function(summary, latency, requests)
     summary.duration / 1e6))
 end
 """
-
-
-def postgres_url() -> str:
-    server = subprocess.run([str(ROOT / "scripts" / "postgres")], capture_output=True, text=True, check=True).stdout
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(server.strip())
-    name = f"guarantor_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False), autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def prepare(folder: Path, env: dict[str, str], items: int) -> str:
@@ -125,9 +113,10 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     for database in args.databases.split(","):
-        with tempfile.TemporaryDirectory() as tmp:
+        with contextlib.ExitStack() as stack:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
             folder = Path(tmp) / "shop"
-            url = f"sqlite:///{tmp}/guarantor.db" if database == "sqlite" else postgres_url()
+            url = f"sqlite:///{tmp}/guarantor.db" if database == "sqlite" else stack.enter_context(postgres_database())
             env = {
                 **os.environ,
                 "GUARANTOR_DATA_DIR": str(DATA_DIR),

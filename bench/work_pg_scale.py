@@ -17,22 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
-from _common import DATA_DIR, ROOT, report, run_measured
+from _common import DATA_DIR, ROOT, postgres_database, report, run_measured
 from sqlalchemy.engine import make_url
 
 GUARANTOR = [sys.executable, "-m", "guarantor"]
 OUTCOMES = ["payouts-on-time", "fast-support", "quick-delivery", "fast-checkout"]
-
-
-def server_url() -> str:
-    if os.environ.get("GUARANTOR_BENCH_DATABASE_URL"):
-        return os.environ["GUARANTOR_BENCH_DATABASE_URL"]
-    started = subprocess.run([str(ROOT / "scripts" / "postgres")], capture_output=True, text=True, check=True)
-    return started.stdout.strip().splitlines()[-1]
 
 
 def fill(plain: str, items: int) -> None:
@@ -62,13 +54,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=10_000_000)
     args = parser.parse_args()
-    server = make_url(server_url())
-    name = f"guarantor_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server.set(drivername="postgresql").render_as_string(hide_password=False)) as admin:
-        admin.autocommit = True
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = server.set(drivername="postgresql+psycopg", database=name)
-    with tempfile.TemporaryDirectory() as tmp:
+    with postgres_database() as given, tempfile.TemporaryDirectory() as tmp:
+        url = make_url(given)
         folder = Path(tmp)
         shutil.copy(ROOT / "examples" / "guarantees" / "guarantor.yaml", folder / "guarantor.yaml")
         env = {
