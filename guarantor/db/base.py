@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Dialect, MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -16,6 +17,16 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+T = TypeVar("T")
+
+
+def chunks(values: Sequence[T], size: int = 300) -> Iterator[Sequence[T]]:
+    """Slices of ``values`` small enough to bind in one statement on any database (SQLite before
+    3.32 takes 999 parameters; a key of three columns takes three each)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

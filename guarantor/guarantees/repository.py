@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import cast
@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from guarantor.db import scope
-from guarantor.db.base import Base
+from guarantor.db.base import Base, chunks
 from guarantor.guarantees.models import Claim, Measurement, OutcomeStateRecord
 
 Key = tuple[str, str, datetime]  # indicator id, spec hash, scheduled time
@@ -64,7 +64,7 @@ def insert_ignoring_duplicates(session: Session, model: type[Base], values: Mapp
 
 def measured(session: Session, keys: Sequence[Key]) -> set[Key]:
     found: set[Key] = set()
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         rows = session.execute(
             select(Measurement.indicator_id, Measurement.spec_hash, Measurement.scheduled_at).where(
                 tuple_(Measurement.indicator_id, Measurement.spec_hash, Measurement.scheduled_at).in_(chunk)
@@ -80,7 +80,7 @@ def claim(session: Session, keys: Sequence[Key], owner: str, now: datetime, expi
     if not keys:
         return set()
     workspace = scope.current(session)
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         rows = [
             {
                 "workspace_id": workspace,
@@ -117,7 +117,7 @@ def claim(session: Session, keys: Sequence[Key], owner: str, now: datetime, expi
             )
     session.flush()
     held: set[Key] = set()
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         mine = session.execute(
             select(Claim.indicator_id, Claim.spec_hash, Claim.scheduled_at).where(
                 tuple_(Claim.indicator_id, Claim.spec_hash, Claim.scheduled_at).in_(chunk), Claim.owner == owner
@@ -166,7 +166,7 @@ def record(session: Session, measurements: Sequence[Measurement], owner: str) ->
     # One statement executed for many rows: compiled once, not once per row's parameters.
     session.connection().execute(_insert(session, Measurement).on_conflict_do_nothing(), rows)
     keys = [(m.indicator_id, m.spec_hash, m.scheduled_at) for m in measurements]
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         session.execute(
             delete(Claim).where(
                 tuple_(Claim.indicator_id, Claim.spec_hash, Claim.scheduled_at).in_(chunk), Claim.owner == owner
@@ -187,14 +187,18 @@ def _values(m: Measurement) -> dict[str, object]:
 def history(
     session: Session, indicator_ids: Sequence[str], since: datetime | None = None, limit: int | None = None
 ) -> Sequence[Measurement]:
-    """Measurements of these indicators, oldest first (the newest ``limit`` if given)."""
-    query = select(Measurement).where(Measurement.indicator_id.in_(indicator_ids))
-    if since is not None:
-        query = query.where(Measurement.measured_at >= since)
-    if limit is not None:
-        newest = session.scalars(query.order_by(Measurement.measured_at.desc(), Measurement.id.desc()).limit(limit))
-        return list(reversed(newest.all()))
-    return session.scalars(query.order_by(Measurement.measured_at, Measurement.id)).all()
+    """Measurements of these indicators, oldest first (the newest ``limit`` if given), asked in
+    chunks of indicators however many there are."""
+    found: list[Measurement] = []
+    for ids in chunks(indicator_ids):
+        query = select(Measurement).where(Measurement.indicator_id.in_(ids))
+        if since is not None:
+            query = query.where(Measurement.measured_at >= since)
+        if limit is not None:
+            query = query.order_by(Measurement.measured_at.desc(), Measurement.id.desc()).limit(limit)
+        found += session.scalars(query)
+    found.sort(key=lambda m: (m.measured_at, m.id))
+    return found if limit is None else found[-limit:]
 
 
 def last_id(session: Session) -> int:
@@ -227,8 +231,3 @@ def states_by_status(session: Session, workspace_ids: Sequence[int]) -> list[tup
         .group_by(OutcomeStateRecord.workspace_id, OutcomeStateRecord.status)
     )
     return [(int(w), str(s), int(n)) for w, s, n in session.execute(query)]
-
-
-def _chunks(keys: Sequence[Key], size: int = 300) -> Iterable[Sequence[Key]]:
-    for start in range(0, len(keys), size):
-        yield keys[start : start + size]

@@ -239,9 +239,8 @@ def outcome_states(session: Session, ws: Workspace, now: datetime, outcome: str 
     measured: dict[str, list[Measurement]] = defaultdict(list)
     if guaranteed:
         every = [ind.id for o in guaranteed if o.guarantee is not None for ind in o.guarantee.indicators]
-        for start in range(0, len(every), 500):  # within any SQLite's limit of bound parameters
-            for m in repository.history(session, every[start : start + 500], since=min(windows.values())):
-                measured[m.indicator_id].append(m)
+        for m in repository.history(session, every, since=min(windows.values())):
+            measured[m.indicator_id].append(m)
     for o in guaranteed:
         assert o.guarantee is not None
         hashes = {ind.id: hash_of(ws, ind) for ind in o.guarantee.indicators}

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Table, and_, bindparam, case, delete, func
 from sqlalchemy.orm import Session
 
 from guarantor.db import scope
+from guarantor.db.base import chunks
 from guarantor.work.importers.base import Item
 from guarantor.work.models import LinkDecision, SyncState, WorkItem, WorkLink
 from guarantor.workspace.models import WorkspaceRecord
@@ -227,10 +228,8 @@ def replace_links(session: Session, links: Sequence[tuple[int, Sequence[str]]], 
     ``new`` items: not asked)."""
     workspace = scope.current(session)
     conn = session.connection()
-    ids = [] if new else [i for i, _ in links]
-    for start in range(0, len(ids), 900):  # within SQLite's limit of bound parameters
-        chunk = ids[start : start + 900]
-        conn.execute(delete(LINKS).where(LINKS.c.workspace_id == workspace, LINKS.c.item_id.in_(chunk)))
+    for ids in chunks([] if new else [i for i, _ in links], 900):
+        conn.execute(delete(LINKS).where(LINKS.c.workspace_id == workspace, LINKS.c.item_id.in_(ids)))
     rows = [
         {"workspace_id": workspace, "item_id": i, "outcome_id": o, "share": 1 / len(outcomes)}
         for i, outcomes in links
