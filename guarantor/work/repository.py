@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -83,10 +83,7 @@ def upsert(
     for item, exposure in zip(items, exposures, strict=True):  # a duplicate row in one batch: the last wins
         latest[(item.source, item.external_id)] = {**_row(item, exposure, now), "workspace_id": workspace}
         given[(item.source, item.external_id)] = item
-    by_source: dict[str, list[str]] = {}
-    for source, ext in latest:
-        by_source.setdefault(source, []).append(ext)
-    known = _stored(session, by_source)
+    known = _stored(session, latest)
     new = [r for k, r in latest.items() if k not in known]
     changed = [
         {**r, "b_source": r["source"], "b_external_id": r["external_id"]}
@@ -98,10 +95,9 @@ def upsert(
     conn = session.connection()
     if new:
         conn.execute(ITEMS.insert(), new)  # executemany: RETURNING would send the rows one at a time on SQLite
-        fresh: dict[str, list[str]] = {}
-        for r in new:
-            fresh.setdefault(r["source"], []).append(r["external_id"])
-        inserted = [(i, given[k]) for k, (i, _) in _stored(session, fresh).items()]
+        inserted = [
+            (i, given[k]) for k, (i, _) in _stored(session, [(r["source"], r["external_id"]) for r in new]).items()
+        ]
     if changed:
         conn.execute(
             update(ITEMS)
@@ -121,8 +117,11 @@ def upsert(
     return updated, inserted
 
 
-def _stored(session: Session, by_source: dict[str, list[str]]) -> dict[tuple[str, str], tuple[int, str]]:
+def _stored(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
     """(source, external id) -> (id, content hash) of these items, where stored."""
+    by_source: dict[str, list[str]] = {}
+    for source, ext in keys:
+        by_source.setdefault(source, []).append(ext)
     found: dict[tuple[str, str], tuple[int, str]] = {}
     for source, ids in by_source.items():
         for i, s, e, h in session.execute(

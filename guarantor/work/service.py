@@ -68,10 +68,8 @@ def import_items(
     batch: list[Item] = []
     seen = 0
     linker = None
-    if ws is not None:
-        if not _links_current(session, ws):
-            link_all(session, ws)  # once after the rules changed; at once in a workspace with no items yet
-        linker = Linker(ws, repository.decisions(session))
+    if ws is not None:  # links made again first, once after the rules changed (at once with no items yet)
+        linker = Linker(ws, repository.decisions(session)) if _links_current(session, ws) else link_all(session, ws)
 
     def flush() -> None:
         levels = exposure([exposure_text(i.title, i.body) for i in batch]) if exposure else [None] * len(batch)
@@ -157,6 +155,10 @@ class Linker:
 
     def links(self, item: Item) -> set[str]:
         return self.outcomes_of(item.source, item.external_id, item.labels, item.epic, item.components)
+
+    def stored(self, source: str, external_id: str, labels: str, epic: str | None, components: str) -> set[str]:
+        """The outcomes of an item as stored: its labels and components are JSON lists there."""
+        return self.outcomes_of(source, external_id, json.loads(labels), epic, json.loads(components))
 
     def outcomes_of(
         self, source: str, external_id: str, labels: list[str], epic: str | None, components: list[str]
@@ -327,7 +329,7 @@ def suggestions(session: Session, ws: Workspace, limit: int = 20) -> list[Unlink
     items = repository.iterate(session, ("source", "external_id", "title", "body", "labels", "epic", "components"))
     with closing(items) as stream:
         for source, ext, title, body, labels, epic, components in stream:
-            if linker.outcomes_of(source, ext, json.loads(labels), epic, json.loads(components)):
+            if linker.stored(source, ext, labels, epic, components):
                 continue
             rejected = {o for o, d in linker.decisions.get((source, ext), {}).items() if d == "rejected"}
             found = [s for s in suggester.suggest(f"{title} {body[:500]}") if s.outcome not in rejected]
@@ -351,7 +353,7 @@ def decide(session: Session, ws: Workspace, item: str, outcome: str, decision: s
     repository.decide(session, source, ext, outcome, decision, now)
     if _links_current(session, ws):
         linker = Linker(ws, repository.decisions(session))
-        served = linker.outcomes_of(source, ext, json.loads(found.labels), found.epic, json.loads(found.components))
+        served = linker.stored(source, ext, found.labels, found.epic, found.components)
         repository.replace_links(session, [(found.id, sorted(served))])
 
 
@@ -394,18 +396,18 @@ def _links_current(session: Session, ws: Workspace) -> bool:
     return workspaces.links_rules(session) == Linker.rules(ws)
 
 
-def link_all(session: Session, ws: Workspace, batch: int = BATCH) -> None:
-    """Make the kept links of every item again, after the workspace's link rules changed."""
+def link_all(session: Session, ws: Workspace, batch: int = BATCH) -> Linker:
+    """Make the kept links of every item again, after the workspace's link rules changed; returns
+    the linker that made them, for what follows in the same transaction."""
     repository.forget_links(session)
     linker = Linker(ws, repository.decisions(session))
     rows = repository.iterate(session, ("id", "source", "external_id", "labels", "epic", "components"))
     with closing(rows) as stream:
         while chunk := list(itertools.islice(stream, batch)):
-            links = [
-                (i, sorted(linker.outcomes_of(s, e, json.loads(lb), ep, json.loads(c)))) for i, s, e, lb, ep, c in chunk
-            ]
+            links = [(i, sorted(linker.stored(*item))) for i, *item in chunk]
             repository.replace_links(session, [(i, o) for i, o in links if o], new=True)  # all forgotten above
     workspaces.save_links_rules(session, Linker.rules(ws))
+    return linker
 
 
 def balance(session: Session, ws: Workspace, orphan_limit: int = 25, closed_per_outcome: int = 200) -> Balance:
