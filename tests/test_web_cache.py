@@ -136,3 +136,29 @@ def test_static_files_are_linked_by_content_kept_a_year_and_gzipped(two) -> None
     assert a.get("/static/nothing.js").status_code == 404
     assert a.post("/static/app.css").status_code in (403, 405)
     assert "x-content-type-options" in unversioned.headers
+
+
+def test_what_changes_through_this_server_or_in_the_file_shows_at_once(two) -> None:  # type: ignore[no-untyped-def]
+    a, _b, workspace, *_ = two
+    assert a.get("/api/v1/overview").json()["problems"] == []
+    saved = [r["id"] for r in a.get("/api/v1/analyses").json()]
+    made = a.post("/api/v1/analyses")
+    assert made.status_code == 201
+    assert made.json()["id"] not in saved
+    assert made.json()["id"] in [r["id"] for r in a.get("/api/v1/analyses").json()]
+    # a newer file that does not parse keeps the revision served, and says why beside it
+    workspace.write_text(workspace.read_text() + "\noutcomes: [unclosed\n")
+    assert a.get("/api/v1/overview").json()["problems"]
+
+
+def test_an_address_naming_no_workspace_is_404_with_several_served(env, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    settings = env.model_copy(update={"web_cache_s": 2.0})
+    shop = prepare(tmp_path / "shop", settings, cli)
+    other = tmp_path / "other" / "guarantor.yaml"
+    other.parent.mkdir()
+    other.write_text("name: Other\n")
+    tokens = dict(line.split("=", 1) for line in (shop.parent / ".tokens").read_text().splitlines())
+    with serving(settings, [shop, other]) as url:
+        client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens['viewer']}"})
+        for path in ("/w", "/w/", "/api/v1/w", "/api/v1/w/", "/w/nobody/", "/api/v1/w/nobody/overview"):
+            assert client.get(path).status_code == 404, path

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -102,7 +102,7 @@ def seed_history(database_url: str, days: int = 28) -> int:
 
 
 @contextmanager
-def serving(settings: Settings, workspace: Path) -> Iterator[str]:
+def serving(settings: Settings, workspace: Path | Sequence[Path]) -> Iterator[str]:
     """The app under uvicorn in a thread; yields its base URL."""
     port = free_port()
     server = uvicorn.Server(

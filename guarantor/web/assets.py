@@ -64,7 +64,6 @@ class Assets:
         if asset is None:
             await _answer(send, 404, [(b"content-type", b"text/plain; charset=utf-8")], b"Not found.")
             return
-        headers = dict(scope["headers"])
         etag = f'"{asset.digest}"'.encode()
         current = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("v") == [asset.digest]
         common = [
@@ -72,11 +71,11 @@ class Assets:
             (b"cache-control", (FOREVER if current else REVALIDATE).encode()),
             (b"vary", b"accept-encoding"),
         ]
-        if etag in [t.strip() for t in headers.get(b"if-none-match", b"").split(b",")]:
+        if sent_back(scope, etag):
             await _answer(send, 304, common)
             return
         body, encoding = asset.body, []
-        if asset.gzipped is not None and _accepts_gzip(headers.get(b"accept-encoding", b"")):
+        if asset.gzipped is not None and _accepts_gzip(dict(scope["headers"]).get(b"accept-encoding", b"")):
             body, encoding = asset.gzipped, [(b"content-encoding", b"gzip")]
         await _answer(
             send,
@@ -85,6 +84,12 @@ class Assets:
             body,
             head=scope["method"] == "HEAD",
         )
+
+
+def sent_back(scope: Scope, etag: bytes) -> bool:
+    """Whether the request's If-None-Match names ``etag`` (or any, ``*``): the client has it."""
+    sent = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
+    return sent is not None and (sent.strip() == b"*" or etag in (t.strip() for t in sent.split(b",")))
 
 
 def _accepts_gzip(header: bytes) -> bool:

@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from guarantor.accounts.service import Principal
 from guarantor.errors import GuarantorError
+from guarantor.web.assets import sent_back
 from guarantor.web.security import credentials
 from guarantor.web.service import STATES_MAX_AGE, Server, Site, Version, secret_key
 
@@ -69,11 +70,6 @@ def _etag(body: bytes) -> bytes:
     return b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
 
 
-def _matches(scope: Scope, etag: bytes) -> bool:
-    sent = next((v for k, v in scope["headers"] if k == b"if-none-match"), None)
-    return sent is not None and (sent.strip() == b"*" or etag in (t.strip() for t in sent.split(b",")))
-
-
 class Responses:
     """The ASGI middleware that keeps versioned answers and answers conditional requests; it sits
     inside the one that maps a single workspace's short addresses, so it sees ``/w/{key}/…``."""
@@ -86,11 +82,11 @@ class Responses:
 
     def _sites(self, path: str, who: Principal) -> tuple[Sequence[Site], float] | None:
         """The workspaces an answer at ``path`` derives from, and how long it may be kept."""
-        parts = path.split("/", 5)
         if path in ("/org", "/api/v1/org"):
             return self.server.visible(who), self.server.settings.web_cache_s
-        key = parts[2] if parts[1] == "w" else parts[4] if parts[1:4] == ["api", "v1", "w"] else None
-        found = self.server.sites.get(key or "")
+        within = path.removeprefix("/api/v1")  # /w/{key}/… for pages and the API alike
+        key = within.split("/", 3)[2] if within.startswith("/w/") else ""
+        found = self.server.sites.get(key)
         if found is None or who.role_in(found.workspace_id) is None:
             return None
         return [found], STATES_MAX_AGE
@@ -196,7 +192,7 @@ class Responses:
 
     @staticmethod
     async def _send(scope: Scope, send: Send, start: Message, body: bytes, etag: bytes) -> None:
-        if _matches(scope, etag):
+        if sent_back(scope, etag):
             headers = [(k, v) for k, v in start["headers"] if k in (b"etag", b"cache-control", b"vary")]
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})

@@ -99,6 +99,7 @@ class DataVersion(NamedTuple):
 
 class Version(NamedTuple):
     revision: int
+    file: tuple[int, int, int]  # the file as read: a newer one not taken is shown as a problem beside the revision
     changes: int  # made through this process
     data: DataVersion
 
@@ -115,6 +116,7 @@ class Snapshot:
     workspace: Workspace
     marks: loader.Marks  # where each value stands in the revision's text, for error messages
     problems: list[str]  # why a newer file on disk was not taken
+    file: tuple[int, int, int]  # the file's identity when read (Site._file_key)
 
 
 class Server:
@@ -219,7 +221,6 @@ class Site:
         self.root = f"/w/{key}"
         self.db = server.db.for_workspace(workspace_id)
         self._lock = threading.Lock()
-        self._stat: tuple[int, int, int] | None = None
         self._snapshot: Snapshot | None = None
         self._cache: dict[str, tuple[float, Hashable, Any]] = {}
         self._changes = 0
@@ -230,20 +231,19 @@ class Site:
     def snapshot(self) -> Snapshot:
         """The current revision. Every edit rewrites the file, so the file's identity (inode, size,
         mtime) tells when anything changed, in this process or another, without a query."""
-        st = os.stat(self.path)
-        key = (st.st_ino, st.st_size, st.st_mtime_ns)
+        key = self._file_key()
         current = self._snapshot
-        if current is not None and key == self._stat:
+        if current is not None and key == current.file:
             return current
         with self._lock, ws_svc.lock(self.settings.home, self.path), self.db.transaction() as session:
             found = ws_svc.sync(session, self.path, self.clock())
             if current is None or current.revision.id != found.revision.id:
-                current = Snapshot(found.revision, *found.parse(), found.problems)
+                current = Snapshot(found.revision, *found.parse(), found.problems, key)
                 ws_svc.enter(session, self.path, current.workspace, self.clock())  # the facts the org view adds up
                 self._cache.clear()
             else:
-                current = Snapshot(current.revision, current.workspace, current.marks, found.problems)
-            self._snapshot, self._stat = current, key
+                current = Snapshot(current.revision, current.workspace, current.marks, found.problems, key)
+            self._snapshot = current
         return current
 
     def edit(self, principal: Principal, change: ws_svc.Change, origin: str, base_revision: int | None = None) -> int:
@@ -257,7 +257,7 @@ class Site:
                 now=self.clock(),
                 base_revision=base_revision,
             )
-            self._stat = None
+            self._snapshot = None  # read again at the next request, whatever the file's identity says
             self._cache.clear()
             return revision.id
 
@@ -285,15 +285,14 @@ class Site:
         self._changes += 1
         self._cache = {k: v for k, v in self._cache.items() if k in ("analysis", "families")}
 
-    def _cached(self, kind: str, compute: Callable[[], T], ttl: float | None = None, version: Hashable = None) -> T:
-        """The value of ``kind`` computed for ``version``, kept for ``ttl`` seconds (default
-        GUARANTOR_WEB_CACHE_S; infinite: until the version changes, whatever that setting says).
+    def _cached(self, kind: str, compute: Callable[[], T], ttl: float, version: Hashable = None) -> T:
+        """The value of ``kind`` computed for ``version``, kept for ``ttl`` seconds (infinite: until
+        the version changes, whatever GUARANTOR_WEB_CACHE_S says).
         One value per kind, so a new version replaces the old one instead of piling up. One
         computation at a time per kind; while it runs, other requests for the same version get the
         previous value instead of piling up behind it or computing it again."""
         if ttl != math.inf and self.settings.web_cache_s <= 0:
             return compute()
-        ttl = ttl or self.settings.web_cache_s
         hit = self._cache.get(kind)
         if hit is not None and hit[1] != version:
             hit = None
@@ -332,19 +331,23 @@ class Site:
                 )
 
         data = self._cached("version", ask, min(self.settings.web_cache_s, 0.5))
-        return Version(snap.revision.id, self._changes, data)
+        return Version(snap.revision.id, snap.file, self._changes, data)
 
     def known_version(self, stale: bool = False) -> Version | None:
         """The version, when telling it costs no query and no parse (the file unchanged since last
         read, the data version asked less than half a second ago, or longer with ``stale``, for a
         request answered while the database is being asked again); None otherwise."""
-        st = os.stat(self.path)
         hit, snap = self._cache.get("version"), self._snapshot
         if snap is None or hit is None or (hit[0] <= time.monotonic() and not stale):
             return None
-        if (st.st_ino, st.st_size, st.st_mtime_ns) != self._stat:
+        if self._file_key() != snap.file:
             return None
-        return Version(snap.revision.id, self._changes, hit[2])
+        return Version(snap.revision.id, snap.file, self._changes, hit[2])
+
+    def _file_key(self) -> tuple[int, int, int]:
+        """The workspace file's identity: every edit rewrites the file, so it changes with any."""
+        st = os.stat(self.path)
+        return st.st_ino, st.st_size, st.st_mtime_ns
 
     def model(self) -> ExposureModel:
         return self.server.model()
@@ -655,6 +658,7 @@ class Site:
         snap = self.snapshot()
         with self.db.transaction() as session:
             saved = analysis_svc.run(session, self._inputs(snap), self.clock())
+        self._changed_here()
         a = saved.analysis
         return schemas.AnalysedNow(
             id=saved.record_id, created_at=a.created_at, hours_week=a.hours_week, hours_freed=a.hours_freed
