@@ -158,7 +158,9 @@ def test_an_address_naming_no_workspace_is_404_with_several_served(env, cli, tmp
     other.parent.mkdir()
     other.write_text("name: Other\n")
     tokens = dict(line.split("=", 1) for line in (shop.parent / ".tokens").read_text().splitlines())
-    with serving(settings, [shop, other]) as url:
-        client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens['viewer']}"})
+    with (
+        serving(settings, [shop, other]) as url,
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens['viewer']}"}) as client,
+    ):
         for path in ("/w", "/w/", "/api/v1/w", "/api/v1/w/", "/w/nobody/", "/api/v1/w/nobody/overview"):
             assert client.get(path).status_code == 404, path
