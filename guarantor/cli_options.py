@@ -64,7 +64,7 @@ def exposure_model() -> ExposureModel:
     """The exposure model every command that assesses texts uses, built on first use with each step
     said on stderr (a build takes ~15 s, once per data version)."""
     from guarantor.console import err
-    from guarantor.tasks import service
+    from guarantor.tasks import store
 
     started: list[str] = []
 
@@ -74,4 +74,4 @@ def exposure_model() -> ExposureModel:
             err.print("Building the exposure model for this data: once per data version, shared by every home (~15 s).")
         err.print(f"[dim]  · {step}[/]")
 
-    return service.load_or_build(settings(), building)
+    return store.load_or_build(settings(), building)

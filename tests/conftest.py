@@ -19,7 +19,7 @@ import pytest
 
 from guarantor.cli import run
 from guarantor.settings import Settings, get_settings
-from guarantor.tasks import service
+from guarantor.tasks import store
 from guarantor.tasks.features import normalise
 from guarantor.tasks.model import EVIDENCE_FLOOR, SAME_TASK, ExposureModel
 from tests.http_peer import JsonHandler, peer
@@ -44,13 +44,13 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def model_home(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Path:
     """A GUARANTOR_HOME; the model is built once for the whole session, in the session's cache."""
     home = tmp_path_factory.mktemp("home")
-    service.load_or_build(Settings(data_dir=DATA_DIR, home=home))
+    store.load_or_build(Settings(data_dir=DATA_DIR, home=home))
     return home
 
 
 @pytest.fixture(scope="session")
 def model(model_home: Path) -> ExposureModel:
-    return service.load_or_build(Settings(data_dir=DATA_DIR, home=model_home))
+    return store.load_or_build(Settings(data_dir=DATA_DIR, home=model_home))
 
 
 @pytest.fixture

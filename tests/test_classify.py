@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from guarantor.tasks.classify import OutputFormat, Record, classify_stream
+from guarantor.tasks.model import EVIDENCE_FLOOR
 
 COLUMNS = ["id", "text", "exposure", "p_E0", "p_E1", "p_E2", "automation", "confidence", "evidence"]
 
@@ -97,3 +98,13 @@ def test_output_to_a_device_is_written_not_replaced(cli, tmp_path: Path) -> None
     r = cli("classify", str(tmp_path / "t.txt"), "-o", "/dev/null")
     assert r.code == 0
     assert Path("/dev/null").is_char_device(), "/dev/null is still the device"
+
+
+def test_evidence_under_the_floor_is_not_shown(cli, tmp_path: Path) -> None:
+    """Bulk output shows what the role page shows: "Review pull requests" shares a word with
+    "Pull knuckles to open them for coupling" (cosine 0.23), which is no evidence."""
+    (tmp_path / "t.txt").write_text("Review pull requests\nSchedule appointments for patients\n")
+    rows = _rows(cli("classify", str(tmp_path / "t.txt")).out)
+    assert rows[0]["evidence"] == ""
+    shown = [float(part.split("(")[1].split(")")[0]) for part in rows[1]["evidence"].split(" | ")]
+    assert shown and all(s >= EVIDENCE_FLOOR for s in shown)

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from guarantor.settings import Settings
-from guarantor.tasks import catalogue, service
+from guarantor.tasks import catalogue, store
 from guarantor.tasks.catalogue import EXPOSURE_LEVELS
 from guarantor.tasks.evaluation import cross_validate, occupation_r, scores
-from guarantor.tasks.model import ExposureModel, Role, fold_of
+from guarantor.tasks.features import terms
+from guarantor.tasks.model import EVIDENCE_FLOOR, ExposureModel, Role, fold_of
 from tests.conftest import DATA_DIR
 
 
@@ -58,18 +59,68 @@ def test_evidence_of_a_labelled_task_is_itself(model: ExposureModel, labelled) -
     assert list(p.similarity[0]) == sorted(p.similarity[0], reverse=True)
 
 
+ODD_TEXTS = [
+    "Prepare financial statements and reports.",
+    "",
+    "   ",
+    "Review review review code, code and CODE!",
+    "Überprüfen der Rechnungen und Belege",
+    "a\x00b prepare\x00reports",
+    "zzqx qwv-vvb xqj prepare",
+    "Repair leaking pipes in residential buildings.",
+    "it's a well-known co-worker's e-mail",
+]
+
+
+def test_features_are_tf_idf_of_each_text_alone(model: ExposureModel) -> None:
+    """Texts are read a chunk at a time in one pass: each one's features must be what its own words
+    give, whatever is read beside it (an empty text, a NUL, another language)."""
+    f = model.featurizer
+    index = {t: i for i, t in enumerate(f.vocabulary)}
+    together, familiarity = f.encode(ODD_TEXTS)
+    dense = together.csr().toarray()
+    for row, text in enumerate(ODD_TEXTS):
+        expected = np.zeros(f.width, dtype=np.float32)
+        for term in terms(text.replace("\x00", " ")):
+            if term in index:
+                expected[index[term]] += 1
+        seen = expected > 0
+        expected[seen] = (1 + np.log(expected[seen])) * f.idf[seen]
+        if seen.any():
+            expected /= np.linalg.norm(expected)
+        assert np.allclose(dense[row], expected, atol=1e-6), text
+        alone, alone_familiarity = f.encode([text])
+        assert np.allclose(alone.csr().toarray()[0], dense[row]) and alone_familiarity[0] == familiarity[row]
+    assert familiarity[1] == familiarity[2] == 0 and familiarity[0] == 1
+    assert familiarity[6] == 0.25  # one word of four is known
+
+
+def test_evidence_similarities_are_exact_cosines_above_the_floor(model: ExposureModel) -> None:
+    texts = [*ODD_TEXTS, "Review pull requests", "Schedule appointments for patients and answer phone calls."]
+    p = model.predict(texts)
+    corpus = model.featurizer.encode(model.evidence.texts)[0].csr()
+    cosines = (model.featurizer.encode(texts)[0].csr() @ corpus.T).toarray()
+    for row in range(len(texts)):
+        found = p.evidence[row] >= 0
+        assert np.allclose(p.similarity[row][found], cosines[row, p.evidence[row][found]], atol=1e-5)
+        assert (p.similarity[row][found] >= EVIDENCE_FLOOR).all() and (p.similarity[row][~found] == 0).all()
+        assert list(p.similarity[row]) == sorted(p.similarity[row], reverse=True)
+    assert (p.evidence[texts.index("Review pull requests")] == -1).all()  # its best match is 0.23
+    assert (p.evidence[1] == -1).all()
+
+
 def test_model_is_rebuilt_when_the_data_changes(tmp_path: Path, model_home: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
     shutil.copytree(DATA_DIR.parent / "observed", tmp_path / "observed")
     settings = Settings(data_dir=data, home=model_home)
-    before = service.model_path(settings, service.data_hash(settings))
+    before = store.model_path(settings, store.data_hash(settings))
     assert before.is_file(), "the session's model is the cached one for unchanged data"
     lines = (data / "exposure_labels.tsv").read_text().splitlines(keepends=True)
     (data / "exposure_labels.tsv").write_text("".join(lines[:-1]))
-    after = service.model_path(settings, service.data_hash(settings))
+    after = store.model_path(settings, store.data_hash(settings))
     assert after != before and not after.is_file()
-    rebuilt = service.load_or_build(settings)
+    rebuilt = store.load_or_build(settings)
     assert after.is_file() and rebuilt.meta["rows"] == len(lines) - 2
 
 
@@ -137,8 +188,8 @@ def test_statements_the_model_cannot_read_are_flagged(model: ExposureModel) -> N
 
 def test_every_home_of_the_user_shares_one_built_model(model_home: Path, tmp_path: Path) -> None:
     steps: list[str] = []
-    first = service.load_or_build(Settings(data_dir=DATA_DIR, home=tmp_path / "one"), steps.append)
-    second = service.load_or_build(Settings(data_dir=DATA_DIR, home=tmp_path / "two"), steps.append)
+    first = store.load_or_build(Settings(data_dir=DATA_DIR, home=tmp_path / "one"), steps.append)
+    second = store.load_or_build(Settings(data_dir=DATA_DIR, home=tmp_path / "two"), steps.append)
     assert steps == [], "the session's model was built already, into the cache every home shares"
     assert first.meta == second.meta and not (tmp_path / "one").exists()
 
@@ -146,8 +197,8 @@ def test_every_home_of_the_user_shares_one_built_model(model_home: Path, tmp_pat
 def test_a_build_says_each_step(tmp_path: Path) -> None:
     steps: list[str] = []
     settings = Settings(data_dir=DATA_DIR, home=tmp_path, cache_dir=tmp_path / "cache")
-    service.load_or_build(settings, steps.append)
+    store.load_or_build(settings, steps.append)
     assert steps[0].startswith("text stage") and sum("role stage" in s for s in steps) == 5, steps
     assert [p.name for p in (tmp_path / "cache" / "models").iterdir()] == [
-        service.model_path(settings, service.data_hash(settings)).name
+        store.model_path(settings, store.data_hash(settings)).name
     ]

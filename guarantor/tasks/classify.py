@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
+
+import numpy as np
 
 from guarantor.errors import InputError
 from guarantor.inputs.lines import TextLines, csv_reader, json_value, text_field
@@ -150,59 +153,68 @@ COLUMNS = ("id", "text", "exposure", "p_E0", "p_E1", "p_E2", "automation", "conf
 def classify_stream(model: ExposureModel, records: Iterator[Record], out: IO[str], fmt: OutputFormat) -> int:
     """Write one prediction per record; returns how many were written. Nothing is written before
     the first chunk has been read whole, so a bad record early in the input leaves stdout empty."""
-    writer = csv.writer(out, lineterminator="\n") if fmt is OutputFormat.csv else None
-    header = [writer is not None]
-    ev = model.evidence
+    write = _csv_writer(out) if fmt is OutputFormat.csv else _jsonl_writer(out)
     count = 0
-    chunk: list[Record] = []
+    while chunk := list(islice(records, CHUNK)):
+        count += write(_predicted(model, chunk))
+    return count + write([])
 
-    def flush() -> None:
-        if header[0] and writer is not None:
-            writer.writerow(COLUMNS)
-            header[0] = False
-        if not chunk:
-            return
-        p = model.predict([r.text for r in chunk])
-        exposure = p.exposure.argmax(1)
-        automation = p.automation.argmax(1)
-        for i, r in enumerate(chunk):
-            probs = [round(float(v), 4) for v in p.exposure[i]]
-            nearest = [
-                (ev.labels[j], round(float(s), 3), ev.texts[j])
-                for j, s in zip(p.evidence[i], p.similarity[i], strict=True)
-                if j >= 0
-            ]
-            exp, auto = EXPOSURE_LEVELS[exposure[i]], AUTOMATION_LEVELS[automation[i]]
-            conf = max(probs)
-            if writer:
-                evidence = " | ".join(f"{label} ({s}) {text}" for label, s, text in nearest)
-                writer.writerow((r.id, r.text, exp, *probs, auto, conf, evidence))
-            else:
-                out.write(
-                    json.dumps(
-                        {
-                            "id": r.id,
-                            "text": r.text,
-                            "exposure": exp,
-                            "p_E0": probs[0],
-                            "p_E1": probs[1],
-                            "p_E2": probs[2],
-                            "automation": auto,
-                            "confidence": conf,
-                            "evidence": [{"label": label, "similarity": s, "text": text} for label, s, text in nearest],
-                        },
-                        ensure_ascii=False,
-                    )
-                    + "\n"
-                )
 
-    for record in records:
-        chunk.append(record)
-        if len(chunk) == CHUNK:
-            flush()
-            count += len(chunk)
-            chunk = []
-    if chunk or header[0]:
-        flush()
-        count += len(chunk)
-    return count
+def _csv_writer(out: IO[str]) -> Callable[[list[Prediction]], int]:
+    writer = csv.writer(out, lineterminator="\n")
+    header = [COLUMNS]
+
+    def write(rows: list[Prediction]) -> int:
+        writer.writerows(header)
+        header.clear()
+        writer.writerows(
+            (r.id, r.text, exp, *probs, auto, conf, " | ".join(f"{label} ({s}) {text}" for label, s, text in near))
+            for r, exp, probs, auto, conf, near in rows
+        )
+        return len(rows)
+
+    return write
+
+
+def _jsonl_writer(out: IO[str]) -> Callable[[list[Prediction]], int]:
+    def write(rows: list[Prediction]) -> int:
+        out.writelines(
+            json.dumps(
+                {
+                    "id": r.id,
+                    "text": r.text,
+                    "exposure": exp,
+                    "p_E0": probs[0],
+                    "p_E1": probs[1],
+                    "p_E2": probs[2],
+                    "automation": auto,
+                    "confidence": conf,
+                    "evidence": [{"label": label, "similarity": s, "text": text} for label, s, text in near],
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+            for r, exp, probs, auto, conf, near in rows
+        )
+        return len(rows)
+
+    return write
+
+
+Prediction = tuple[Record, str, list[float], str, float, list[tuple[str, float, str]]]
+
+
+def _predicted(model: ExposureModel, chunk: Sequence[Record]) -> list[Prediction]:
+    """Each record with its exposure, probabilities (4 decimals), automation level, confidence and
+    evidence (label, similarity to 3 decimals, text), read out of the arrays once for the chunk."""
+    p = model.predict([r.text for r in chunk])
+    ev = model.evidence
+    probs = p.exposure.astype(np.float64).round(4)
+    exposure = np.array(EXPOSURE_LEVELS)[p.exposure.argmax(1)].tolist()
+    automation = np.array(AUTOMATION_LEVELS)[p.automation.argmax(1)].tolist()
+    similarity = p.similarity.astype(np.float64).round(3).tolist()
+    nearest = [
+        [(ev.labels[j], s, ev.texts[j]) for j, s in zip(js, ss, strict=True) if j >= 0]
+        for js, ss in zip(p.evidence.tolist(), similarity, strict=True)
+    ]
+    return list(zip(chunk, exposure, probs.tolist(), automation, probs.max(1).tolist(), nearest, strict=True))

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
 from guarantor import cli_options, console
 from guarantor.atomic import atomic_writer
@@ -32,19 +31,19 @@ def build(
     skip_eval: bool = typer.Option(False, "--skip-eval", help="Do not cross-validate."),
 ) -> None:
     """Train the model on the labelled tasks and cache it with its version, data hash and metrics."""
-    from guarantor.tasks import service as svc
+    from guarantor.tasks import store
 
     settings = cli_options.settings()
     folder = data_dir(settings)
-    digest = svc.data_hash(settings)
+    digest = store.data_hash(settings)
     metrics = None
     if not skip_eval:
         metrics = _evaluate(folder, folds).as_dict()
     with progress("Training on all labelled tasks"):
-        model = svc.build(settings, folder, digest, metrics)
+        model = store.build(settings, folder, digest, metrics)
     out.print(
         f"Model {model.meta['version']} built on {model.meta['rows']:,} tasks; data {digest[:12]}; "
-        f"saved to {svc.model_path(settings, digest)}"
+        f"saved to {store.model_path(settings, digest)}"
     )
 
 
@@ -63,6 +62,8 @@ def eval_(
     as_json: bool = cli_options.JSON,
 ) -> None:
     """Cross-validate grouped by occupation, next to GPT-4's labels on the same rows."""
+    from rich.table import Table
+
     result = _evaluate(data_dir(cli_options.settings()), folds)
     if as_json:
         out.print_json(json.dumps(result.as_dict()))
@@ -99,6 +100,8 @@ def eval_(
 
 
 def _confusion(title: str, matrix: list[list[int]], levels: tuple[str, ...]) -> None:
+    from rich.table import Table
+
     table = Table(title=title)
     table.add_column("")
     for level in levels:

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from guarantor.data.files import OBSERVED_ATTRIBUTION, data_dir, observed_dir
+from guarantor.data.files import OBSERVED_ATTRIBUTION, data_dir
 from guarantor.settings import Settings
 from guarantor.tasks import catalogue, observed
 from guarantor.tasks.catalogue import EXPOSURE_LEVELS, OccupationScores, WorkContext
@@ -25,10 +24,8 @@ from guarantor.tasks.model import (
     EVIDENCE_FLOOR,
     EVIDENCE_K,
     SAME_TASK,
-    VERSION,
     ExposureModel,
     Predictions,
-    Progress,
     Role,
 )
 from guarantor.tasks.observed import OccupationUse, TaskUse
@@ -47,40 +44,6 @@ HOW_FREED = (
 HUMAN, MODEL = "human", "model"
 """Where the exposure shown comes from: the human label of the same O*NET task, or the model."""
 UNFAMILIAR_NOTE = "outside what the model knows: few of its words are in the labelled tasks; no hours counted"
-
-
-def model_path(settings: Settings, digest: str) -> Path:
-    return settings.model_dir / f"exposure-{VERSION}-{digest[:16]}.npz"
-
-
-def data_hash(settings: Settings) -> str:
-    return catalogue.data_hash(data_dir(settings), observed_dir(settings))
-
-
-def load_or_build(settings: Settings, progress: Progress | None = None) -> ExposureModel:
-    """The cached model for the current data, built (and cached) first if there is none; ``progress``
-    hears each step of a build."""
-    folder = data_dir(settings)
-    digest = data_hash(settings)
-    path = model_path(settings, digest)
-    if path.is_file():
-        return ExposureModel.load(path)
-    return build(settings, folder, digest, metrics=None, progress=progress)
-
-
-def build(
-    settings: Settings,
-    folder: Path,
-    digest: str,
-    metrics: dict[str, object] | None,
-    progress: Progress | None = None,
-) -> ExposureModel:
-    rows = catalogue.read_labelled(folder)
-    applicability = catalogue.read_applicability(observed_dir(settings))
-    meta = {"data_hash": digest, "rows": len(rows), "metrics": metrics}
-    model = ExposureModel.train(rows, meta, applicability, progress)
-    model.save(model_path(settings, digest))
-    return model
 
 
 @dataclass

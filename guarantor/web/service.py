@@ -50,6 +50,7 @@ from guarantor.settings import Settings
 from guarantor.systems.service import Readiness, readiness, recorded
 from guarantor.tasks import catalogue, observed, search
 from guarantor.tasks import service as tasks_svc
+from guarantor.tasks import store as tasks_store
 from guarantor.tasks.model import ExposureModel
 from guarantor.web import schemas
 from guarantor.work import repository as work_repo
@@ -166,7 +167,7 @@ class Server:
     def model(self) -> ExposureModel:
         with self._lock:
             if self._model is None:
-                self._model = tasks_svc.load_or_build(self.settings)
+                self._model = tasks_store.load_or_build(self.settings)
             return self._model
 
     # -- who asks ---------------------------------------------------------------------------------
