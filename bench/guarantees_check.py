@@ -19,13 +19,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from _common import report
 from sqlalchemy.engine import make_url
 
-from guarantor.guarantees import runner
+from guarantor.db.base import UTCDateTime
+from guarantor.guarantees import repository, runner, service
 from guarantor.guarantees.models import Measurement
 from guarantor.guarantees.sources.base import Context
 from guarantor.workspace.loader import parse
@@ -173,6 +175,74 @@ def bench(
     }
 
 
+def bench_states(folder: Path, n: int, hours: int = 24 * 28) -> dict[str, object]:
+    """Outcome states (what every check, page and report derives) over a full window: 28 days of
+    hourly measurements of n indicators, with an error budget, so the tallies are counted too."""
+    qs = queries(n)
+    text = workspace("{type: sql, url: 'sqlite://'}", qs).replace(
+        "      schedule: 1h\n", "      schedule: 1h\n      window: 28d\n      objective: 95%\n"
+    )
+    ws, _ = parse(text, "states.yaml")
+    db = workspace_database(f"sqlite:///{folder / 'states.db'}", folder / "states.yaml", ws)
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    statuses = ("MET",) * 18 + ("AT_RISK", "BROKEN")
+    rng = random.Random(4)
+    hashes = {ind.id: service.hash_of(ws, ind) for o in ws.outcomes if o.guarantee for ind in o.guarantee.indicators}
+    with db.transaction() as session:  # one measurement, written as Guarantor writes them, for its row's format
+        repository.record(session, [_measurement(i, hashes[i], now, "MET") for i in list(hashes)[:1]], "bench")
+    with sqlite3.connect(folder / "states.db") as raw:  # the rest copied from it in one executemany
+        columns = [r[1] for r in raw.execute("PRAGMA table_info(measurements)") if r[1] != "id"]
+        first = dict(
+            zip(columns, raw.execute(f"SELECT {', '.join(columns)} FROM measurements").fetchone(), strict=True)
+        )
+        stamps = [UTCDateTime().process_bind_param(now - timedelta(hours=h), None) for h in range(hours)]
+        at = {
+            c: columns.index(c)
+            for c in ("indicator_id", "spec_hash", "outcome_id", "scheduled_at", "measured_at", "status")
+        }
+        row = list(first.values())
+
+        def rows() -> Iterator[tuple[object, ...]]:
+            for stamp in stamps:
+                row[at["scheduled_at"]] = row[at["measured_at"]] = stamp
+                for k, (i, spec) in enumerate(hashes.items()):
+                    row[at["indicator_id"]], row[at["spec_hash"]], row[at["outcome_id"]] = i, spec, f"o{k // 10}"
+                    row[at["status"]] = rng.choice(statuses)
+                    yield tuple(row)
+
+        marks = ", ".join("?" * len(columns))
+        raw.executemany(f"INSERT OR IGNORE INTO measurements ({', '.join(columns)}) VALUES ({marks})", rows())
+    seconds = []
+    for _ in range(3):
+        start = time.perf_counter()
+        with db.transaction() as session:
+            states = service.outcome_states(session, ws, now)
+        seconds.append(time.perf_counter() - start)
+    db.close()
+    assert all(s.budget is not None and s.budget.good + s.budget.bad for s in states)
+    return {"states_measurements": n * hours, "states_seconds": min(seconds)}
+
+
+def _measurement(indicator: str, spec_hash: str, at: datetime, status: str) -> Measurement:
+    return Measurement(
+        outcome_id="o0",
+        indicator_id=indicator,
+        spec_hash=spec_hash,
+        scheduled_at=at,
+        measured_at=at,
+        value="1",
+        value_at=None,
+        unit="",
+        status=status,
+        reason="",
+        target=">= 0",
+        source="db",
+        trigger="schedule",
+        duration_ms=1.0,
+        tool_version="bench",
+    )
+
+
 def soda_python(asked: str | None) -> str | None:
     if asked:
         return asked
@@ -247,6 +317,7 @@ def main() -> None:
         data = folder / "events.db"
         make_sqlite(data)
         figures.update(bench("sqlite", f"sqlite:///{data}", f"sqlite:///{folder / 'store.db'}", args.n))
+        figures.update(bench_states(folder, args.n))
         make_duckdb(data, folder)
         figures.update(bench_file(folder, args.n))
         if peer:

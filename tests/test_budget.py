@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import TypeAdapter
 
-from guarantor.guarantees.budget import budget, outcome_status, window_start
+from guarantor.guarantees.budget import Tally, moments, outcome_status, window_start
+from guarantor.guarantees.budget import budget as budget_of
 from guarantor.guarantees.models import Measurement, Status
 from guarantor.guarantees.scheduler import current_slot, next_slot
 from guarantor.guarantees.spec import CalendarWindow, Guarantee, Schedule
@@ -21,6 +22,20 @@ def _g(**kw: object) -> Guarantee:
 def _m(minutes_ago: float, status: Status) -> Measurement:
     at = NOW - timedelta(minutes=minutes_ago)
     return Measurement(indicator_id="i", measured_at=at, scheduled_at=at, status=status.value, reason=status.value)
+
+
+def budget(g: Guarantee, ms: list[Measurement], now: datetime):  # type: ignore[no-untyped-def]
+    """The budget over these measurements, counted here one by one; it may ask only for the
+    tallies ``moments`` names, which are all the database counts."""
+    asked = set(moments(g, now))
+
+    def since(t: datetime) -> Tally:
+        assert t in asked, f"{t} is not one of the moments counted"
+        statuses = [m.status for m in ms if m.measured_at >= t]
+        good = sum(x in (Status.MET, Status.AT_RISK) for x in statuses)
+        return Tally(good, statuses.count(Status.BROKEN), len(statuses) - good - statuses.count(Status.BROKEN))
+
+    return budget_of(g, since, now)
 
 
 def test_budget_counts_good_bad_and_unknown() -> None:

@@ -392,7 +392,7 @@ def run(session: Session, inputs: Inputs, now: datetime) -> Saved:
 
     ws = inputs.ws
     previous = repository.latest(session)
-    states = outcome_states(session, ws, now)
+    states = outcome_states(session, ws, now, history=True)  # a report draws each outcome's chart
     work = balance(session, ws) if work_items(session) else None
     ready = recorded(session, ws, states)
     analysis = analyze(inputs, now, previous, {s.id: facts(s) for s in states}, work, ready)

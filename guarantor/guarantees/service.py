@@ -230,45 +230,55 @@ class OutcomeState:
     history: list[Measurement] = field(default_factory=list)
 
 
-def outcome_states(session: Session, ws: Workspace, now: datetime, outcome: str | None = None) -> list[OutcomeState]:
-    """Each guaranteed outcome's status from the measurements in its window, read in one query for
-    all of them (from the earliest window's start): one per outcome cost more than the reading."""
+def outcome_states(
+    session: Session, ws: Workspace, now: datetime, outcome: str | None = None, *, history: bool = False
+) -> list[OutcomeState]:
+    """Each guaranteed outcome's status, from each indicator's latest measurement in its window and
+    the tallies its budget asks for, both counted by the database: a window may hold thousands of
+    measurements per indicator. ``history``: with every measurement in the window too, for charts."""
     states = []
     guaranteed = [o for o in ws.outcomes if o.guarantee is not None and (outcome is None or o.id == outcome)]
-    windows = {o.id: budgets.window_start(o.guarantee.window, now) for o in guaranteed if o.guarantee is not None}
-    measured: dict[str, list[Measurement]] = defaultdict(list)
-    if guaranteed:
-        every = [ind.id for o in guaranteed if o.guarantee is not None for ind in o.guarantee.indicators]
-        for m in repository.history(session, every, since=min(windows.values())):
-            measured[m.indicator_id].append(m)
+    hashes = {ind.id: hash_of(ws, ind) for o in guaranteed if o.guarantee for ind in o.guarantee.indicators}
+    manual = {ind.id for o in guaranteed if o.guarantee for ind in o.guarantee.indicators if ind.manual}
+    windows: dict[datetime, list[Outcome]] = defaultdict(list)
     for o in guaranteed:
         assert o.guarantee is not None
-        hashes = {ind.id: hash_of(ws, ind) for ind in o.guarantee.indicators}
-        since = windows[o.id]
-        ms = sorted(
-            (m for i in hashes for m in measured[i] if m.spec_hash == hashes[i] and m.measured_at >= since),
-            key=lambda m: (m.measured_at, m.id),
-        )
-        latest: dict[str, Measurement] = {}
-        manual = {ind.id for ind in o.guarantee.indicators if ind.manual}
-        for m in ms:  # oldest measured first; a check-in counts by when it was true (--at)
-            known = latest.get(m.indicator_id)
-            if known is None or m.indicator_id not in manual or m.scheduled_at >= known.scheduled_at:
-                latest[m.indicator_id] = m
-        for ind_id in hashes.keys() - latest.keys():  # nothing in the window: the last one ever, if any
-            older = repository.history(session, [ind_id], limit=1)
-            if older and older[-1].spec_hash == hashes[ind_id]:
-                latest[ind_id] = older[-1]
+        windows[budgets.window_start(o.guarantee.window, now)].append(o)
+    latest: dict[str, Measurement] = {}
+    tallies: dict[str, dict[datetime, budgets.Tally]] = {}
+    for since, members in windows.items():  # outcomes with the same window: one query for all
+        current = {ind.id: hashes[ind.id] for o in members if o.guarantee for ind in o.guarantee.indicators}
+        for by_schedule in (False, True):
+            ids = [i for i in current if (i in manual) == by_schedule]
+            latest |= repository.latest(session, ids, hashes=current, by_schedule=by_schedule, since=since)
+        asked = {t for o in members if o.guarantee and o.guarantee.objective for t in budgets.moments(o.guarantee, now)}
+        tallies |= repository.tally(session, current, sorted(asked))
+    unseen = [i for i in hashes if i not in latest]  # nothing in the window: the last one ever, if unchanged
+    latest |= {i: m for i, m in repository.latest(session, unseen).items() if m.spec_hash == hashes[i]}
+    measured: dict[str, list[Measurement]] = defaultdict(list)
+    if history and hashes:
+        for m in repository.history(session, list(hashes), since=min(windows)):
+            if m.spec_hash == hashes[m.indicator_id]:
+                measured[m.indicator_id].append(m)
+    for o in guaranteed:
+        assert o.guarantee is not None
+        ids = [ind.id for ind in o.guarantee.indicators]
+        since = budgets.window_start(o.guarantee.window, now)
+        mine = {i: latest[i] for i in ids if i in latest}
         checkins: dict[str, tuple[datetime, datetime | None]] = {}
         for ind in o.guarantee.indicators:
             if ind.manual:
-                last = latest.get(ind.id)
+                last = mine.get(ind.id)
                 due = due_after(o.guarantee.schedule, last.scheduled_at) if last else now
                 checkins[ind.id] = (due, last.scheduled_at if last else None)
                 if last is None or now > due:
-                    latest[ind.id] = _overdue(o, ind, hashes[ind.id], last, due, now)
-        b = budgets.budget(o.guarantee, ms, now)
-        status, reason = budgets.outcome_status([latest.get(i) for i in hashes], b)
+                    mine[ind.id] = _overdue(o, ind, hashes[ind.id], last, due, now)
+
+        def tally(t: datetime, ids: list[str] = ids) -> budgets.Tally:
+            return budgets.Tally(*(sum(n) for n in zip(*(tallies[i][t] for i in ids), strict=True)))
+
+        b = budgets.budget(o.guarantee, tally, now)
+        status, reason = budgets.outcome_status([mine.get(i) for i in ids], b)
         states.append(
             OutcomeState(
                 o.id,
@@ -280,7 +290,7 @@ def outcome_states(session: Session, ws: Workspace, now: datetime, outcome: str 
                         ind.id,
                         ind.shown_unit,
                         str(ind.goal),
-                        latest.get(ind.id),
+                        mine.get(ind.id),
                         ind.precision,
                         ind.manual,
                         *checkins.get(ind.id, (None, None)),
@@ -288,7 +298,9 @@ def outcome_states(session: Session, ws: Workspace, now: datetime, outcome: str 
                     for ind in o.guarantee.indicators
                 ],
                 b,
-                ms,
+                sorted(
+                    (m for i in ids for m in measured[i] if m.measured_at >= since), key=lambda m: (m.measured_at, m.id)
+                ),
             )
         )
     return states

@@ -358,7 +358,7 @@ class Site:
 
     def _states(self, snap: Snapshot) -> list[OutcomeState]:
         """Kept until something is measured (a cheap check per request) or a minute passes (windows
-        move with time), since deriving them reads every measurement in the windows."""
+        move with time)."""
 
         def compute() -> list[OutcomeState]:
             with self.db.transaction() as session:
@@ -480,7 +480,8 @@ class Site:
 
     def _outcome(self, snap: Snapshot, o: Outcome) -> schemas.OutcomeDetail:
         ws, outcome_id = snap.workspace, o.id
-        state = next((s for s in self._states(snap) if s.id == outcome_id), None)
+        with self.db.transaction() as session:  # with its history, for the charts
+            state = next(iter(outcome_states(session, ws, self.clock(), outcome_id, history=True)), None)
         balance = self._balance(snap)
         closed = balance.closed_by_outcome.get(outcome_id, []) if balance else []
         bucket = balance.by_outcome.get(outcome_id) if balance else None
