@@ -91,6 +91,14 @@ ROWS: list[tuple[str, str, Callable[[Figures], str]]] = [
         ),
     ),
     (
+        "guarantees_check",
+        "outcome states (every check, page and report) of those 1,000 indicators over a 28-day window",
+        lambda f: (
+            f"{_f(f, 'states_seconds'):.2f} s for {_f(f, 'states_measurements'):,.0f} hourly measurements, "
+            "error budgets counted"
+        ),
+    ),
+    (
         "work_scale",
         "`guarantor import csv` then `guarantor balance`, 1,000,000 work items (exposure classified at import)",
         lambda f: (
