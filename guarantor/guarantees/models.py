@@ -39,6 +39,8 @@ class Measurement(ScopedRow, Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "indicator_id", "spec_hash", "scheduled_at", name="uq_measurements_slot"),
         Index("ix_measurements_indicator_time", "workspace_id", "indicator_id", "measured_at"),
+        # Outcome states: the latest of a spec, and the budget's tallies from the index alone.
+        Index("ix_measurements_spec_time", "workspace_id", "indicator_id", "spec_hash", "measured_at", "status"),
     )
 
     outcome_id: Mapped[str] = mapped_column(String(64))
