@@ -9,11 +9,10 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from itertools import islice
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -40,8 +39,9 @@ class OutputFormat(StrEnum):
     jsonl = "jsonl"
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
+    """One statement to classify (a tuple: a million of them are made in a large file)."""
+
     id: str
     text: str
 
@@ -106,10 +106,11 @@ def _table(
         if (id_column or {"id", "task_id", "key"} & set(header))
         else None
     )
+    needed = max(text_col, id_col or 0)
     for row in rows:
         if not row:
             continue
-        if len(row) <= max(text_col, id_col or 0):
+        if len(row) <= needed:
             shape = f"the row has {len(row)} fields, the header {len(header)}"
             raise InputError(f"{lines.where()}: {header[text_col]}: missing ({shape}).")
         if len(row) > len(header):

@@ -345,6 +345,10 @@ class EvidenceIndex:
         self.rare, self.post_ptr, self.post_docs, self.post_weights = rare, post_ptr, post_docs, post_weights
         self.common_keys, self.common_weights = common_keys, common_weights
         self.docs, self.width = docs, len(rare)
+        # What _candidates adds up, laid out once: each posting's task in a key's high bits, its
+        # weight in fixed point.
+        self._post_keys = post_docs.astype(np.int64) << _PART_BITS
+        self._post_parts = post_weights.astype(np.float64) * _ONE
 
     @classmethod
     def of(cls, corpus: Rows) -> EvidenceIndex:
@@ -404,8 +408,9 @@ class EvidenceIndex:
         start = self.post_ptr[terms]
         lengths = self.post_ptr[terms + 1] - start
         at = spread(start, lengths)
-        part = np.rint(np.repeat(weights, lengths) * self.post_weights[at] * _ONE).astype(np.int64)
-        packed = ((np.repeat(rows, lengths) * self.docs + self.post_docs[at]) << _PART_BITS) | part
+        packed = np.rint(np.repeat(weights, lengths) * self._post_parts[at]).astype(np.int64)
+        packed += self._post_keys[at]
+        packed += np.repeat(rows * (self.docs << _PART_BITS), lengths)
         packed.sort()
         keys = packed >> _PART_BITS
         last = np.flatnonzero(np.r_[keys[1:] != keys[:-1], True]) if len(keys) else keys
