@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
+
+if TYPE_CHECKING:  # imported where drawn: most commands print neither, and rich's modules cost
+    from rich.progress import Progress, TaskID
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -19,6 +20,8 @@ err = Console(stderr=True, soft_wrap=True)
 
 @contextmanager
 def progress(description: str, total: float | None = None) -> Iterator[tuple[Progress, TaskID]]:
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -40,6 +43,9 @@ def print_table(
     """Print a table that fits the terminal: the short columns whole, the ``long`` ones (texts,
     reasons) sharing what is left by their weights, cut with … so each row stays one line; ``wide``
     shows them whole, wrapped."""
+    from rich.table import Table
+    from rich.text import Text
+
     t = Table(title=title)
     widths = [
         max([Text.from_markup(name).cell_len, *(Text.from_markup(row[i]).cell_len for row in rows)])
