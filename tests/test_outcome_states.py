@@ -145,3 +145,38 @@ def test_states_counted_in_the_database_match_the_measurements(tmp_path: Path, d
         assert any(None in latest.values() for _, latest, _ in expected.values()), "so are the never measured"
     finally:
         db.close()
+
+
+def test_each_workspace_counts_only_its_own_measurements(tmp_path: Path, database_url: str) -> None:
+    """Two workspaces with the same indicator ids on one database: the newest measurement and the
+    tallies of each are its own (the queries ask per indicator, from a table of constants)."""
+    dbs = []
+    for name, status in (("a", Status.MET), ("b", Status.BROKEN)):
+        (tmp_path / name).mkdir()
+        path = _workspace(tmp_path / name)
+        path.write_text(path.read_text().replace("name: States", f"name: States {name}\nkey: states-{name}"))
+        ws = loader.load(path)
+        db = workspace_db(database_url, path)
+        dbs.append((db, ws))
+        o = ws.outcomes[0]
+        ind = o.guarantee.indicators[0]
+        hours = 1 if name == "b" else 2  # b's is the newer
+        at = NOW - timedelta(hours=hours)
+        row = Measurement(
+            outcome_id=o.id, indicator_id=ind.id, spec_hash=hash_of(ws, ind), scheduled_at=at, measured_at=at,
+            value="1", value_at=None, unit="", status=status.value, reason=name, target=">= 1", source="db",
+            trigger="schedule", duration_ms=1.0, tool_version="test",
+        )  # fmt: skip
+        with db.transaction() as session:
+            repository.record(session, [row], "nobody")
+    try:
+        for (db, ws), own in zip(dbs, ("a", "b"), strict=True):
+            with db.transaction() as session:
+                state = outcome_states(session, ws, NOW)[0]
+            assert state.indicators[0].latest is not None and state.indicators[0].latest.reason == own
+            assert state.budget is not None and (state.budget.good, state.budget.bad) == (
+                (1, 0) if own == "a" else (0, 1)
+            )
+    finally:
+        for db, _ in dbs:
+            db.close()
