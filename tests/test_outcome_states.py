@@ -62,25 +62,45 @@ def _history(ws, rng: random.Random) -> list[Measurement]:  # type: ignore[no-un
                     measured -= timedelta(days=60)  # only before its window
                 scheduled = measured - timedelta(days=rng.uniform(0, 10)) if ind.manual else measured
                 out.append(
-                    Measurement(
-                        outcome_id=o.id,
-                        indicator_id=ind.id,
-                        spec_hash=current if rng.random() < 0.8 else "an-older-spec",
-                        scheduled_at=scheduled.replace(microsecond=k),  # each slot once
-                        measured_at=measured,
-                        value="1",
-                        value_at=None,
-                        unit="",
-                        status=rng.choice(statuses),
-                        reason=f"r{k}",
-                        target=">= 1",
-                        source="db",
-                        trigger="schedule",
-                        duration_ms=1.0,
-                        tool_version="test",
+                    _measured(
+                        o.id,
+                        ind.id,
+                        current if rng.random() < 0.8 else "an-older-spec",
+                        measured,
+                        rng.choice(statuses),
+                        f"r{k}",
+                        scheduled=scheduled.replace(microsecond=k),  # each slot once
                     )
                 )
     return out
+
+
+def _measured(
+    outcome: str,
+    indicator: str,
+    spec_hash: str,
+    at: datetime,
+    status: str,
+    reason: str,
+    scheduled: datetime | None = None,
+) -> Measurement:
+    return Measurement(
+        outcome_id=outcome,
+        indicator_id=indicator,
+        spec_hash=spec_hash,
+        scheduled_at=scheduled or at,
+        measured_at=at,
+        value="1",
+        value_at=None,
+        unit="",
+        status=status,
+        reason=reason,
+        target=">= 1",
+        source="db",
+        trigger="schedule",
+        duration_ms=1.0,
+        tool_version="test",
+    )
 
 
 def _expected(ws, every: list[Measurement]):  # type: ignore[no-untyped-def]
@@ -162,13 +182,8 @@ def test_each_workspace_counts_only_its_own_measurements(tmp_path: Path, databas
         ind = o.guarantee.indicators[0]
         hours = 1 if name == "b" else 2  # b's is the newer
         at = NOW - timedelta(hours=hours)
-        row = Measurement(
-            outcome_id=o.id, indicator_id=ind.id, spec_hash=hash_of(ws, ind), scheduled_at=at, measured_at=at,
-            value="1", value_at=None, unit="", status=status.value, reason=name, target=">= 1", source="db",
-            trigger="schedule", duration_ms=1.0, tool_version="test",
-        )  # fmt: skip
         with db.transaction() as session:
-            repository.record(session, [row], "nobody")
+            repository.record(session, [_measured(o.id, ind.id, hash_of(ws, ind), at, status.value, name)], "nobody")
     try:
         for (db, ws), own in zip(dbs, ("a", "b"), strict=True):
             with db.transaction() as session:

@@ -51,12 +51,13 @@ UNFAMILIAR = 0.5
 """Share of a statement's words the model has seen, under which it is flagged as outside what the
 model knows (another language, a code, a typo storm): its label is a guess, whatever the probability."""
 _C = 4.0
+_ROLE_C = 1.0
+ROLE_FOLDS = 5
 _BLOCK = 512
+"""Rows whose evidence is searched at once (see EvidenceIndex.nearest)."""
 _PART_BITS = 25
 _ONE = 1 << (_PART_BITS - 1)
 """A part of a cosine (see EvidenceIndex._candidates) in fixed point: 1.0 and what it is counted in."""
-_ROLE_C = 1.0
-ROLE_FOLDS = 5
 
 Progress = Callable[[str], None]
 
