@@ -72,20 +72,37 @@ Since = Callable[[datetime], Tally]
 measurements (a 28-day window of a 15-minute schedule holds 2,688 per indicator)."""
 
 
+@dataclass(frozen=True)
+class _Starts:
+    """Since when ``budget`` counts: the window, the recent rate (its last thirtieth) and each burn-rate
+    window's long and short spans, scaled to the window; none before the window's start."""
+
+    window: datetime
+    recent: datetime
+    burns: list[tuple[datetime, datetime]]  # (long, short), in the order of BURN_RATE_WINDOWS
+
+    @classmethod
+    def of(cls, guarantee: Guarantee, now: datetime) -> _Starts:
+        since = window_start(guarantee.window, now)
+        length = window_length(guarantee.window)
+        scale = length / _THIRTY_DAYS
+        burns = [
+            (max(since, now - long * scale), max(since, now - short * scale)) for long, short, _, _ in BURN_RATE_WINDOWS
+        ]
+        return cls(since, max(since, now - length / 30), burns)
+
+
 def moments(guarantee: Guarantee, now: datetime) -> list[datetime]:
-    """Every time ``budget`` asks for a tally since: the window's start, the start of each burn-rate
-    window (none before the window's) and of the recent rate."""
-    since = window_start(guarantee.window, now)
-    length = window_length(guarantee.window)
-    scale = length / _THIRTY_DAYS
-    spans = [length / 30, *(w * scale for long, short, _, _ in BURN_RATE_WINDOWS for w in (long, short))]
-    return sorted({since, *(max(since, now - span) for span in spans)})
+    """Every time ``budget`` asks for a tally since, for the database to count them all at once."""
+    starts = _Starts.of(guarantee, now)
+    return sorted({starts.window, starts.recent, *(t for pair in starts.burns for t in pair)})
 
 
 def budget(guarantee: Guarantee, tally: Since, now: datetime) -> Budget | None:
     if guarantee.objective is None:
         return None
-    since = window_start(guarantee.window, now)
+    starts = _Starts.of(guarantee, now)
+    since = starts.window
     inside = tally(since)
     good, bad = inside.good, inside.bad
     total = good + bad
@@ -94,13 +111,13 @@ def budget(guarantee: Guarantee, tally: Since, now: datetime) -> Budget | None:
     length = window_length(guarantee.window)
     exhausted_at = None
     if spent is not None and spent < 1:
-        recent_bad = tally(max(since, now - length / 30)).bad
+        recent_bad = tally(starts.recent).bad
         exhausted_at = _exhaustion(guarantee.objective, length, total, bad, recent_bad, since, now)
     scale = length / _THIRTY_DAYS
     alerts = []
     error_budget = float(1 - guarantee.objective)
-    for long, short, factor, severity in BURN_RATE_WINDOWS:
-        long_ratio, short_ratio = (_bad_ratio(tally(max(since, now - w * scale))) for w in (long, short))
+    for (long, _, factor, severity), (long_start, short_start) in zip(BURN_RATE_WINDOWS, starts.burns, strict=True):
+        long_ratio, short_ratio = _bad_ratio(tally(long_start)), _bad_ratio(tally(short_start))
         if long_ratio is not None and short_ratio is not None and min(long_ratio, short_ratio) / error_budget >= factor:
             alerts.append(f"{severity}: burning the budget {factor:g}x too fast over {_short(long * scale)}")
     return Budget(
