@@ -34,8 +34,8 @@ from guarantor.tasks.features import Featurizer, Rows, find, normalise, spread
 if TYPE_CHECKING:
     from scipy import sparse
 
-VERSION = "tfidf-lr-role-3"
-"""Bump when training changes, so cached models built by older code are rebuilt."""
+VERSION = "tfidf-lr-role-4"
+"""Bump when training or the file's layout changes, so cached models built by older code are rebuilt."""
 
 EVIDENCE_K = 3
 EVIDENCE_FLOOR = 0.35
@@ -205,7 +205,7 @@ class ExposureModel:
         with os.fdopen(handle, "wb") as tmp:
             np.savez(
                 tmp,
-                vocabulary=np.array("\n".join(f.vocabulary)),
+                vocabulary=_utf8("\n".join(f.vocabulary)),
                 idf=f.idf,
                 pair_keys=f.pair_keys,
                 pair_ids=f.pair_ids,
@@ -225,10 +225,10 @@ class ExposureModel:
                 index_common_keys=ev.index.common_keys,
                 index_common_weights=ev.index.common_weights,
                 index_docs=np.array(ev.index.docs),
-                ev_codes=np.array("\n".join(ev.codes)),
-                ev_texts=np.array("\n".join(ev.texts)),
-                ev_labels=np.array("".join(label[1] for label in ev.labels)),
-                meta=np.array(json.dumps(self.meta)),
+                ev_codes=_utf8("\n".join(ev.codes)),
+                ev_texts=_utf8("\n".join(ev.texts)),
+                ev_labels=_utf8("".join(label[1] for label in ev.labels)),
+                meta=_utf8(json.dumps(self.meta)),
             )
         Path(name).replace(path)
 
@@ -236,7 +236,8 @@ class ExposureModel:
     def load(cls, path: Path) -> ExposureModel:
         try:
             with np.load(path, allow_pickle=False) as z:
-                text = {key: z[key].item() for key in ("vocabulary", "ev_codes", "ev_texts", "ev_labels", "meta")}
+                texts = ("vocabulary", "ev_codes", "ev_texts", "ev_labels", "meta")
+                text = {key: z[key].tobytes().decode() for key in texts}
                 featurizer = Featurizer(text["vocabulary"].split("\n"), z["idf"], z["pair_keys"], z["pair_ids"])
                 index = EvidenceIndex(
                     z["index_rare"],
@@ -265,6 +266,12 @@ class ExposureModel:
             raise ModelError(
                 f"Could not load the model at {path}: {exc}", hint="Rebuild it with `guarantor model build`."
             ) from exc
+
+
+def _utf8(text: str) -> np.ndarray:
+    """A text as the bytes of its UTF-8, which load in a third of the time numpy's own strings
+    (four bytes a character) take: the labelled tasks' texts alone are 6 MB that way."""
+    return np.frombuffer(text.encode(), dtype=np.uint8)
 
 
 def _text_stage(texts: Sequence[str], y: np.ndarray) -> tuple[Featurizer, Rows, tuple[np.ndarray, np.ndarray]]:
