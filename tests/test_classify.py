@@ -108,3 +108,29 @@ def test_evidence_under_the_floor_is_not_shown(cli, tmp_path: Path) -> None:
     assert rows[0]["evidence"] == ""
     shown = [float(part.split("(")[1].split(")")[0]) for part in rows[1]["evidence"].split(" | ")]
     assert shown and all(s >= EVIDENCE_FLOOR for s in shown)
+
+
+def test_the_process_ends_at_once_with_every_row_out(env, tmp_path: Path) -> None:
+    """`classify` skips the interpreter's teardown (``Entry.ends_at_once``): what it wrote to a pipe,
+    to a file and to stderr is all there, and a failure keeps its exit code."""
+    import subprocess
+    import sys
+
+    lines = [f"Reconcile invoice batch {i} against the ledger" for i in range(3000)]
+    (tmp_path / "t.txt").write_text("\n".join(lines) + "\n")
+    probe = "import atexit, sys; atexit.register(print, 'torn down'); from guarantor.cli import main; main()"
+    piped = subprocess.run([sys.executable, "-c", probe, "classify", str(tmp_path / "t.txt")], capture_output=True)
+    assert piped.returncode == 0, piped.stderr
+    rows = _rows(piped.stdout.decode())
+    assert [r["text"] for r in rows] == lines  # and no "torn down" after them
+    assert piped.stderr.decode().strip() == "3,000 tasks classified."
+    out = tmp_path / "out.jsonl"
+    written = subprocess.run(
+        [sys.executable, "-m", "guarantor", "classify", str(tmp_path / "t.txt"), "--format", "jsonl", "-o", str(out)],
+        capture_output=True,
+    )
+    assert written.returncode == 0 and written.stdout == b""
+    assert [json.loads(line)["text"] for line in out.read_text().splitlines()] == lines
+    (tmp_path / "bad.csv").write_text("id,name\n1,x\n")
+    bad = subprocess.run([sys.executable, "-c", probe, "classify", str(tmp_path / "bad.csv")], capture_output=True)
+    assert bad.returncode == 3 and b"bad.csv:1:" in bad.stderr
