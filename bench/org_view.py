@@ -52,9 +52,9 @@ def fill(url: str, teams: int, outcomes: int, items: int) -> None:
             )
             conn.execute(
                 "INSERT INTO work_items (workspace_id, source, external_id, kind, title, body, state, closed, "
-                "labels, components, links, exposure, content_hash, imported_at) "
+                "labels, components, links, exposure, content_hash, imported_at, size) "
                 "SELECT %s, 'jira', 'W-' || g, 'Story', 'Item ' || g, '', 'Done', g %% 3 = 0, '[]', '[]', '[]', "
-                "(ARRAY['E0', 'E1', 'E2', NULL])[1 + (g %% 4)], md5(g::text), %s FROM generate_series(1, %s) g",
+                "(ARRAY['E0', 'E1', 'E2', NULL])[1 + (g %% 4)], md5(g::text), %s, 0 FROM generate_series(1, %s) g",
                 (w, now, items),
             )
             conn.commit()

@@ -33,16 +33,19 @@ def fill(plain: str, items: int) -> None:
         assert row is not None, "the workspace was not entered"
         conn.execute(
             "INSERT INTO work_items (workspace_id, source, external_id, kind, title, body, state, closed, created_at, "
-            "closed_at, labels, estimate, components, links, exposure, content_hash, imported_at) "
+            "closed_at, labels, estimate, components, links, exposure, content_hash, imported_at, month, days, size) "
             "SELECT %s, 'csv', 'W-' || g, 'Story', 'Item ' || g, '', "
-            "CASE WHEN g %% 10 < 7 THEN 'done' ELSE 'open' END, g %% 10 < 7, "
-            "timestamptz '2026-01-01' + (g %% 525600) * interval '1 minute', "
-            "CASE WHEN g %% 10 < 7 THEN timestamptz '2026-01-01' + (g %% 525600) * interval '1 minute' "
-            "+ (1 + g %% 400) * interval '1 hour' END, "
+            "CASE WHEN closed IS NULL THEN 'open' ELSE 'done' END, closed IS NOT NULL, created, closed, "
             "CASE WHEN g %% 4 = 0 THEN '[\"outcome:' || (%s::text[])[1 + (g / 4) %% 4] || '\"]' "
             "ELSE '[\"chore\"]' END, "
-            "1 + g %% 5, '[]', '[]', (ARRAY['E0', 'E1', 'E2'])[1 + g %% 3], md5(g::text), now() "
-            "FROM generate_series(1, %s) g",
+            "1 + g %% 5, '[]', '[]', (ARRAY['E0', 'E1', 'E2'])[1 + g %% 3], md5(g::text), now(), "
+            # what an import keeps with each item (``work.repository.derived``)
+            "to_char(timezone('UTC', coalesce(closed, created)), 'YYYY-MM'), days, "
+            "(1 + g %% 5) * 1000 + coalesce(days, 0) "
+            "FROM (SELECT g, created, closed, extract(epoch FROM closed - created) / 86400.0 AS days FROM ("
+            "SELECT g, timestamptz '2026-01-01' + (g %% 525600) * interval '1 minute' AS created, "
+            "CASE WHEN g %% 10 < 7 THEN timestamptz '2026-01-01' + (g %% 525600) * interval '1 minute' "
+            "+ (1 + g %% 400) * interval '1 hour' END AS closed FROM generate_series(1, %s) g) t) s",
             (row[0], OUTCOMES, items),
         )
         conn.commit()

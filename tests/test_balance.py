@@ -202,3 +202,66 @@ def ws_now():  # type: ignore[no-untyped-def]
     from guarantor.clock import utcnow
 
     return utcnow()
+
+
+def test_items_of_an_older_database_get_the_facts_an_import_gives_them(env) -> None:  # type: ignore[no-untyped-def]
+    """Migration 0012 works out month, days and size in SQL for the items already stored; they are
+    what an import works out for the same items (``repository.derived``), zones and edges included."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from alembic import command
+    from sqlalchemy import MetaData, create_engine, insert, select
+
+    from guarantor.db.session import alembic_config
+    from guarantor.work.importers.base import Item
+
+    at = datetime(2026, 1, 31, 23, 30, tzinfo=timezone(timedelta(hours=-2)))  # February in UTC
+    items = [
+        Item(
+            "csv", "closed", "t", created_at=at, started_at=at + timedelta(days=1), closed_at=at + timedelta(days=3.5)
+        ),
+        Item("csv", "no-start", "t", created_at=at, closed_at=at + timedelta(hours=7), estimate=5),
+        Item("csv", "closed-before-start", "t", created_at=at, started_at=at + timedelta(days=2), closed_at=at),
+        Item("csv", "open", "t", created_at=datetime(2025, 12, 31, 23, 59, tzinfo=UTC), estimate=0.5),
+        Item("csv", "undated", "t", estimate=8),
+    ]
+    url = env.resolved_database_url
+    command.upgrade(alembic_config(url), "0011")
+    engine = create_engine(url)
+    try:
+        tables = MetaData()
+        tables.reflect(engine)
+        table = tables.tables["work_items"]
+        now = datetime(2026, 11, 24, tzinfo=UTC)
+        with engine.begin() as conn:
+            workspace = conn.execute(
+                insert(tables.tables["workspaces"]).returning(tables.tables["workspaces"].c.id),
+                [{"name": "Old", "created_at": now, "outcomes": 0, "guaranteed": 0, "systems": 0}],
+            ).scalar_one()
+            rows = [repository._row(item, None, now) for item in items]
+            utc = [{k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in r.items()} for r in rows]
+            conn.execute(  # in UTC, as the application's own column type stores times
+                insert(table),
+                [{"workspace_id": workspace, **{k: v for k, v in r.items() if k in table.c}} for r in utc],
+            )
+        command.upgrade(alembic_config(url), "head")
+        tables = MetaData()
+        tables.reflect(engine)
+        table = tables.tables["work_items"]
+        with engine.connect() as conn:
+            stored = {
+                e: (m, d, s)
+                for e, m, d, s in conn.execute(select(table.c.external_id, table.c.month, table.c.days, table.c.size))
+            }
+    finally:
+        engine.dispose()
+    for item in items:
+        month, days, size = repository.derived(item)
+        assert stored[item.external_id][0] == month, item.external_id
+        assert stored[item.external_id][1] == (None if days is None else pytest.approx(days, abs=1e-6)), (
+            item.external_id
+        )
+        assert stored[item.external_id][2] == pytest.approx(size, abs=1e-6), item.external_id
+    assert [repository.derived(i)[0] for i in items] == ["2026-02", "2026-02", "2026-02", "2025-12", None]
+    assert [repository.derived(i)[1] for i in items] == [2.5, pytest.approx(7 / 24), None, None, None]
+    assert [repository.derived(i)[2] for i in items] == [2.5, pytest.approx(5000 + 7 / 24), 0.0, 500.0, 8000.0]

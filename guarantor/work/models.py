@@ -20,6 +20,8 @@ class WorkItem(ScopedRow, Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "source", "external_id", name="uq_work_items_source"),
         Index("ix_work_items_closed_at", "workspace_id", "closed_at"),
+        Index("ix_work_items_totals", "workspace_id", "month", "exposure", "estimate", "days"),
+        Index("ix_work_items_size", "workspace_id", "size", "id"),
     )
 
     source: Mapped[str] = mapped_column(String(16))
@@ -43,6 +45,11 @@ class WorkItem(ScopedRow, Base):
     exposure: Mapped[str | None] = mapped_column(String(2))  # E0/E1/E2 of the title, when the model ran
     content_hash: Mapped[str] = mapped_column(String(32))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Worked out from the fields above when the item is written (``repository.derived``), so the
+    # balance adds them up from an index instead of computing dates for every item it reads:
+    month: Mapped[str | None] = mapped_column(String(7))  # YYYY-MM (UTC) of the close, else of the creation
+    days: Mapped[float | None] = mapped_column(Float)  # start (or creation) to close, of a closed item
+    size: Mapped[float | None] = mapped_column(Float)  # points * 1000 + days: the largest items come first
 
 
 class WorkLink(Scoped, Base):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, case, delete, func, select, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from guarantor.db import scope
@@ -36,6 +36,9 @@ _STORED = (
     "exposure",
     "content_hash",
     "imported_at",
+    "month",
+    "days",
+    "size",
 )
 
 
@@ -46,7 +49,21 @@ class UpsertCounts:
     unchanged: int = 0
 
 
+def derived(item: Item) -> tuple[str | None, float | None, float]:
+    """What the balance adds up, kept with the item (``WorkItem.month``, ``days``, ``size``): the
+    YYYY-MM (UTC) of its close, else of its creation; the days from its start (or creation) to its
+    close, for a closed item; and its size, points * 1000 + days, by which the largest come first."""
+    when = item.closed_at or item.created_at
+    begun = item.started_at or item.created_at
+    days = None
+    if item.closed_at is not None and begun is not None and item.closed_at >= begun:
+        days = (item.closed_at - begun).total_seconds() / 86400
+    month = None if when is None else when.astimezone(UTC).strftime("%Y-%m")
+    return month, days, (item.estimate or 0.0) * 1000 + (days or 0.0)
+
+
 def _row(item: Item, exposure: str | None, now: datetime) -> dict[str, Any]:
+    month, days, size = derived(item)
     return {
         "source": item.source,
         "external_id": item.external_id,
@@ -69,6 +86,9 @@ def _row(item: Item, exposure: str | None, now: datetime) -> dict[str, Any]:
         "exposure": exposure,
         "content_hash": item.content_hash(),
         "imported_at": now,
+        "month": month,
+        "days": days,
+        "size": size,
     }
 
 
@@ -242,26 +262,6 @@ def forget_links(session: Session) -> None:
     session.connection().execute(delete(LINKS).where(LINKS.c.workspace_id == scope.current(session)))
 
 
-def _days(session: Session) -> ColumnElement[Any]:
-    """Days from start (or creation) to close, of a closed item; None otherwise."""
-    begun = func.coalesce(ITEMS.c.started_at, ITEMS.c.created_at)
-    if session.get_bind().dialect.name == "sqlite":
-        span: ColumnElement[Any] = func.julianday(ITEMS.c.closed_at) - func.julianday(begun)
-    else:
-        span = func.extract("epoch", ITEMS.c.closed_at - begun) / 86400.0
-    return case((ITEMS.c.closed_at >= begun, span), else_=None)
-
-
-def _month(session: Session) -> ColumnElement[str]:
-    """YYYY-MM of the close, else of the creation (UTC); "undated" without either."""
-    when = func.coalesce(ITEMS.c.closed_at, ITEMS.c.created_at)
-    if session.get_bind().dialect.name == "sqlite":
-        month: ColumnElement[str] = func.strftime("%Y-%m", when)
-    else:
-        month = func.to_char(func.timezone("UTC", when), "YYYY-MM")
-    return func.coalesce(month, "undated")
-
-
 @dataclass(frozen=True)
 class Totals:
     outcome: str
@@ -275,43 +275,61 @@ class Totals:
 
 def totals(session: Session, unlinked: str) -> list[Totals]:
     """Items, points and days per outcome (``unlinked`` for items serving none), month and AI
-    exposure, in one pass over the items."""
-    share = func.coalesce(LINKS.c.share, 1.0)
-    outcome = func.coalesce(LINKS.c.outcome_id, unlinked)
-    month = _month(session)
+    exposure.
+
+    The linked items are read through their links. The others are what is left of all the items
+    (counted from an index, reading no item) once the linked are taken away: each linked item's
+    shares add up to one, so the links' sums per month and exposure are the linked items' own.
+    Asking the links of every item whether it has one took longer than all the rest of a balance.
+    Shares such as 1/3 leave a float residue of about 1e-12 in what is left; points and days are
+    never negative, so neither is it."""
+    workspace = scope.current(session)
+    month = func.coalesce(ITEMS.c.month, "undated")
     exposure = func.coalesce(ITEMS.c.exposure, "unknown")
-    query = (
+    points, days = func.coalesce(ITEMS.c.estimate, 0.0), func.coalesce(ITEMS.c.days, 0.0)
+    linked = (
         select(
-            outcome,
+            LINKS.c.outcome_id,
             month,
             exposure,
             func.count(),
-            func.sum(share),
-            func.sum(share * func.coalesce(ITEMS.c.estimate, 0.0)),
-            func.sum(share * func.coalesce(_days(session), 0.0)),
+            func.sum(LINKS.c.share),
+            func.sum(LINKS.c.share * points),
+            func.sum(LINKS.c.share * days),
         )
-        .select_from(ITEMS.outerjoin(LINKS, LINKS.c.item_id == ITEMS.c.id))
-        .where(ITEMS.c.workspace_id == scope.current(session))
-        .group_by(outcome, month, exposure)
+        .select_from(LINKS.join(ITEMS, LINKS.c.item_id == ITEMS.c.id))
+        .where(LINKS.c.workspace_id == workspace)
+        .group_by(LINKS.c.outcome_id, month, exposure)
     )
-    return [
+    found = [
         Totals(o, m, e, int(n), float(i), float(p or 0), float(d or 0))
-        for o, m, e, n, i, p, d in session.execute(query)
+        for o, m, e, n, i, p, d in session.execute(linked)
     ]
+    left: dict[tuple[str, str], list[float]] = {}
+    everything = select(month, exposure, func.count(), func.sum(points), func.sum(days)).where(
+        ITEMS.c.workspace_id == workspace
+    )
+    for m, e, n, p, d in session.execute(everything.group_by(month, exposure)):
+        left[(m, e)] = [float(n), float(p or 0), float(d or 0)]
+    for t in found:
+        rest = left[(t.month, t.exposure)]
+        rest[0], rest[1], rest[2] = rest[0] - t.items, rest[1] - t.points, rest[2] - t.days
+    for (m, e), (n, p, d) in left.items():
+        if round(n) > 0:
+            found.append(Totals(unlinked, m, e, round(n), float(round(n)), max(p, 0.0), max(d, 0.0)))
+    return sorted(found, key=lambda t: (t.outcome, t.month, t.exposure))  # as one GROUP BY gave them
 
 
 def largest_unlinked(session: Session, limit: int) -> list[tuple[str, str, str, float | None, float | None]]:
     """The largest items serving no outcome (by points, then days; the earlier first on a tie):
-    source, external id, title, estimate, days."""
-    days = _days(session)
+    source, external id, title, estimate, days. Read down the size index until ``limit`` are found."""
     query = (
-        select(ITEMS.c.source, ITEMS.c.external_id, ITEMS.c.title, ITEMS.c.estimate, days)
-        .select_from(ITEMS.outerjoin(LINKS, LINKS.c.item_id == ITEMS.c.id))
-        .where(ITEMS.c.workspace_id == scope.current(session), LINKS.c.item_id.is_(None))
-        .order_by((func.coalesce(ITEMS.c.estimate, 0.0) * 1000 + func.coalesce(days, 0.0)).desc(), ITEMS.c.id)
+        select(ITEMS.c.source, ITEMS.c.external_id, ITEMS.c.title, ITEMS.c.estimate, ITEMS.c.days)
+        .where(ITEMS.c.workspace_id == scope.current(session), ~exists().where(LINKS.c.item_id == ITEMS.c.id))
+        .order_by(ITEMS.c.size.desc(), ITEMS.c.id)
         .limit(limit)
     )
-    return [(s, e, t, est, None if d is None else float(d)) for s, e, t, est, d in session.execute(query)]
+    return [(s, e, t, est, d) for s, e, t, est, d in session.execute(query)]
 
 
 def last_closed(session: Session, per_outcome: int) -> list[tuple[str, datetime, str, str]]:
