@@ -265,3 +265,23 @@ def test_items_of_an_older_database_get_the_facts_an_import_gives_them(env) -> N
     assert [repository.derived(i)[0] for i in items] == ["2026-02", "2026-02", "2026-02", "2025-12", None]
     assert [repository.derived(i)[1] for i in items] == [2.5, pytest.approx(7 / 24), None, None, None]
     assert [repository.derived(i)[2] for i in items] == [2.5, pytest.approx(5000 + 7 / 24), 0.0, 500.0, 8000.0]
+
+
+def test_the_balance_table_shows_its_figures_as_people_read_them(cli, imported: Path) -> None:  # type: ignore[no-untyped-def]
+    """Rounded with thousands separators (4,852 days, not 4852; 2,849,433 points, not 2.84943e+06),
+    each the figure `--json` gives for machines."""
+    from guarantor.guarantees import display
+
+    figures = json.loads(cli("balance", str(imported.parent), "--json").out)["by_outcome"]
+    table = cli("balance", str(imported.parent)).out
+    row = next(line for line in table.splitlines() if "no outcome" in line)
+    cells = [cell.strip() for cell in row.split("│")[1:-1]]
+    shown = figures["no outcome"]
+    assert cells[1:] == [
+        f"{shown['count']:,}",
+        cells[2],
+        display.number(shown["points"]),
+        display.number(shown["days"], precision=0),
+        "0",
+    ]
+    assert "," in cells[4] and shown["days"] >= 1000

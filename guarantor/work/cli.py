@@ -274,9 +274,9 @@ def balance(
             escape(titles.get(oid, oid)),
             f"{bucket.count:,}",
             f"{bucket.count / total:.0%}",
-            f"{bucket.points:g}",
-            f"{bucket.days:.0f}",
-            f"{b.task_hours.get(oid, 0):g}",
+            display.number(bucket.points),
+            display.number(bucket.days, precision=0),
+            display.number(b.task_hours.get(oid, 0)),
         ]
         for oid, bucket in sorted(b.by_outcome.items(), key=lambda kv: -kv[1].count)
     ]
