@@ -402,3 +402,16 @@ def test_code_and_a_trackers_boilerplate_suggest_nothing() -> None:
     assert Suggester(outcomes, corpus).suggest(template.format("a dark theme")) == []
     found = Suggester(outcomes, corpus).suggest(template.format("payouts late on the promised day"))
     assert found and found[0].outcome == "payouts"
+
+
+def test_a_field_an_export_lacks_is_the_empty_value_its_reader_would_give() -> None:
+    """``RowItems`` leaves the fields an export has no column for to ``Item``'s defaults instead of
+    reading nothing for each: they must be the same values."""
+    from guarantor.inputs.dates import DateOrder
+    from guarantor.work.importers.base import _USUAL, FileDates, Item, Row
+
+    row = Row(Path("x.csv"), 2, {}, [])
+    when = FileDates(Path("x.csv"), (), DateOrder())
+    blank = Item("csv", "1", "t")
+    for name, usual in _USUAL.items():
+        assert usual(row, (), when) == getattr(blank, name), name

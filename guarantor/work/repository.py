@@ -62,6 +62,10 @@ def derived(item: Item) -> tuple[str | None, float | None, float]:
     return month, days, (item.estimate or 0.0) * 1000 + (days or 0.0)
 
 
+def _json_list(values: list[str]) -> str:
+    return json.dumps(values) if values else "[]"  # most items have none, and dumps costs 3 µs
+
+
 def _row(item: Item, exposure: str | None, now: datetime) -> dict[str, Any]:
     month, days, size = derived(item)
     return {
@@ -75,14 +79,14 @@ def _row(item: Item, exposure: str | None, now: datetime) -> dict[str, Any]:
         "created_at": item.created_at,
         "started_at": item.started_at,
         "closed_at": item.closed_at,
-        "labels": json.dumps(item.labels),
+        "labels": _json_list(item.labels),
         "assignee": item.assignee,
         "estimate": item.estimate,
         "epic": item.epic,
         "sprint": item.sprint,
-        "components": json.dumps(item.components),
+        "components": _json_list(item.components),
         "url": item.url,
-        "links": json.dumps(item.links),
+        "links": _json_list(item.links),
         "exposure": exposure,
         "content_hash": item.content_hash(),
         "imported_at": now,
