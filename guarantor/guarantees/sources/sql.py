@@ -16,6 +16,7 @@ A source whose URL is Guarantor's own database is refused.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
 from pathlib import Path
@@ -156,8 +157,11 @@ def _sqlite_read_only(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.set_authorizer(lambda action, *_: 0 if action in _SQLITE_READ_ONLY else sqlite3.SQLITE_DENY)
 
 
+@functools.lru_cache(maxsize=4096)
 def _check_one_select(query: str, dialect: str) -> None:
-    """Refuse anything but one SELECT, by the database's own grammar where we have it."""
+    """Refuse anything but one SELECT, by the database's own grammar where we have it. The verdict
+    on a text is kept (a refusal, raised, is not): every check run asks it of every indicator, and
+    parsing took 0.15 ms of the 1.3 ms a PostgreSQL evaluation cost beyond its query."""
     if dialect == "postgresql":
         _check_postgres(query)
         return
