@@ -221,7 +221,7 @@ class RowItems:
         """The item of one record: ``given`` holds the fields its format reads its own way (at least
         ``external_id`` and ``title``); every other field is read the usual way from the columns
         found for it, and is left to ``Item``'s default, the same empty value, where the export has
-        none: most exports lack most fields, and reading nothing for each was a third of an import."""
+        none: most exports lack most fields, and reading nothing for each cost 5% of an import."""
         for name, usual in _USUAL.items():
             if name not in given and (names := self.columns.get(name)):
                 given[name] = usual(row, names, self.when)
