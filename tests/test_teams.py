@@ -348,3 +348,32 @@ def test_the_migrations_build_the_schema_the_models_describe(env: Settings) -> N
     finally:
         db.close()
     assert differences == []
+
+
+def test_the_migration_files_name_alembics_revisions_in_order() -> None:
+    """``session.head`` reads the newest revision from the file names, so that a database already
+    at it opens without Alembic: each file must be named by its revision, each revising the one
+    before."""
+    from alembic.script import ScriptDirectory
+
+    from guarantor.db.session import head
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    revisions = list(reversed(list(script.walk_revisions())))
+    assert script.get_heads() == [head()] == [revisions[-1].revision]
+    for before, revision in zip([None, *revisions], revisions, strict=False):
+        assert Path(revision.path).name.startswith(f"{revision.revision}_"), revision.path
+        assert revision.down_revision == (before.revision if before else None), revision.path
+
+
+def test_a_database_at_the_newest_schema_opens_without_alembic(env: Settings, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    Database(env.resolved_database_url).close()  # migrated to the newest
+    probe = (
+        f"import sys\nfrom guarantor.db.session import Database\nDatabase({env.resolved_database_url!r}).close()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('alembic')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert done.stdout.strip() == "[]"

@@ -10,10 +10,9 @@ import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,10 +20,16 @@ from guarantor.db import scope
 from guarantor.errors import DatabaseError
 from guarantor.settings import Settings
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 _HERE = Path(__file__).parent
+_VERSIONS = _HERE / "migrations" / "versions"
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config(str(_HERE / "alembic.ini"))
     config.set_main_option("script_location", str(_HERE / "migrations"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -65,7 +70,26 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
         yield
 
 
+def head() -> str:
+    """The newest migration's revision, from the file names alone: ``versions/0012_….py`` is
+    revision "0012", each revising the one before (a test holds every file to this)."""
+    return max(path.name.split("_", 1)[0] for path in _VERSIONS.glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
+def _at_head(engine: Engine) -> bool:
+    """Whether the database is already at the newest schema, asked without Alembic: loading it and
+    every migration took 0.15 s of each command, for the one run in many that has anything to do."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return False
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head()]
+
+
 def migrate(engine: Engine) -> None:
+    if _at_head(engine):
+        return
+    from alembic import command
+
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
         with _migration_lock(engine), engine.connect() as connection:
