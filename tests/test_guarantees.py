@@ -236,6 +236,45 @@ def test_postgresql_source(cli, shop: Path, api: str, database_url: str) -> None
             conn.execute(f'DROP DATABASE IF EXISTS "{source_db}" WITH (FORCE)')
 
 
+def test_a_postgresql_source_measures_again_after_its_connections_were_cut(tmp_path: Path, database_url: str) -> None:
+    """The source keeps its connections between measurements; when the server drops them (a
+    restart, a failover), one measurement fails and the next connects anew, however many were kept."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("set GUARANTOR_TEST_DATABASE_URL to run the PostgreSQL source")
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psycopg
+
+    from guarantor.guarantees.sources.base import SourceError
+    from guarantor.guarantees.sources.sql import SqlSource, SqlSpec
+    from guarantor.guarantees.spec import Indicator
+
+    admin = database_url.replace("postgresql+psycopg", "postgresql")
+    source_db = database_url.rsplit("/", 1)[1] + "_cut"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{source_db}"')
+    source = SqlSource(
+        SqlSpec(type="sql", url=database_url.rsplit("/", 1)[0] + "/" + source_db), Context(tmp_path, False)
+    )
+    slow = Indicator(id="i", source="s", query="SELECT count(*) FROM pg_sleep(0.2)", target=">= 0")
+    quick = Indicator(id="i", source="s", query="SELECT 7", target=">= 0")
+    try:
+        with ThreadPoolExecutor(3) as pool:  # three at once: three connections kept
+            assert [r.value for r in pool.map(lambda _: source.measure(slow, 5.0), range(3))] == [1, 1, 1]
+        with psycopg.connect(admin, autocommit=True) as conn:
+            cut = conn.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s", (source_db,)
+            ).fetchone()
+        assert cut == (3,)
+        with pytest.raises(SourceError):
+            source.measure(quick, 5.0)
+        assert source.measure(quick, 5.0).value == 7
+    finally:
+        source.close()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{source_db}" WITH (FORCE)')
+
+
 def test_frozen_clock_two_runners_measure_each_slot_once(env, shop: Path, api: str) -> None:
     path = _workspace(shop, api)
     ws, marks = parse(path.read_text(), str(path))

@@ -183,6 +183,32 @@ def test_sqlite_refuses_at_run_time_what_validation_may_not_see(tmp_path: Path, 
     conn.close()
 
 
+def test_a_sqlite_query_that_overruns_or_writes_says_so_and_the_source_measures_on(
+    tmp_path: Path, env: Settings
+) -> None:
+    """The driver's errors become reasons a person reads, and the connection a failed query ran on
+    does not break the next measurement: the source keeps its connections between measurements."""
+    target = tmp_path / "data.db"
+    with sqlite3.connect(target) as conn:
+        conn.execute("CREATE TABLE t (x)")
+        conn.execute("INSERT INTO t VALUES (41)")
+    conn.close()
+    context = Context.of(tmp_path, False, env.home, env.resolved_database_url)
+    source = SqlSource(SqlSpec(type="sql", url=f"sqlite:///{target}"), context)
+    endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n"
+    try:
+        with pytest.raises(SourceError, match=r"^timed out after 0.2 s$"):
+            source.measure(Indicator(id="i", source="s", query=endless, target=">= 0"), 0.2)
+        with pytest.raises(SourceError, match="only reading is allowed on this source"):
+            source.measure(Indicator(id="i", source="s", query="SELECT load_extension('x')", target=">= 0"), 5.0)
+        with pytest.raises(SourceError, match="no such table: missing"):
+            source.measure(Indicator(id="i", source="s", query="SELECT x FROM missing", target=">= 0"), 5.0)
+        reading = source.measure(Indicator(id="i", source="s", query="SELECT x + 1 FROM t", target=">= 0"), 5.0)
+        assert reading.value == 42
+    finally:
+        source.close()
+
+
 def test_a_sql_source_may_not_be_guarantors_own_database(tmp_path: Path, env: Settings) -> None:
     Database(env.resolved_database_url).close()  # created and migrated, as a server's is
     context = Context.of(tmp_path, False, env.home, env.resolved_database_url)
