@@ -236,6 +236,26 @@ def test_postgresql_source(cli, shop: Path, api: str, database_url: str) -> None
             conn.execute(f'DROP DATABASE IF EXISTS "{source_db}" WITH (FORCE)')
 
 
+def test_a_sql_source_measures_on_as_many_workers_as_a_check_runs(tmp_path: Path) -> None:
+    """Each worker measuring at once has a connection of its own, however many: an engine's pool
+    of 15 made the 16th wait half a minute for one and then fail."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from guarantor.guarantees.sources.sql import SqlSource, SqlSpec
+    from guarantor.guarantees.spec import Indicator
+
+    target = tmp_path / "data.db"
+    sqlite3.connect(target).close()
+    source = SqlSource(SqlSpec(type="sql", url=f"sqlite:///{target}"), Context(tmp_path, False))
+    counting = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) SELECT count(*) FROM n"
+    indicator = Indicator(id="i", source="s", query=counting, target=">= 0")
+    try:
+        with ThreadPoolExecutor(24) as pool:
+            assert {r.value for r in pool.map(lambda _: source.measure(indicator, 20.0), range(24))} == {200000}
+    finally:
+        source.close()
+
+
 def test_a_postgresql_source_measures_again_after_its_connections_were_cut(tmp_path: Path, database_url: str) -> None:
     """The source keeps its connections between measurements; when the server drops them (a
     restart, a failover), one measurement fails and the next connects anew, however many were kept."""

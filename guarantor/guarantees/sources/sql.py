@@ -78,6 +78,7 @@ class SqlSource:
         from sqlalchemy import create_engine, event
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+        from sqlalchemy.pool import NullPool
 
         try:
             url = make_url(base.reveal(spec.url))
@@ -102,7 +103,8 @@ class SqlSource:
             connect_args["options"] = f"-c default_transaction_read_only=on -c statement_timeout={ms}"
             connect_args["connect_timeout"] = max(1, int(spec.timeout.total_seconds()))
         try:
-            self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=False)
+            # No pool of the engine's: the source keeps its own idle connections, as many as ran at once.
+            self.engine = create_engine(url, connect_args=connect_args, poolclass=NullPool)
         except (SQLAlchemyError, ImportError) as exc:
             raise SourceError(f"cannot use {url.render_as_string(hide_password=True)}: {exc}") from exc
         if self.dialect == "sqlite":
@@ -125,7 +127,7 @@ class SqlSource:
             rows = self._run(conn, indicator.query_text, timeout)
         except (SQLAlchemyError, dbapi.Error) as exc:
             if conn is not None:
-                conn.close()  # back to the engine's pool, which resets it or throws it away
+                conn.invalidate()  # it may be the broken one
             if isinstance(exc, SQLAlchemyError | dbapi.OperationalError | dbapi.InterfaceError):
                 self._forget_idle()  # a server restart broke them all: the retry connects anew
             raise SourceError(_message(exc, dbapi, timeout)) from exc
