@@ -162,20 +162,26 @@ def _dead(owner: str) -> bool:
 
 
 def record(session: Session, measurements: Sequence[Measurement], owner: str) -> int:
-    """Append measurements (a slot already stored is left as it is) and release their claims."""
+    """Append measurements (a slot already stored is left as it is) and release their claims.
+
+    Both statements are executed once for many rows (compiled once, kept): a claim is released by
+    its key, row by row, rather than by a list of keys that SQLAlchemy renders anew for each batch."""
     workspace = scope.current(session)
     rows = [{**_values(m), "workspace_id": workspace} for m in measurements]
     if not rows:
         return 0
-    # One statement executed for many rows: compiled once, not once per row's parameters.
-    session.connection().execute(_insert(session, Measurement).on_conflict_do_nothing(), rows)
-    keys = [(m.indicator_id, m.spec_hash, m.scheduled_at) for m in measurements]
-    for chunk in chunks(keys):
-        session.execute(
-            delete(Claim).where(
-                tuple_(Claim.indicator_id, Claim.spec_hash, Claim.scheduled_at).in_(chunk), Claim.owner == owner
-            )
-        )
+    conn = session.connection()
+    conn.execute(_insert(session, Measurement).on_conflict_do_nothing(), rows)
+    conn.execute(
+        delete(CLAIMS).where(
+            CLAIMS.c.workspace_id == workspace,
+            CLAIMS.c.indicator_id == bindparam("b_indicator"),
+            CLAIMS.c.spec_hash == bindparam("b_spec"),
+            CLAIMS.c.scheduled_at == bindparam("b_at"),
+            CLAIMS.c.owner == owner,
+        ),
+        [{"b_indicator": r["indicator_id"], "b_spec": r["spec_hash"], "b_at": r["scheduled_at"]} for r in rows],
+    )
     return len(rows)
 
 
@@ -184,8 +190,15 @@ def add(session: Session, m: Measurement) -> bool:
     return insert_ignoring_duplicates(session, Measurement, _values(m))
 
 
+_STORED = tuple(c.key for c in Measurement.__table__.columns if c.key not in ("id", "workspace_id"))
+CLAIMS = cast(Table, Claim.__table__)
+
+
 def _values(m: Measurement) -> dict[str, object]:
-    return {c.key: getattr(m, c.key) for c in Measurement.__table__.columns if c.key not in ("id", "workspace_id")}
+    """Read from the instance's own dict where it is there: the instrumented attributes cost 20 µs
+    a measurement, in the thread the workers wait on; an unset or expired one is asked properly."""
+    loaded = m.__dict__
+    return {k: loaded[k] if k in loaded else getattr(m, k) for k in _STORED}
 
 
 def history(
