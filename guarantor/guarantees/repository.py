@@ -80,55 +80,56 @@ def measured(session: Session, keys: Sequence[Key]) -> set[Key]:
 
 def claim(session: Session, keys: Sequence[Key], owner: str, now: datetime, expires: datetime) -> set[Key]:
     """Claim slots for ``owner``; returns the ones it holds. Taken over: expired claims, and claims
-    of a runner on this host that is no longer alive (killed mid-run)."""
+    of a runner on this host that is no longer alive (killed mid-run).
+
+    The insert returns the slots it claimed, so only the slots another runner claimed first are
+    read back: usually none. Reading every slot back, by lists of keys SQLAlchemy renders anew for
+    each chunk, took 40 of the 55 ms that claiming 1,000 slots cost."""
     if not keys:
         return set()
     workspace = scope.current(session)
-    for chunk in chunks(keys):
-        rows = [
-            {
-                "workspace_id": workspace,
-                "indicator_id": k[0],
-                "spec_hash": k[1],
-                "scheduled_at": k[2],
-                "owner": owner,
-                "expires_at": expires,
-            }
-            for k in chunk
-        ]
-        session.connection().execute(_insert(session, Claim).on_conflict_do_nothing(), rows)
-        stale = [
-            (c.indicator_id, c.spec_hash, c.scheduled_at, c.owner)
-            for c in session.scalars(
-                select(Claim).where(
-                    tuple_(Claim.indicator_id, Claim.spec_hash, Claim.scheduled_at).in_(chunk), Claim.owner != owner
-                )
-            )
-            if c.expires_at < now or _dead(c.owner)
-        ]
-        for ind, spec, at, old in stale:
-            session.execute(
-                update(Claim)
-                .where(
-                    and_(
-                        Claim.indicator_id == ind,
-                        Claim.spec_hash == spec,
-                        Claim.scheduled_at == at,
-                        Claim.owner == old,
-                    )
-                )
-                .values(owner=owner, expires_at=expires)
-            )
-    session.flush()
-    held: set[Key] = set()
-    for chunk in chunks(keys):
-        mine = session.execute(
-            select(Claim.indicator_id, Claim.spec_hash, Claim.scheduled_at).where(
-                tuple_(Claim.indicator_id, Claim.spec_hash, Claim.scheduled_at).in_(chunk), Claim.owner == owner
+    rows = [
+        {
+            "workspace_id": workspace,
+            "indicator_id": k[0],
+            "spec_hash": k[1],
+            "scheduled_at": k[2],
+            "owner": owner,
+            "expires_at": expires,
+        }
+        for k in keys
+    ]
+    insert = _insert(session, Claim).on_conflict_do_nothing()
+    returned = insert.returning(CLAIMS.c.indicator_id, CLAIMS.c.spec_hash, CLAIMS.c.scheduled_at)
+    held: set[Key] = {(a, b, c) for a, b, c in session.connection().execute(returned, rows)}
+    for chunk in chunks([k for k in keys if k not in held]):
+        taken = session.scalars(
+            select(Claim).where(tuple_(Claim.indicator_id, Claim.spec_hash, Claim.scheduled_at).in_(chunk))
+        )
+        for c in taken:
+            key = (c.indicator_id, c.spec_hash, c.scheduled_at)
+            stale = c.expires_at < now or _dead(c.owner)
+            if c.owner == owner or (stale and _take_over(session, key, c.owner, owner, expires)):
+                held.add(key)
+    return held
+
+
+def _take_over(session: Session, key: Key, old: str, owner: str, expires: datetime) -> bool:
+    """Compare-and-set: the claim passes to ``owner`` only if ``old`` still holds it."""
+    changed = session.execute(
+        update(Claim)
+        .where(
+            and_(
+                Claim.indicator_id == key[0],
+                Claim.spec_hash == key[1],
+                Claim.scheduled_at == key[2],
+                Claim.owner == old,
             )
         )
-        held.update((a, b, c) for a, b, c in mine)
-    return held
+        .values(owner=owner, expires_at=expires)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(changed, "rowcount", 0))
 
 
 def abandoned(session: Session, now: datetime) -> list[Key]:
