@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from _common import report
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import make_url
 
 from guarantor.db.base import UTCDateTime
@@ -195,7 +196,10 @@ def bench_states(folder: Path, n: int, hours: int = 24 * 28) -> dict[str, object
         first = dict(
             zip(columns, raw.execute(f"SELECT {', '.join(columns)} FROM measurements").fetchone(), strict=True)
         )
-        stamps = [UTCDateTime().process_bind_param(now - timedelta(hours=h), None) for h in range(hours)]
+        dialect = sqlite_dialect()
+        stored = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)  # the text Guarantor writes
+        assert stored is not None
+        stamps = [stored(now - timedelta(hours=h)) for h in range(hours)]
         at = {
             c: columns.index(c)
             for c in ("indicator_id", "spec_hash", "outcome_id", "scheduled_at", "measured_at", "status")
