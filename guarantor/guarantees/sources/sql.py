@@ -141,7 +141,9 @@ class SqlSource:
                 return self._idle.pop()
         conn: Any = self.engine.raw_connection()
         if self.dialect == "postgresql":
-            conn.driver_connection.read_only = True  # on top of the session's default, as a second lock
+            # On top of the session's default, as a second lock; the dialect knows its driver's way.
+            dialect: Any = self.engine.dialect  # PostgreSQL's: set_readonly per driver
+            dialect.set_readonly(conn.dbapi_connection, True)
         return conn
 
     def _run(self, conn: Any, query: str, timeout: float) -> list[Any]:
