@@ -24,6 +24,8 @@ from guarantor.guarantees.budget import Tally
 from guarantor.guarantees.models import Claim, Measurement, OutcomeStateRecord, Status
 
 Key = tuple[str, str, datetime]  # indicator id, spec hash, scheduled time
+CLAIMS = cast(Table, Claim.__table__)
+_STORED = tuple(c.key for c in Measurement.__table__.columns if c.key not in ("id", "workspace_id"))
 
 
 def runner_id() -> str:
@@ -197,10 +199,6 @@ def record(session: Session, measurements: Sequence[Measurement], owner: str) ->
 def add(session: Session, m: Measurement) -> bool:
     """Append one measurement (a check-in); False when its slot is taken already."""
     return insert_ignoring_duplicates(session, Measurement, _values(m))
-
-
-_STORED = tuple(c.key for c in Measurement.__table__.columns if c.key not in ("id", "workspace_id"))
-CLAIMS = cast(Table, Claim.__table__)
 
 
 def _values(m: Measurement) -> dict[str, object]:
