@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import operator
 import re
 import shutil
 import sys
@@ -11,7 +12,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import IO, Any
 
@@ -46,11 +47,11 @@ class Item:
     def content_hash(self) -> str:
         """Changes when anything stored changes: a re-import of the same export updates nothing.
         The repr of a tuple of plain values is deterministic, and far cheaper than a JSON dump."""
-        stored = tuple(getattr(self, f) for f in _HASHED)
-        return hashlib.sha256(repr(stored).encode()).hexdigest()[:32]
+        return hashlib.sha256(repr(_hashed(self)).encode()).hexdigest()[:32]
 
 
-_HASHED = tuple(f for f in Item.__dataclass_fields__ if f != "line")
+_hashed = operator.attrgetter(*(f for f in Item.__dataclass_fields__ if f != "line"))
+"""The stored fields of an item as one tuple, in the order of their declaration."""
 
 MAX_ESTIMATE = 1_000_000.0
 
@@ -112,7 +113,10 @@ class Row:
 
     def gather(self, names: Sequence[str]) -> list[str]:
         """Every non-empty cell under any of ``names``, each value once, in order."""
-        return list(dict.fromkeys(v for name in names for v in self.many(name)))
+        if len(names) == 1 and (where := self.columns.get(names[0])) and len(where) == 1:  # one cell: most exports
+            value = self.cells[where[0]].strip()
+            return [value] if value else []
+        return list(dict.fromkeys(v for name in names for v in self.many(name))) if names else []
 
     def where(self, name: str) -> str:
         return f"{self.path}:{self.line}: {name}"
@@ -217,13 +221,18 @@ class RowItems:
     columns: Mapping[str, Sequence[str]]
     when: FileDates
 
+    @cached_property
+    def _usual(self) -> list[tuple[str, Callable[[Row, Sequence[str], FileDates], object], Sequence[str]]]:
+        """The fields read the usual way that the export has columns for, found once per file."""
+        return [(name, usual, names) for name, usual in _USUAL.items() if (names := self.columns.get(name))]
+
     def __call__(self, row: Row, **given: Any) -> Item:
         """The item of one record: ``given`` holds the fields its format reads its own way (at least
         ``external_id`` and ``title``); every other field is read the usual way from the columns
         found for it, and is left to ``Item``'s default, the same empty value, where the export has
         none: most exports lack most fields, and reading nothing for each cost 5% of an import."""
-        for name, usual in _USUAL.items():
-            if name not in given and (names := self.columns.get(name)):
+        for name, usual, names in self._usual:
+            if name not in given:
                 given[name] = usual(row, names, self.when)
         return Item(source=self.source, line=row.line, **given)
 
@@ -252,4 +261,9 @@ def csv_rows(path: Path, required: Sequence[str], what: str) -> Iterator[Row]:
 
 
 def split_list(cell: str) -> list[str]:
-    return [part.strip() for part in re.split(r"[,;]", cell) if part.strip()]
+    if "," not in cell and ";" not in cell:  # one value, as in most cells: no regular expression
+        return [value] if (value := cell.strip()) else []
+    return [part.strip() for part in _SEPARATORS.split(cell) if part.strip()]
+
+
+_SEPARATORS = re.compile(r"[,;]")
