@@ -238,11 +238,13 @@ def test_items_of_an_older_database_get_the_facts_an_import_gives_them(env) -> N
                 insert(tables.tables["workspaces"]).returning(tables.tables["workspaces"].c.id),
                 [{"name": "Old", "created_at": now, "outcomes": 0, "guaranteed": 0, "systems": 0}],
             ).scalar_one()
-            rows = [repository._row(item, None, now) for item in items]
+            rows = [
+                dict(zip(repository._WRITTEN, repository._row(item, None, now, workspace), strict=True))
+                for item in items
+            ]
             utc = [{k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in r.items()} for r in rows]
             conn.execute(  # in UTC, as the application's own column type stores times
-                insert(table),
-                [{"workspace_id": workspace, **{k: v for k, v in r.items() if k in table.c}} for r in utc],
+                insert(table), [{k: v for k, v in r.items() if k in table.c} for r in utc]
             )
         command.upgrade(alembic_config(url), "head")
         tables = MetaData()

@@ -65,6 +65,7 @@ def import_items(
     outcomes each new or changed item serves are kept as it goes; without (a sync), the kept links
     are marked out of date, for the next balance to make again."""
     counts = repository.UpsertCounts()
+    repository.room_to_write(session)
     batch: list[Item] = []
     seen = 0
     linker = None
