@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,6 +60,10 @@ def import_(
         cli_options.opened(workspace, None) as (session, ws),
         progress(f"Importing {file.name}") as (bar, task),
     ):
+        # What is loaded by now (the model, SQLAlchemy, the workspace) lives as long as the
+        # process: out of the collector's sight, the full collections that millions of items'
+        # rows set off no longer walk it each time, which took 8% of an import of 100k items.
+        gc.freeze()
         counts = service.import_items(
             session,
             items,
