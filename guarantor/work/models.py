@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from guarantor.db.base import Base, UTCDateTime
@@ -22,6 +22,13 @@ class WorkItem(ScopedRow, Base):
         Index("ix_work_items_closed_at", "workspace_id", "closed_at"),
         Index("ix_work_items_totals", "workspace_id", "month", "exposure", "estimate", "days"),
         Index("ix_work_items_size", "workspace_id", "size", "id"),
+        Index(
+            "ix_work_items_unclassified",
+            "workspace_id",
+            "id",
+            sqlite_where=text("exposure IS NULL"),
+            postgresql_where=text("exposure IS NULL"),
+        ),
     )
 
     source: Mapped[str] = mapped_column(String(16))
