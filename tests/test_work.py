@@ -4,8 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 import yaml
 
+from guarantor.db.session import Database
 from guarantor.work.service import Suggester
 from guarantor.workspace.schema import Outcome
 from tests.conftest import DATA_DIR, write_csv  # noqa: F401  (the model needs the data dir set by the env fixture)
@@ -284,6 +286,29 @@ def test_a_malformed_row_names_row_and_column_and_stores_nothing(cli, tmp_path: 
     assert "jira.csv:5: " in r.err, "the record starts on line 5: PAY-1's description spans two lines"
     again = cli("import", "jira", str(good), "--no-exposure")
     assert "0 new, 0 updated, 3 unchanged" in again.out, "the failed import changed nothing"
+
+
+def test_blank_short_and_long_csv_records(cli, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A record of empty or blank cells is skipped, wherever it stands; one with fewer cells than
+    the header has empty fields after its last; one with more is an error on its line."""
+    path = tmp_path / "items.csv"
+    path.write_text('id,title,labels,state\n,,,\nA-1,First,"x, y; z",done\n , \t,,\nA-2,Second\n\nA-3,Third,,open\n')
+    r = cli("import", "csv", str(path), "--no-exposure")
+    assert r.code == 0 and "3 new, 0 updated, 0 unchanged" in r.out, r.out + r.err
+    db = Database(env.resolved_database_url)
+    with db.engine.connect() as conn:
+        stored = conn.execute(
+            sqlalchemy.text("SELECT external_id, labels, state, closed FROM work_items ORDER BY 1")
+        ).all()
+    db.close()
+    assert [tuple(row) for row in stored] == [
+        ("A-1", '["x", "y", "z"]', "done", True),
+        ("A-2", "[]", "", False),
+        ("A-3", "[]", "open", False),
+    ]
+    path.write_text(path.read_text() + "A-4,Fourth,,open,extra\n")
+    r = cli("import", "csv", str(path), "--no-exposure")
+    assert r.code == 3 and "items.csv:8: 5 fields, the header has 4" in r.err, r.err
 
 
 def test_malformed_json_and_wrong_file_kind(cli, tmp_path: Path) -> None:

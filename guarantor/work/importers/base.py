@@ -252,11 +252,14 @@ def csv_rows(path: Path, required: Sequence[str], what: str) -> Iterator[Row]:
         if missing:
             raise InputError(f"{shown}:1: no {', '.join(map(repr, missing))} column: is this {what}?")
         line = lines.line + 1
+        width = len(header)
         for cells in records:
-            if any(cell.strip() for cell in cells):
-                if len(cells) > len(header):
-                    raise InputError(f"{shown}:{line}: {len(cells)} fields, the header has {len(header)}")
-                yield Row(shown, line, columns, cells + [""] * (len(header) - len(cells)))
+            if "".join(cells).strip():  # a blank record is skipped: one join, not a strip per cell
+                if len(cells) != width:
+                    if len(cells) > width:
+                        raise InputError(f"{shown}:{line}: {len(cells)} fields, the header has {width}")
+                    cells += [""] * (width - len(cells))
+                yield Row(shown, line, columns, cells)
             line = lines.line + 1
 
 
