@@ -311,6 +311,21 @@ def test_blank_short_and_long_csv_records(cli, env, tmp_path: Path) -> None:  # 
     assert r.code == 3 and "items.csv:8: 5 fields, the header has 4" in r.err, r.err
 
 
+def test_an_import_leaves_the_collector_as_it_found_it(cli, tmp_path: Path) -> None:
+    """The import freezes what is loaded and collects less often while it runs; a process that goes
+    on after it (a test run, a watcher) gets its collector back as it was, even from a failed one."""
+    import gc
+
+    before = gc.get_threshold(), gc.get_freeze_count()
+    path = tmp_path / "items.csv"
+    path.write_text("id,title\nA-1,First\n")
+    assert cli("import", "csv", str(path), "--no-exposure").code == 0
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+    path.write_text("id,title\nA-1,First,extra\n")
+    assert cli("import", "csv", str(path), "--no-exposure").code == 3
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
 def test_malformed_json_and_wrong_file_kind(cli, tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text('[{"number": 1, "title": "ok"}]\n[{"number": 2, "title": }]')
     r = cli("import", "github", str(tmp_path / "bad.json"), "--no-exposure")

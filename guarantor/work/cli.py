@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,11 +60,8 @@ def import_(
     with (
         cli_options.opened(workspace, None) as (session, ws),
         progress(f"Importing {file.name}") as (bar, task),
+        _few_collections(),
     ):
-        # What is loaded by now (the model, SQLAlchemy, the workspace) lives as long as the
-        # process: out of the collector's sight, the full collections that millions of items'
-        # rows set off no longer walk it each time, which took 8% of an import of 100k items.
-        gc.freeze()
         counts = service.import_items(
             session,
             items,
@@ -79,6 +77,23 @@ def import_(
         out.print(f"{display.count(late, 'item')} imported earlier without an AI exposure now have one.")
     if columns is not None:
         _columns(columns)
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """What is loaded before the items (the model, SQLAlchemy, the workspace) lives as long as the
+    process: out of the collector's sight, the full collections that millions of items' rows set
+    off no longer walk it each time, which took 8% of an import of 100k items. The items make no
+    cycles to collect: a young collection every 50,000 allocations instead of 700 saves 3% more.
+    Both are undone after, for a process that goes on (the tests run the CLI in theirs)."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 10)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def item_exposure() -> Exposure | None:
