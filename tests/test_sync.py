@@ -136,6 +136,38 @@ def test_first_sync_takes_every_page_then_only_what_changed(github, db) -> None:
         assert repository.find(session, "github", "acme/shop#2").title == "Issue 2, renamed"  # type: ignore[union-attr]
 
 
+def test_every_field_an_import_writes_lands_in_its_own_column(db) -> None:
+    """An import sends each item as a tuple of values in the order of its columns' names: every
+    field, set to a value no other field has, is read back from the column of its name, for a new
+    item (insert) and for a changed one (update)."""
+    from dataclasses import replace
+
+    from guarantor.work.importers.base import Item
+    from guarantor.work.service import import_items
+
+    item = Item(
+        "jira", "PAY-7", "Title", kind="bug", body="Body", state="Done", closed=True,
+        created_at=datetime(2026, 1, 2, 3, 4, tzinfo=UTC), started_at=datetime(2026, 1, 3, 3, 4, tzinfo=UTC),
+        closed_at=datetime(2026, 1, 5, 15, 4, tzinfo=UTC), labels=["l1", "l2"], assignee="Ann", estimate=5.0,
+        epic="Epic", sprint="Sprint 9", components=["c1"], url="https://tracker.example/PAY-7", links=["PAY-1"],
+    )  # fmt: skip
+    plain = ("title", "kind", "body", "state", "closed", "created_at", "started_at", "closed_at", "assignee")
+    plain += ("estimate", "epic", "sprint", "url")
+    changed = replace(item, title="Title 2", state="Open", closed=False, closed_at=None, assignee="Bo", links=[])
+    for given, when in ((item, NOW), (changed, NOW.replace(hour=13))):
+        with db.transaction() as session:
+            import_items(session, [given], when, lambda texts: ["E2"] * len(texts))
+        with db.transaction() as session:
+            stored = repository.find(session, "jira", "PAY-7")
+            assert stored is not None
+            assert {f: getattr(stored, f) for f in plain} == {f: getattr(given, f) for f in plain}
+            assert stored.exposure == "E2" and stored.imported_at == when
+            lists = (json.loads(stored.labels), json.loads(stored.components), json.loads(stored.links))
+            assert lists == (given.labels, given.components, given.links)
+            assert stored.content_hash == given.content_hash()
+            assert (stored.month, stored.days, stored.size) == repository.derived(given)
+
+
 def test_rate_limits_are_waited_out_as_github_asks(github, db) -> None:
     fake, api = github
     reset = str(int(datetime.now(UTC).timestamp()) + 30)
