@@ -166,7 +166,7 @@ def upsert(
 
 def room_to_write(session: Session) -> None:
     """A page cache of 64 MiB for the connection that writes an import (SQLite's is 2 MiB): the
-    items' four indexes outgrow the default at a few hundred thousand items, and each page it lets
+    items' indexes outgrow the default at a few hundred thousand items, and each page it lets
     go is written to the WAL and read back. Pages are taken only as the import needs them, and
     they cost memory: importing 1M items took 72.9 s at a 205 MiB peak without, 68.6 s at 265 MiB
     with 32 MiB, 65.3 s at 315 MiB with 64. PostgreSQL keeps its own cache."""
