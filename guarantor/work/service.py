@@ -435,7 +435,9 @@ def balance(session: Session, ws: Workspace, orphan_limit: int = 25, closed_per_
         for source, ext, title, estimate, days in repository.largest_unlinked(session, orphan_limit)
     ]
     closed_by_outcome: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for outcome, closed_at, source, ext in repository.last_closed(session, closed_per_outcome):
+    for outcome, closed_at, source, ext in repository.last_closed(
+        session, (o for o in by_outcome if o != NO_OUTCOME), closed_per_outcome
+    ):
         closed_by_outcome[outcome].append((closed_at.isoformat(), f"{source}:{ext}"))
     task_hours: dict[str, float] = defaultdict(float)
     for task in ws.tasks:
