@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Dialect, Table, and_, bindparam, delete, exists, func, select, update
+from sqlalchemy import Connection, Dialect, Table, and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from guarantor.db import scope
@@ -147,9 +147,15 @@ def upsert(
     if new:
         sql, processors, stamp = _insert(conn.dialect)
         imported = stamp(now)
+        first = _next_rowid(conn)
         # executemany: RETURNING would send the rows one at a time on SQLite
         conn.exec_driver_sql(sql, [_bound(r, processors, imported) for r in new])
-        inserted = [(i, given[k]) for k, (i, _) in _stored(session, [r[1:3] for r in new]).items()]
+        keys = [r[1:3] for r in new]
+        ids = _consecutive(conn, first, len(new))
+        if ids is None:
+            inserted = [(i, given[k]) for k, (i, _) in _stored(session, keys).items()]
+        else:
+            inserted = [(i, given[k]) for i, k in zip(ids, keys, strict=True)]
     if changed:
         conn.execute(
             update(ITEMS)
@@ -167,6 +173,22 @@ def upsert(
     counts.updated += len(changed)
     counts.unchanged += len(latest) - len(new) - len(changed) + (len(items) - len(latest))
     return updated, inserted
+
+
+def _next_rowid(conn: Connection) -> int | None:
+    """On SQLite, the id the next item will get: each new row gets the table's largest rowid plus
+    one (https://sqlite.org/autoinc.html), so the items one statement inserts, in a transaction
+    that alone writes, get consecutive ids in the order given. Knowing them saves reading them
+    back, which took 7.5 µs an item. PostgreSQL's sequences promise no such thing."""
+    return (conn.scalar(select(func.max(ITEMS.c.id))) or 0) + 1 if conn.dialect.name == "sqlite" else None
+
+
+def _consecutive(conn: Connection, first: int | None, n: int) -> range | None:
+    """The ids of the ``n`` items just inserted from ``first``, if the last of them proves it: once
+    the largest rowid is the largest possible, SQLite picks new ones at random."""
+    if first is None or conn.exec_driver_sql("SELECT last_insert_rowid()").scalar() != first + n - 1:
+        return None
+    return range(first, first + n)
 
 
 def room_to_write(session: Session) -> None:
