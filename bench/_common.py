@@ -15,6 +15,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("GUARANTOR_DATA_DIR", ROOT.parent / "shared" / "data" / "onet"))
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+"""The processes measured keep their compiled modules, as an installed Guarantor's are: a shell
+that sets this would have every start compile Guarantor's sources again."""
 
 
 @contextmanager
@@ -80,10 +83,59 @@ def report(name: str, figures: dict[str, object]) -> None:
         was = before.get(key)
         beside = "" if was is None else f"   published: {was:.4f}" if isinstance(was, float) else f"   published: {was}"
         print(f"{key.ljust(width)}  {shown}{beside}")
-    print(json.dumps({"bench": name, "machine": MACHINE, "date": today(), "commit": commit(), **figures}))
+    reference = reference_s()
+    was = before.get("reference_s")
+    print(f"machine: {MACHINE}, {CPU}; reference loop {reference:.3f} s" + (f" (published: {was:.3f})" if was else ""))
+    print(
+        json.dumps(
+            {
+                "bench": name,
+                "machine": MACHINE,
+                "cpu": CPU,
+                "reference_s": reference,
+                "date": today(),
+                "commit": commit(),
+                **figures,
+            }
+        )
+    )
 
 
 MACHINE = f"{platform.machine()} {os.cpu_count()} cpu"
+
+
+def _cpu() -> str:
+    """The processor's model and clock as Linux reports them (the platform's name elsewhere)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown"
+    fields = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in info.splitlines())}
+    model, mhz = fields.get("model name", ""), fields.get("cpu MHz", "")
+    return f"{model} at {float(mhz):.0f} MHz" if model and mhz else model or "unknown"
+
+
+CPU = _cpu()
+
+
+def reference_s() -> float:
+    """The seconds a fixed piece of pure Python takes here (best of 5), printed with every run's
+    figures: a lent machine's speed varies from day to day (the same commands ran 1.7x slower here
+    on 2026-11-24 than the day before), so a figure is compared only with one measured at about
+    the same reference."""
+
+    def loop() -> int:
+        total = 0
+        for i in range(2_000_000):
+            total += i % 7
+        return total
+
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        loop()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def today() -> str:

@@ -209,10 +209,16 @@ def table() -> str:
         except KeyError as exc:
             figure = f"not measured in its last run ({exc.args[0]})"
         when = f"{entry['date']}, `{entry.get('commit', '?')}`" if entry else "—"
+        if entry and "reference_s" in entry:
+            when += f", reference {_f(entry, 'reference_s'):.2f} s"
         lines.append(f"| {what} | {figure} | {when} |")
     machines = sorted({str(e["machine"]) for e in known.values()})
     lines.append("")
-    lines.append(f"Machine: {', '.join(machines) or '—'} (`bench/published.jsonl` has every figure, exact).")
+    lines.append(
+        f"Machine: {', '.join(machines) or '—'} (`bench/published.jsonl` has every figure, exact). A run's "
+        "reference is the time a fixed pure-Python loop took beside it: the same machine runs some days "
+        "slower than others, and figures compare only at about the same reference."
+    )
     return "\n".join(lines)
 
 
