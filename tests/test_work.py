@@ -8,6 +8,7 @@ import sqlalchemy
 import yaml
 
 from guarantor.db.session import Database
+from guarantor.work.repository import _json_list
 from guarantor.work.service import Suggester
 from guarantor.workspace.schema import Outcome
 from tests.conftest import DATA_DIR, write_csv  # noqa: F401  (the model needs the data dir set by the env fixture)
@@ -455,3 +456,25 @@ def test_a_field_an_export_lacks_is_the_empty_value_its_reader_would_give() -> N
     blank = Item("csv", "1", "t")
     for name, usual in _USUAL.items():
         assert usual(row, (), when) == getattr(blank, name), name
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        [""],
+        ["chore"],
+        ["backend", "payments", ""],
+        ['say "hi"'],
+        ["back\\slash"],
+        ["tab\there", "new\nline", "nul\x00"],
+        ["\x7f"],
+        ["café", "日本", "emoji 🚀", "\u2028"],
+        ["</script><b>", "a & b", "50%"],
+        [" spaced "],
+    ],
+    ids=repr,
+)
+def test_a_list_is_stored_as_json_dumps_writes_it(values: list[str]) -> None:
+    assert _json_list(values) == json.dumps(values)
+    assert json.loads(_json_list(values)) == values

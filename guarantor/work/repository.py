@@ -68,7 +68,15 @@ def derived(item: Item) -> tuple[str | None, float | None, float]:
 
 
 def _json_list(values: list[str]) -> str:
-    return json.dumps(values) if values else "[]"  # most items have none, and dumps costs 3 µs
+    """``json.dumps(values)``, written directly when no value needs escaping (plain printable
+    ASCII without quotes or backslashes, as labels and components mostly are): dumps took 3.8 µs
+    for one label, a fifth of an item's row, against 0.5 µs."""
+    if not values:
+        return "[]"
+    plain = "".join(values)
+    if plain.isascii() and plain.isprintable() and '"' not in plain and "\\" not in plain:
+        return '["' + '", "'.join(values) + '"]'
+    return json.dumps(values)
 
 
 def _row(item: Item, exposure: str | None, now: datetime, workspace: int) -> tuple[Any, ...]:
