@@ -239,7 +239,7 @@ def test_items_of_an_older_database_get_the_facts_an_import_gives_them(env) -> N
                 [{"name": "Old", "created_at": now, "outcomes": 0, "guaranteed": 0, "systems": 0}],
             ).scalar_one()
             rows = [
-                dict(zip(repository._WRITTEN, repository._row(item, None, now, workspace), strict=True))
+                dict(zip(repository._WRITTEN, (*repository.row(item, now, workspace), None), strict=True))
                 for item in items
             ]
             utc = [{k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in r.items()} for r in rows]

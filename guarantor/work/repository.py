@@ -34,15 +34,15 @@ _STORED = (
     "epic",
     "sprint",
     "url",
-    "exposure",
     "content_hash",
     "imported_at",
     "month",
     "days",
     "size",
 )
-_WRITTEN = ("workspace_id", "source", "external_id", *_STORED, "labels", "components", "links")
-"""The columns an import writes, in the order of ``_row``'s values; all but the key are updated."""
+_WRITTEN = ("workspace_id", "source", "external_id", *_STORED, "labels", "components", "links", "exposure")
+"""The columns an import writes, in the order of ``row``'s values and then the exposure (found
+apart, by the model); all but the key are updated."""
 _HASH, _NOW = _WRITTEN.index("content_hash"), _WRITTEN.index("imported_at")
 
 
@@ -79,8 +79,9 @@ def _json_list(values: list[str]) -> str:
     return json.dumps(values)
 
 
-def _row(item: Item, exposure: str | None, now: datetime, workspace: int) -> tuple[Any, ...]:
-    """The values an import writes for an item, in the order of ``_WRITTEN``."""
+def row(item: Item, now: datetime, workspace: int) -> tuple[Any, ...]:
+    """The values an import writes for an item but its exposure, in the order of ``_WRITTEN``:
+    plain values, made wherever the item was read."""
     month, days, size = derived(item)
     return (
         workspace,
@@ -99,7 +100,6 @@ def _row(item: Item, exposure: str | None, now: datetime, workspace: int) -> tup
         item.epic,
         item.sprint,
         item.url,
-        exposure,
         item.content_hash(),
         now,
         month,
@@ -136,35 +136,32 @@ def _bound(row: tuple[Any, ...], processors: Iterable[tuple[int, Callable[[Any],
 
 
 def upsert(
-    session: Session, items: Sequence[Item], exposures: Sequence[str | None], now: datetime, counts: UpsertCounts
-) -> tuple[list[tuple[int, Item]], list[tuple[int, Item]]]:
-    """Insert new items, update changed ones, leave unchanged ones alone (by content hash); returns
-    the updated and the inserted ones with their ids."""
-    workspace = scope.current(session)
-    latest: dict[tuple[str, str], tuple[Any, ...]] = {}
-    given: dict[tuple[str, str], Item] = {}
-    for item, exposure in zip(items, exposures, strict=True):  # a duplicate row in one batch: the last wins
-        latest[(item.source, item.external_id)] = _row(item, exposure, now, workspace)
-        given[(item.source, item.external_id)] = item
+    session: Session, rows: Sequence[tuple[Any, ...]], counts: UpsertCounts
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Insert new items, update changed ones, leave unchanged ones alone (by content hash). ``rows``
+    are ``row``'s, each with its exposure added; returns the updated and the inserted ones, each as
+    its id and its place in ``rows`` (of a key given twice, the last wins)."""
+    latest = {(r[1], r[2]): i for i, r in enumerate(rows)}
     known = _stored(session, latest)
-    new = [r for k, r in latest.items() if k not in known]
-    changed = [k for k, r in latest.items() if k in known and known[k][1] != r[_HASH]]
-    updated = [(known[k][0], given[k]) for k in changed]
-    inserted: list[tuple[int, Item]] = []
+    new = [i for k, i in latest.items() if k not in known]
+    changed = [(k, i) for k, i in latest.items() if k in known and known[k][1] != rows[i][_HASH]]
+    updated = [(known[k][0], i) for k, i in changed]
+    inserted: list[tuple[int, int]] = []
     conn = session.connection()
     if new:
         sql, processors, stamp = _insert(conn.dialect)
-        imported = stamp(now)
+        imported = stamp(rows[new[0]][_NOW])  # one import, one time
         first = _next_rowid(conn)
         # executemany: RETURNING would send the rows one at a time on SQLite
-        conn.exec_driver_sql(sql, [_bound(r, processors, imported) for r in new])
-        keys = [r[1:3] for r in new]
+        conn.exec_driver_sql(sql, [_bound(rows[i], processors, imported) for i in new])
         ids = _consecutive(conn, first, len(new))
         if ids is None:
-            inserted = [(i, given[k]) for k, (i, _) in _stored(session, keys).items()]
+            at = {(rows[i][1], rows[i][2]): i for i in new}
+            inserted = [(i, at[k]) for k, (i, _) in _stored(session, at).items()]
         else:
-            inserted = [(i, given[k]) for i, k in zip(ids, keys, strict=True)]
+            inserted = list(zip(ids, new, strict=True))
     if changed:
+        workspace = scope.current(session)
         conn.execute(
             update(ITEMS)
             .where(
@@ -175,11 +172,14 @@ def upsert(
                 )
             )
             .values({c: bindparam(c) for c in _WRITTEN[3:]}),
-            [{**dict(zip(_WRITTEN, latest[k], strict=True)), "b_source": k[0], "b_external_id": k[1]} for k in changed],
+            [
+                {**dict(zip(_WRITTEN, rows[i], strict=True)), "b_source": source, "b_external_id": ext}
+                for (source, ext), i in changed
+            ],
         )
     counts.inserted += len(new)
     counts.updated += len(changed)
-    counts.unchanged += len(latest) - len(new) - len(changed) + (len(items) - len(latest))
+    counts.unchanged += len(latest) - len(new) - len(changed) + (len(rows) - len(latest))
     return updated, inserted
 
 

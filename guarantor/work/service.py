@@ -19,11 +19,12 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from guarantor.clock import utcnow
+from guarantor.db import scope
 from guarantor.errors import InputError, NotFound
 from guarantor.inputs.dates import DateOrder
 from guarantor.tasks.catalogue import EXPOSURE_LEVELS
@@ -52,6 +53,40 @@ def read(
     return importers.read(fmt, path, mapping or {}, order or DateOrder())
 
 
+@dataclass
+class Prepared:
+    """A batch of items made ready to write where they were read (here, or in the process that
+    reads a large export): each one's row (``repository.row``), the text its exposure is read
+    from, and with a workspace the outcomes it serves. Plain values, cheap to send."""
+
+    rows: list[tuple[Any, ...]]
+    texts: list[str]
+    links: list[list[str]] | None
+
+
+def prepare(items: Sequence[Item], now: datetime, workspace: int, linker: Linker | None) -> Prepared:
+    return Prepared(
+        [repository.row(item, now, workspace) for item in items],
+        [exposure_text(item.title, item.body) for item in items],
+        None if linker is None else [sorted(linker.links(item)) for item in items],
+    )
+
+
+Batches = Callable[[int, "Linker | None"], Iterable[Prepared]]
+"""Given the workspace's id and the linker (made once the import has begun), an import's batches."""
+
+
+def batches_of(items: Iterable[Item], now: datetime) -> Batches:
+    """The batches of items read in this process."""
+
+    def made(workspace: int, linker: Linker | None) -> Iterator[Prepared]:
+        stream = iter(items)
+        while batch := list(itertools.islice(stream, BATCH)):
+            yield prepare(batch, now, workspace, linker)
+
+    return made
+
+
 def import_items(
     session: Session,
     items: Iterable[Item],
@@ -60,39 +95,40 @@ def import_items(
     progress: Callable[[int], None] | None = None,
     ws: Workspace | None = None,
 ) -> repository.UpsertCounts:
-    """Stream items into the database in batches. The caller's transaction makes the import whole
-    or nothing: a malformed row stops it before anything is committed. With the workspace, the
-    outcomes each new or changed item serves are kept as it goes; without (a sync), the kept links
-    are marked out of date, for the next balance to make again."""
+    """Stream items into the database in batches (``import_batches``)."""
+    return import_batches(session, batches_of(items, now), exposure, progress, ws)
+
+
+def import_batches(
+    session: Session,
+    batches: Batches,
+    exposure: Exposure | None,
+    progress: Callable[[int], None] | None = None,
+    ws: Workspace | None = None,
+) -> repository.UpsertCounts:
+    """Write an import's batches. The caller's transaction makes the import whole or nothing: a
+    malformed row stops it before anything is committed. With the workspace, the outcomes each
+    new or changed item serves are kept as it goes; without (a sync), the kept links are marked
+    out of date, for the next balance to make again."""
     counts = repository.UpsertCounts()
     repository.room_to_write(session)
-    batch: list[Item] = []
     seen = 0
     linker = None
     if ws is not None:  # links made again first, once after the rules changed (at once with no items yet)
         linker = Linker(ws, repository.decisions(session)) if _links_current(session, ws) else link_all(session, ws)
-
-    def flush() -> None:
-        levels = exposure([exposure_text(i.title, i.body) for i in batch]) if exposure else [None] * len(batch)
-        updated, inserted = repository.upsert(session, batch, levels, now, counts)
-        if linker is not None:
+    for batch in batches(scope.current(session), linker):
+        levels = exposure(batch.texts) if exposure else [None] * len(batch.rows)
+        rows = [(*row, level) for row, level in zip(batch.rows, levels, strict=True)]
+        updated, inserted = repository.upsert(session, rows, counts)
+        if batch.links is not None:
+            links = batch.links
             for stored, new in ((updated, False), (inserted, True)):
-                repository.replace_links(session, [(i, sorted(linker.links(item))) for i, item in stored], new)
+                repository.replace_links(session, [(i, links[at]) for i, at in stored], new)
         elif updated or inserted:
             workspaces.save_links_rules(session, None)
-
-    for item in items:
-        batch.append(item)
-        if len(batch) >= BATCH:
-            flush()
-            seen += len(batch)
-            batch = []
-            if progress:
-                progress(seen)
-    if batch:
-        flush()
+        seen += len(rows)
         if progress:
-            progress(seen + len(batch))
+            progress(seen)
     return counts
 
 
