@@ -80,6 +80,18 @@ class GuarantorError(Exception):
         self.message = message
         self.hint = hint
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled as it is, whatever its ``__init__`` asks: an error met by the process that reads
+        a large export (``work.reader``) is raised again by the one that writes it."""
+        return _unpickled, (type(self), self.args, self.__dict__)
+
+
+def _unpickled(cls: type[GuarantorError], args: tuple[object, ...], state: dict[str, object]) -> GuarantorError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
 
 class UsageError(GuarantorError, exit_code=ExitCode.USAGE, http_status=400, code="usage"):
     """The command line itself is wrong in a way the parser cannot see (a value given twice)."""

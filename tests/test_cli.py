@@ -239,3 +239,29 @@ def test_a_command_runs_and_helps_as_before(cli) -> None:  # type: ignore[no-unt
     assert listed.code == 0 and "accept" in listed.out and "suggest" in listed.out
     assert cli("nosuch").code == ExitCode.USAGE
     assert "Usage: guarantor" in cli().out
+
+
+def test_every_kind_of_error_survives_pickling_with_what_a_person_is_shown() -> None:
+    """An error met in the process that reads a large export is raised again in the one that
+    writes it, so it crosses between them pickled: its class (hence exit code), message, hint and
+    details must come out as they went in, whatever arguments its class's ``__init__`` takes."""
+    import pickle
+
+    from guarantor import errors
+
+    made = [
+        errors.InputError("items.csv:7: created_at: '31/31/2025' is not a date", hint="give --date-format"),
+        errors.ValidationFailed([errors.Problem("guarantor.yaml", 3, 5, "outcomes", "is required")]),
+        errors.Ambiguous("2 roles match 'nurse'", ["Registered Nurses", "Nurse Practitioners"]),
+        errors.TooManyAttempts("too many logins", retry_after=30),
+        errors.TooLarge("the body is over 1 MiB"),
+    ]
+    for error in made:
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is type(error) and back.exit_code == error.exit_code
+        assert (str(back), back.message, back.hint, back.__dict__) == (
+            str(error),
+            error.message,
+            error.hint,
+            error.__dict__,
+        )
