@@ -287,3 +287,48 @@ def test_the_balance_table_shows_its_figures_as_people_read_them(cli, imported: 
         "0",
     ]
     assert "," in cells[4] and shown["days"] >= 1000
+
+
+def test_an_export_read_in_a_second_process_is_written_as_one_read_here(cli, env, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A large export is read and prepared in a second process (``work.reader``): every column
+    (bar the time of the import) and every link must be what reading it here gives."""
+    import multiprocessing
+
+    from sqlalchemy import text
+
+    from guarantor.db import scope
+    from guarantor.work import reader
+
+    _items(tmp_path / "items.csv", 1500)
+    written = {}
+    for name, apart_from in (("here", 2**40), ("apart", 0)):
+        folder = tmp_path / name
+        folder.mkdir()
+        path = _workspace(folder, {"EPIC-PAY": "payouts"})
+        path.write_text(path.read_text() + f"key: {name}\n")  # two workspaces side by side in one database
+        monkeypatch.setattr(reader, "APART_FROM_BYTES", apart_from)
+        assert cli("import", "csv", str(tmp_path / "items.csv"), "-w", str(folder)).code == 0
+        assert not multiprocessing.active_children()
+        db = workspace_db(env.resolved_database_url, path)
+        try:
+            with db.transaction() as session:
+                workspace = {"w": scope.current(session)}
+                columns = [c for c in repository._WRITTEN if c not in ("workspace_id", "imported_at")]
+                items = session.execute(
+                    text(f"SELECT {', '.join(columns)} FROM work_items WHERE workspace_id = :w ORDER BY external_id"),
+                    workspace,
+                ).all()
+                links = session.execute(
+                    text(
+                        "SELECT i.external_id, l.outcome_id, l.share FROM work_links l JOIN work_items i"
+                        " ON i.id = l.item_id WHERE l.workspace_id = :w ORDER BY 1, 2"
+                    ),
+                    workspace,
+                ).all()
+        finally:
+            db.close()
+        written[name] = ([tuple(r) for r in items], [tuple(r) for r in links])  # as the import left them
+        found, expected = _balance_and_by_hand(env, path)
+        assert _same(found, expected)
+    assert len(written["here"][0]) == 1500 and written["here"][1]
+    assert written["apart"] == written["here"]

@@ -327,6 +327,63 @@ def test_an_import_leaves_the_collector_as_it_found_it(cli, tmp_path: Path) -> N
     assert (gc.get_threshold(), gc.get_freeze_count()) == before
 
 
+def test_a_malformed_record_read_in_a_second_process_stops_the_import_with_its_line(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error the reading process meets is the one a person sees, exit code and line included,
+    and nothing of the batches written before it is kept."""
+    import multiprocessing
+
+    from guarantor.work import reader
+
+    monkeypatch.setattr(reader, "APART_FROM_BYTES", 0)
+    path = tmp_path / "items.csv"
+    good = [f"A-{i},Item {i},2025-03-{1 + i % 28:02d}" for i in range(12_000)]  # more than two batches
+    path.write_text("id,title,created_at\n" + "\n".join([*good, "A-bad,Bad,31/31/2025"]) + "\n")
+    r = cli("import", "csv", str(path), "--no-exposure")
+    assert r.code == 3 and "items.csv:12002: created_at: '31/31/2025' is not a date" in r.err, r.err
+    assert not multiprocessing.active_children()
+    path.write_text("id,title,created_at\n" + "\n".join(good) + "\n")
+    r = cli("import", "csv", str(path), "--no-exposure")
+    assert r.code == 0 and "12,000 new, 0 updated" in r.out, r.out
+
+
+def test_the_reading_process_classifies_what_the_writing_one_is_not_ready_for(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Where the writing side is behind (its queue full), the reading side finds the exposures of
+    the batch it holds; rows come out as if the writing side had found them."""
+    import multiprocessing
+    import threading
+    import time
+    from datetime import UTC, datetime
+
+    from guarantor.cli_options import exposure_model
+    from guarantor.inputs.dates import DateOrder
+    from guarantor.work import reader, service
+
+    path = tmp_path / "items.csv"
+    path.write_text(
+        "id,title\n" + "".join(f"A-{i},Review pull request {i} and answer the tickets\n" for i in range(12_000))
+    )
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    ahead = multiprocessing.get_context("spawn").Queue(1)
+    args = (ahead, "csv", path, {}, DateOrder(), now, 1, None, True)
+    reading = threading.Thread(target=reader._read, args=args)  # here, where its queue can be watched
+    reading.start()
+    while not ahead.full():
+        time.sleep(0.05)
+    time.sleep(3)  # the second batch is read and finds the queue full
+    got = []
+    while (batch := ahead.get(timeout=60)) is not None:
+        got.append(batch)
+    reading.join()
+    assert [len(b.rows) for b in got] == [5000, 5000, 2000]
+    assert got[0].levels is None and got[1].levels is not None and got[1].texts == []
+    exposure = service.exposure_of(exposure_model())
+    _, items = service.read("csv", path)
+    by_hand = [b.written(exposure) for b in service.batches_of(items, now)(1, None)]
+    assert [b.written(exposure) for b in got] == by_hand
+
+
 def test_malformed_json_and_wrong_file_kind(cli, tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text('[{"number": 1, "title": "ok"}]\n[{"number": 2, "title": }]')
     r = cli("import", "github", str(tmp_path / "bad.json"), "--no-exposure")

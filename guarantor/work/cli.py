@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,22 +48,23 @@ def import_(
     never missed."""
     from guarantor.clock import utcnow
     from guarantor.inputs.dates import DateOrder
-    from guarantor.work import service
+    from guarantor.work import reader, service
 
     pairs = dict(m.split("=", 1) for m in mapping if "=" in m)
     if len(pairs) != len(mapping):
         raise InputError("--map takes FIELD=COLUMN, such as --map id=Key")
     exposure = None if no_exposure else item_exposure()
-    columns, items = service.read(fmt, file, pairs, DateOrder(day_first, date_format))
+    order, now = DateOrder(day_first, date_format), utcnow()
+    columns, items = service.read(fmt, file, pairs, order)
+    batches = reader.batches(fmt, file, pairs, order, now, exposure is not None) or service.batches_of(items, now)
     with (
         cli_options.opened(workspace, None) as (session, ws),
         progress(f"Importing {file.name}") as (bar, task),
-        _few_collections(),
+        reader.few_collections(),
     ):
-        counts = service.import_items(
+        counts = service.import_batches(
             session,
-            items,
-            utcnow(),
+            batches,
             exposure,
             lambda n: bar.update(task, description=f"Importing {file.name}: {n:,} items"),
             ws,
@@ -77,23 +76,6 @@ def import_(
         out.print(f"{display.count(late, 'item')} imported earlier without an AI exposure now have one.")
     if columns is not None:
         _columns(columns)
-
-
-@contextmanager
-def _few_collections() -> Iterator[None]:
-    """What is loaded before the items (the model, SQLAlchemy, the workspace) lives as long as the
-    process: out of the collector's sight, the full collections that millions of items' rows set
-    off no longer walk it each time, which took 8% of an import of 100k items. The items make no
-    cycles to collect: a young collection every 50,000 allocations instead of 700 saves 3% more.
-    Both are undone after, for a process that goes on (the tests run the CLI in theirs)."""
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 10)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 def item_exposure() -> Exposure | None:

@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,11 +57,23 @@ def read(
 class Prepared:
     """A batch of items made ready to write where they were read (here, or in the process that
     reads a large export): each one's row (``repository.row``), the text its exposure is read
-    from, and with a workspace the outcomes it serves. Plain values, cheap to send."""
+    from, with a workspace the outcomes it serves, and the exposures where the reading side
+    found them already. Plain values, cheap to send."""
 
     rows: list[tuple[Any, ...]]
     texts: list[str]
     links: list[list[str]] | None
+    levels: list[str] | None = None
+
+    def classify(self, exposure: Exposure) -> None:
+        self.levels, self.texts = exposure(self.texts), []
+
+    def written(self, exposure: Exposure | None) -> list[tuple[Any, ...]]:
+        """The rows as written: each with its exposure (None without a model) last."""
+        if self.levels is None and exposure is not None:
+            self.classify(exposure)
+        levels: Sequence[str | None] = self.levels or [None] * len(self.rows)
+        return [(*row, level) for row, level in zip(self.rows, levels, strict=True)]
 
 
 def prepare(items: Sequence[Item], now: datetime, workspace: int, linker: Linker | None) -> Prepared:
@@ -72,14 +84,14 @@ def prepare(items: Sequence[Item], now: datetime, workspace: int, linker: Linker
     )
 
 
-Batches = Callable[[int, "Linker | None"], Iterable[Prepared]]
+Batches = Callable[[int, "Linker | None"], Generator[Prepared, None, None]]
 """Given the workspace's id and the linker (made once the import has begun), an import's batches."""
 
 
 def batches_of(items: Iterable[Item], now: datetime) -> Batches:
     """The batches of items read in this process."""
 
-    def made(workspace: int, linker: Linker | None) -> Iterator[Prepared]:
+    def made(workspace: int, linker: Linker | None) -> Generator[Prepared, None, None]:
         stream = iter(items)
         while batch := list(itertools.islice(stream, BATCH)):
             yield prepare(batch, now, workspace, linker)
@@ -116,19 +128,20 @@ def import_batches(
     linker = None
     if ws is not None:  # links made again first, once after the rules changed (at once with no items yet)
         linker = Linker(ws, repository.decisions(session)) if _links_current(session, ws) else link_all(session, ws)
-    for batch in batches(scope.current(session), linker):
-        levels = exposure(batch.texts) if exposure else [None] * len(batch.rows)
-        rows = [(*row, level) for row, level in zip(batch.rows, levels, strict=True)]
-        updated, inserted = repository.upsert(session, rows, counts)
-        if batch.links is not None:
-            links = batch.links
-            for stored, new in ((updated, False), (inserted, True)):
-                repository.replace_links(session, [(i, links[at]) for i, at in stored], new)
-        elif updated or inserted:
-            workspaces.save_links_rules(session, None)
-        seen += len(rows)
-        if progress:
-            progress(seen)
+    # Closed as soon as the writing stops, failed or not: a second process reading ends with it.
+    with closing(batches(scope.current(session), linker)) as stream:
+        for batch in stream:
+            rows = batch.written(exposure)
+            updated, inserted = repository.upsert(session, rows, counts)
+            if batch.links is not None:
+                links = batch.links
+                for stored, new in ((updated, False), (inserted, True)):
+                    repository.replace_links(session, [(i, links[at]) for i, at in stored], new)
+            elif updated or inserted:
+                workspaces.save_links_rules(session, None)
+            seen += len(rows)
+            if progress:
+                progress(seen)
     return counts
 
 
