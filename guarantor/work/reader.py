@@ -155,4 +155,5 @@ def _send(ahead: Ahead, sent: service.Prepared | BaseException | None) -> None:
             return
         except queue.Full:
             if writer is not None and not writer.is_alive():
+                ahead.cancel_join_thread()  # what is still to send would wait at exit for a reader
                 raise SystemExit(1) from None
