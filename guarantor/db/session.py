@@ -45,12 +45,15 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
+            # First: a second runner waits instead of failing, the journal mode's lock included
+            # (it had sqlite3's default 5 s: a watcher beside a busy one once failed to open the
+            # database, "database is locked", on a slow day).
+            cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             # With WAL, NORMAL syncs at checkpoints rather than at every commit: a killed process
             # loses nothing committed; only a power cut may take back the last commits.
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=10000")  # a second runner waits instead of failing
             cursor.close()
 
     return engine
