@@ -393,6 +393,23 @@ def test_malformed_json_and_wrong_file_kind(cli, tmp_path: Path) -> None:
     assert r.code == 3 and "x.csv:1: no 'Issue key', 'Summary' column: is this a Jira CSV export?" in r.err
 
 
+def test_a_long_indented_export_is_read_whole_and_its_errors_keep_their_line(cli, tmp_path: Path) -> None:
+    """Pages as ``gh api --paginate`` writes them, here indented over tens of thousands of lines:
+    each value is read in growing chunks, and an error deep in one is still named by its line."""
+    pages = [[{"number": i + 1, "title": f"Issue {i}", "labels": [{"name": "x"}]} for i in range(1000)]]
+    pages.append([{"number": 5000 + i, "title": f"Later {i}"} for i in range(3000)])
+    text = "".join(json.dumps(page, indent=2) + "\n" for page in pages)
+    (tmp_path / "issues.json").write_text(text)
+    r = cli("import", "github", str(tmp_path / "issues.json"), "--no-exposure")
+    assert r.code == 0 and "4,000 new" in r.out, r.out
+    broken = text.replace('"title": "Later 2500"', '"title": Later 2500')
+    line = broken[: broken.index("Later 2500")].count("\n") + 1
+    assert line > 4096 * 4
+    (tmp_path / "issues.json").write_text(broken)
+    r = cli("import", "github", str(tmp_path / "issues.json"), "--no-exposure")
+    assert r.code == 3 and f"issues.json:{line}: invalid JSON" in r.err, r.err
+
+
 def test_suggestions_decisions_and_reimport(cli, ws: Path, tmp_path: Path) -> None:
     path = _jira(tmp_path / "jira.csv", JIRA_ROWS)
     cli("import", "jira", str(path), "--no-exposure", "-w", str(ws))

@@ -21,10 +21,16 @@ _REPO = re.compile(r"/repos/([^/]+/[^/]+)")
 _REF = re.compile(r"(?:^|[\s(])(?:([\w.-]+/[\w.-]+))?#(\d+)\b")
 
 
+_FIRST_LINES = 4096
+"""Lines read before a value is first tried; twice as many each time it is not whole yet, so a
+value is parsed again a few times, not once every 4,096 lines: a 17 MB export written as one
+indented array took 21.9 s, where ``json.load`` takes 0.3 s."""
+
+
 def _values(path: Path) -> Iterator[tuple[int, Any]]:
     """Top-level JSON values of a file (back to back, as gh writes pages), with their line."""
     decoder = lines_json.decoder()
-    buffer, line, eof = "", 1, False
+    buffer, line, eof, more = "", 1, False, _FIRST_LINES
     with TextLines(path) as lines:
         source = iter(lines)
         while True:
@@ -37,8 +43,8 @@ def _values(path: Path) -> Iterator[tuple[int, Any]]:
                 value, end = decoder.raw_decode(buffer)
             except json.JSONDecodeError as exc:
                 if not eof:
-                    chunk = "".join(itertools.islice(source, 4096))
-                    eof = not chunk
+                    chunk = "".join(itertools.islice(source, more))
+                    eof, more = not chunk, more * 2
                     buffer += chunk
                     continue
                 where = line + buffer[: exc.pos].count("\n")
@@ -49,7 +55,7 @@ def _values(path: Path) -> Iterator[tuple[int, Any]]:
                 raise InputError(f"{lines.name}:{line}: {exc}") from exc
             yield line, value
             line += buffer[:end].count("\n")
-            buffer = buffer[end:]
+            buffer, more = buffer[end:], _FIRST_LINES
 
 
 def read(path: Path, _mapping: Mapping[str, str], _order: DateOrder) -> tuple[None, Iterator[Item]]:
