@@ -410,6 +410,16 @@ def test_a_long_indented_export_is_read_whole_and_its_errors_keep_their_line(cli
     assert r.code == 3 and f"issues.json:{line}: invalid JSON" in r.err, r.err
 
 
+def test_an_export_on_one_line_longer_than_any_text_line_is_read(cli, tmp_path: Path) -> None:
+    """JSON written without line breaks (``json.dump``, ``jq -c``) puts a whole export on one line,
+    past the 1 MiB a line of text may take elsewhere; a GitHub export is read whatever its length."""
+    issues = [{"number": i + 1, "title": f"Issue {i}", "body": "Steps to reproduce. " * 10} for i in range(6000)]
+    (tmp_path / "issues.json").write_text(json.dumps(issues))
+    assert (tmp_path / "issues.json").stat().st_size > 2**20
+    r = cli("import", "github", str(tmp_path / "issues.json"), "--no-exposure")
+    assert r.code == 0 and "6,000 new" in r.out, r.err
+
+
 def test_suggestions_decisions_and_reimport(cli, ws: Path, tmp_path: Path) -> None:
     path = _jira(tmp_path / "jira.csv", JIRA_ROWS)
     cli("import", "jira", str(path), "--no-exposure", "-w", str(ws))

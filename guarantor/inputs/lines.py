@@ -36,8 +36,9 @@ class TextLines:
     """The decoded lines of a file (or of standard input for ``-``), endings kept; ``line`` is the
     number of the line last read."""
 
-    def __init__(self, source: str | Path, stdin: IO[bytes] | None = None) -> None:
+    def __init__(self, source: str | Path, stdin: IO[bytes] | None = None, longest: int = MAX_LINE_BYTES) -> None:
         self.name = "<stdin>" if str(source) == "-" else str(source)
+        self.longest = longest
         if str(source) == "-":
             self._raw: IO[bytes] = stdin or sys.stdin.buffer
             self._own = False
@@ -67,14 +68,14 @@ class TextLines:
 
     def __iter__(self) -> Iterator[str]:
         while True:
-            raw = self._raw.readline(MAX_LINE_BYTES + 1)
+            raw = self._raw.readline(self.longest + 1)
             if not raw:
                 return
             self.line += 1
             if self.line == 1 and raw.startswith(_BOM):
                 raw = raw[len(_BOM) :]
-            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                raise TooLarge(f"{self.where()}: a line longer than {MAX_LINE_BYTES >> 20} MiB; is this a text file?")
+            if len(raw) > self.longest and not raw.endswith(b"\n"):
+                raise TooLarge(f"{self.where()}: a line longer than {self.longest >> 20} MiB; is this a text file?")
             nul = raw.find(b"\x00")
             if nul >= 0:
                 raise InputError(f"{self.where(column=nul + 1)}: a NUL byte; is this a text file?")

@@ -21,6 +21,10 @@ _REPO = re.compile(r"/repos/([^/]+/[^/]+)")
 _REF = re.compile(r"(?:^|[\s(])(?:([\w.-]+/[\w.-]+))?#(\d+)\b")
 
 
+LONGEST_LINE = 1 << 30
+"""JSON written without line breaks (Python's ``json.dump``, ``jq -c``) holds a whole export on
+one line, past the 1 MiB a line of text may take elsewhere. A line here is as long as the JSON
+value it holds, read whole either way."""
 _FIRST_LINES = 4096
 """Lines read before a value is first tried; twice as many each time it is not whole yet, so a
 value is parsed again a few times, not once every 4,096 lines: a 17 MB export written as one
@@ -31,7 +35,7 @@ def _values(path: Path) -> Iterator[tuple[int, Any]]:
     """Top-level JSON values of a file (back to back, as gh writes pages), with their line."""
     decoder = lines_json.decoder()
     buffer, line, eof, more = "", 1, False, _FIRST_LINES
-    with TextLines(path) as lines:
+    with TextLines(path, longest=LONGEST_LINE) as lines:
         source = iter(lines)
         while True:
             stripped = buffer.lstrip()
