@@ -6,6 +6,7 @@ every knob the product has and what it defaults to.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -68,6 +69,16 @@ class Settings(BaseSettings):
             "which resumes from its last stored page when run again."
         ),
     )
+    classify_workers: int = Field(
+        default_factory=lambda: min(_cpus(), 8),
+        ge=1,
+        le=64,
+        description=(
+            "Processes that predict the tasks of a `classify` input longer than one chunk (2,048 tasks), forked "
+            "from the command's own, which reads and writes; 1: the command's process alone. Default: the CPUs "
+            "the process may use, at most 8."
+        ),
+    )
     check_workers: int = Field(default=8, ge=1, le=256, description="Indicators `check` evaluates at once.")
     check_retries: int = Field(default=1, ge=0, le=10, description="Retries of a source that fails, per check.")
     web_session_hours: float = Field(default=8.0, gt=0, description="How long a browser login lasts, in hours.")
@@ -122,6 +133,13 @@ class Settings(BaseSettings):
     @property
     def model_dir(self) -> Path:
         return self.cache_dir / "models"
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (its affinity, which containers set), where the system says."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 @lru_cache(maxsize=1)

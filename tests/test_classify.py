@@ -3,6 +3,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,7 +88,7 @@ def test_output_is_written_in_chunks_while_input_is_read(model) -> None:
 
     class Sink(io.StringIO):
         def write(self, s: str) -> int:
-            if not seen_when_first_written and s.startswith("0,"):
+            if not seen_when_first_written and "\n0,Prepare reports" in s:
                 seen_when_first_written.append(pulled)
             return super().write(s)
 
@@ -134,3 +138,110 @@ def test_the_process_ends_at_once_with_every_row_out(env, tmp_path: Path) -> Non
     (tmp_path / "bad.csv").write_text("id,name\n1,x\n")
     bad = subprocess.run([sys.executable, "-c", probe, "classify", str(tmp_path / "bad.csv")], capture_output=True)
     assert bad.returncode == 3 and b"bad.csv:1:" in bad.stderr
+
+
+FORKS = "import os; os.register_at_fork(after_in_child=lambda: os.write(2, b'forked %d\\n' % os.getpid())); "
+MAIN = "from guarantor.cli import main; main()"
+
+
+def _statements(n: int) -> list[str]:
+    verbs = ["Prepare", "Review", "Schedule", "Inspect", "Negotiate", "Teach", "Repair", "Analyze", "Drive", "Write"]
+    things = ["tax returns", "pull requests", "patient visits", "welds", "contracts", "lessons", "engines", "sales"]
+    return [f"{verbs[i % 10]} {things[i // 10 % 8]} for client {i}" for i in range(n)]
+
+
+def _classify(
+    tmp_path: Path, source: str, *args: str, workers: int, probe: str = ""
+) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "GUARANTOR_CLASSIFY_WORKERS": str(workers)}
+    return subprocess.run(
+        [sys.executable, "-c", FORKS + probe + MAIN, "classify", str(tmp_path / source), *args],
+        capture_output=True,
+        env=env,
+    )
+
+
+def _forks(done: subprocess.CompletedProcess[bytes]) -> int:
+    return sum(line.startswith("forked") for line in done.stderr.decode().splitlines())
+
+
+def test_a_long_input_predicted_by_forked_processes_comes_out_as_one_process_writes_it(env, tmp_path: Path) -> None:
+    """Over one chunk, `classify` predicts in forked processes (GUARANTOR_CLASSIFY_WORKERS) while it
+    reads and writes: the same bytes, in the input's order, as predicted by itself, CSV or JSONL.
+    One chunk, or a process running another thread (a fork would copy a lock that thread holds),
+    forks nothing."""
+    (tmp_path / "long.txt").write_text("\n".join(_statements(5000)) + "\n")
+    (tmp_path / "short.txt").write_text("\n".join(_statements(2000)) + "\n")
+    for fmt in ("csv", "jsonl"):
+        alone = _classify(tmp_path, "long.txt", "--format", fmt, workers=1)
+        apart = _classify(tmp_path, "long.txt", "--format", fmt, workers=2)
+        assert alone.returncode == 0 and apart.returncode == 0, apart.stderr
+        assert (_forks(alone), _forks(apart)) == (0, 2)
+        assert apart.stdout == alone.stdout
+        assert b"5,000 tasks classified." in apart.stderr
+    rows = [json.loads(line) for line in apart.stdout.splitlines()]
+    assert [r["text"] for r in rows] == _statements(5000)
+    short = _classify(tmp_path, "short.txt", workers=2)
+    assert short.returncode == 0 and _forks(short) == 0 and len(_rows(short.stdout.decode())) == 2000
+    threaded = "import threading, time; threading.Thread(target=time.sleep, args=(30,), daemon=True).start(); "
+    beside = _classify(tmp_path, "long.txt", workers=2, probe=threaded)
+    assert beside.returncode == 0 and _forks(beside) == 0
+    assert beside.stdout == _classify(tmp_path, "long.txt", workers=1).stdout
+
+
+def test_a_bad_record_stops_the_output_after_the_chunks_before_it_whoever_predicts(env, tmp_path: Path) -> None:
+    texts = _statements(6000)
+    texts[4500] = " "
+    (tmp_path / "t.csv").write_text("id,text\n" + "".join(f"{i},{t}\n" for i, t in enumerate(texts)))
+    alone = _classify(tmp_path, "t.csv", workers=1)
+    apart = _classify(tmp_path, "t.csv", workers=2)
+    for done in (alone, apart):
+        assert done.returncode == 3 and b"t.csv:4502: text: empty" in done.stderr and b"Traceback" not in done.stderr
+    assert _forks(apart) == 2
+    assert apart.stdout == alone.stdout
+    assert [r["id"] for r in _rows(apart.stdout.decode())] == [str(i) for i in range(4096)]  # two whole chunks
+
+
+def test_a_forked_process_killed_midway_is_an_internal_error_not_a_wait(env, tmp_path: Path) -> None:
+    (tmp_path / "t.txt").write_text("\n".join(_statements(5000)) + "\n")
+    killed = (
+        "import guarantor.tasks.classify as c; parent = os.getpid(); real = c._render; "
+        "c._render = lambda *a: os._exit(9) if os.getpid() != parent else real(*a); "
+    )
+    done = _classify(tmp_path, "t.txt", workers=2, probe=killed)
+    assert done.returncode == 1, done.stderr
+    assert b"a process predicting the tasks stopped (exit code 9) before its end" in done.stderr
+    assert b"Traceback" not in done.stderr
+
+
+def test_forked_processes_end_when_the_one_that_forked_them_is_killed(env, tmp_path: Path) -> None:
+    """Killed with SIGKILL (the OOM killer, kill -9), `classify` cannot end what it forked: each
+    copy sees it is gone within seconds and ends, instead of waiting on its queue for ever."""
+    env_ = {**os.environ, "GUARANTOR_CLASSIFY_WORKERS": "2"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", FORKS + MAIN, "classify", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env_,
+    )
+    assert proc.stdin is not None and proc.stderr is not None
+    with proc.stdin, proc.stderr:
+        proc.stdin.write(("\n".join(_statements(5000)) + "\n").encode())  # and kept open: more may come
+        proc.stdin.flush()
+        forked = [int(proc.stderr.readline().split()[1]) for _ in range(2)]
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not all(_ended(pid) for pid in forked):
+        time.sleep(0.2)
+    assert all(_ended(pid) for pid in forked)
+
+
+def _ended(pid: int) -> bool:
+    """Gone, or a zombie nobody reaps (in a container, orphans go to a PID 1 that may not reap)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")

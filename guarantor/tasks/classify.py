@@ -7,20 +7,26 @@ the next. Every malformed record fails with the file, line and field.
 from __future__ import annotations
 
 import csv
+import gc
+import io
 import json
-from collections.abc import Callable, Iterator, Sequence
+import sys
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing
 from enum import StrEnum
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from guarantor.errors import InputError
+from guarantor.errors import GuarantorError, InputError
 from guarantor.inputs.lines import TextLines, csv_reader, json_value, text_field
 from guarantor.tasks.catalogue import AUTOMATION_LEVELS, EXPOSURE_LEVELS
 
 if TYPE_CHECKING:
+    from multiprocessing import Queue
+
     from guarantor.tasks.model import ExposureModel
 
 CHUNK = 2048
@@ -151,35 +157,141 @@ def _jsonl(lines: TextLines, chained: Iterator[str], text_key: str, id_key: str 
 COLUMNS = ("id", "text", "exposure", "p_E0", "p_E1", "p_E2", "automation", "confidence", "evidence")
 
 
-def classify_stream(model: ExposureModel, records: Iterator[Record], out: IO[str], fmt: OutputFormat) -> int:
+def classify_stream(
+    model: ExposureModel, records: Iterator[Record], out: IO[str], fmt: OutputFormat, workers: int = 1
+) -> int:
     """Write one prediction per record; returns how many were written. Nothing is written before
-    the first chunk has been read whole, so a bad record early in the input leaves stdout empty."""
-    write = _csv_writer(out) if fmt is OutputFormat.csv else _jsonl_writer(out)
+    the first chunk has been read whole, so a bad record early in the input leaves stdout empty;
+    one later leaves the chunks before it written. With ``workers`` above one, an input of more than
+    one chunk is predicted by that many processes forked from this one (see ``_apart``)."""
+    chunks = iter(lambda: list(islice(records, CHUNK)), [])
+    first = next(chunks, [])
+    header = ",".join(COLUMNS) + "\n" if fmt is OutputFormat.csv else ""
+    if workers > 1 and len(first) == CHUNK and may_fork():  # a full chunk: more may follow
+        rendered = _apart(model, fmt, chain([first], chunks), workers)
+    else:
+        rendered = (_render(model, fmt, chunk) for chunk in chain([first] if first else [], chunks))
     count = 0
-    while chunk := list(islice(records, CHUNK)):
-        count += write(_predicted(model, chunk))
-    return count + write([])
+    with closing(rendered):  # a failed write ends the forked processes now, not when collected
+        for n, text in rendered:
+            out.write(header + text)
+            header = ""
+            count += n
+    out.write(header)
+    return count
 
 
-def _csv_writer(out: IO[str]) -> Callable[[list[Prediction]], int]:
-    writer = csv.writer(out, lineterminator="\n")
-    header = [COLUMNS]
+AHEAD = 2
+"""Chunks handed to each process at most before this one writes the oldest: the output keeps the
+input's order, and what is held stays bounded whatever the input's length."""
 
-    def write(rows: list[Prediction]) -> int:
-        writer.writerows(header)
-        header.clear()
-        writer.writerows(
+
+def may_fork() -> bool:
+    """Whether this process may predict with copies of itself. A fork copies one thread: a process
+    running others (a server, a test runner) could leave a lock one of them held locked for ever in
+    the copy, so it predicts alone. Native threads (numpy's BLAS pool) make themselves safe across a
+    fork, and Python does not count them. (Imported here: ``classify`` on a short file needs
+    neither module, and multiprocessing takes 15 ms to import.)"""
+    import multiprocessing
+    import threading
+
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _apart(
+    model: ExposureModel, fmt: OutputFormat, chunks: Iterator[list[Record]], workers: int
+) -> Generator[tuple[int, str], None, None]:
+    """Each chunk's count and rendered rows, in order, predicted by ``workers`` processes forked
+    from this one while it reads the next chunks and writes. A fork starts at once with the model
+    loaded, shared until written (which it is not); a fresh interpreter would cost more than the
+    whole of a file of 20,000 tasks. A bad record stops the output where it would in one process:
+    the chunks before it are written, then its error raised."""
+    import multiprocessing
+
+    from guarantor import processes
+
+    context = multiprocessing.get_context("fork")
+    tasks: Queue[tuple[int, list[Record]]] = context.Queue()
+    answers: Queue[tuple[int, tuple[int, str] | GuarantorError]] = context.Queue()
+    sys.stdout.flush()  # a forked process flushes its copy of what is buffered when it ends
+    sys.stderr.flush()
+    gc.freeze()  # the copies' collections leave the model's objects alone, so their pages stay shared
+    forked = [context.Process(target=_serve, args=(model, fmt, tasks, answers), daemon=True) for _ in range(workers)]
+    try:
+        for process in forked:
+            process.start()
+    finally:
+        gc.unfreeze()
+    done: dict[int, tuple[int, str] | GuarantorError] = {}
+    sent = written = 0
+    failed: GuarantorError | None = None
+
+    def oldest() -> tuple[int, str]:
+        nonlocal written
+        while written not in done:
+            index, answer = processes.receive(answers, forked, "a process predicting the tasks")
+            done[index] = answer
+        answer = done.pop(written)
+        written += 1
+        if isinstance(answer, GuarantorError):
+            raise answer
+        return answer
+
+    try:
+        try:
+            for chunk in chunks:
+                tasks.put((sent, chunk))
+                sent += 1
+                if sent - written > AHEAD * workers:
+                    yield oldest()
+        except GuarantorError as exc:  # a bad record: what was read before it is written first
+            failed = exc
+        while written < sent:
+            yield oldest()
+    finally:
+        for process in forked:
+            process.kill()  # idle at the end, or their work is no longer wanted
+            process.join()
+        tasks.cancel_join_thread()  # what is left unread in it is no longer wanted either
+        tasks.close()
+        answers.close()
+    if failed is not None:
+        raise failed
+
+
+def _serve(
+    model: ExposureModel,
+    fmt: OutputFormat,
+    tasks: Queue[tuple[int, list[Record]]],
+    answers: Queue[tuple[int, tuple[int, str] | GuarantorError]],
+) -> None:
+    """A forked process: predicts and renders chunks until it is killed, or its parent is gone.
+    Ctrl-C is the parent's to handle."""
+    import signal
+
+    from guarantor import processes
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        index, chunk = processes.take(tasks)
+        answer: tuple[int, str] | GuarantorError
+        try:
+            answer = _render(model, fmt, chunk)
+        except Exception as exc:  # sent as it can be: the parent shows it, this process has no console
+            answer = GuarantorError(f"predicting failed: {type(exc).__name__}: {exc}")
+        processes.send(answers, (index, answer))
+
+
+def _render(model: ExposureModel, fmt: OutputFormat, chunk: list[Record]) -> tuple[int, str]:
+    rows = _predicted(model, chunk)
+    buffer = io.StringIO()
+    if fmt is OutputFormat.csv:
+        csv.writer(buffer, lineterminator="\n").writerows(
             (r.id, r.text, exp, *probs, auto, conf, " | ".join(f"{label} ({s}) {text}" for label, s, text in near))
             for r, exp, probs, auto, conf, near in rows
         )
-        return len(rows)
-
-    return write
-
-
-def _jsonl_writer(out: IO[str]) -> Callable[[list[Prediction]], int]:
-    def write(rows: list[Prediction]) -> int:
-        out.writelines(
+    else:
+        buffer.writelines(
             json.dumps(
                 {
                     "id": r.id,
@@ -197,9 +309,7 @@ def _jsonl_writer(out: IO[str]) -> Callable[[list[Prediction]], int]:
             + "\n"
             for r, exp, probs, auto, conf, near in rows
         )
-        return len(rows)
-
-    return write
+    return len(rows), buffer.getvalue()
 
 
 Prediction = tuple[Record, str, list[float], str, float, list[tuple[str, float, str]]]

@@ -122,11 +122,12 @@ def classify(
     """Predict exposure, automation level and evidence for every task statement in a file."""
     model = cli_options.exposure_model()
     records = read_records(file, input_format, text_column, id_column)
+    workers = cli_options.settings().classify_workers
     if output is None:
-        count = classify_stream(model, records, sys.stdout, fmt)
+        count = classify_stream(model, records, sys.stdout, fmt, workers)
     else:
         with atomic_writer(output) as handle:
-            count = classify_stream(model, records, handle, fmt)
+            count = classify_stream(model, records, handle, fmt, workers)
     err.print(f"[dim]{display.count(count, 'task')} classified.[/]")
 
 

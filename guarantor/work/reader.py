@@ -17,10 +17,10 @@ import signal
 from collections.abc import Generator, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from guarantor import processes
 from guarantor.errors import GuarantorError
 from guarantor.inputs.dates import DateOrder
 from guarantor.settings import get_settings
@@ -77,7 +77,7 @@ def batches(
         )
         reader.start()
         try:
-            while (got := _next(ahead, reader)) is not None:
+            while (got := processes.receive(ahead, [reader], "the process reading the export")) is not None:
                 if isinstance(got, BaseException):
                     raise got
                 yield got
@@ -87,23 +87,6 @@ def batches(
             ahead.close()
 
     return made
-
-
-def _next(ahead: Ahead, reader: BaseProcess) -> service.Prepared | BaseException | None:
-    """The reader's next batch, error or end, or an error if it died without saying (killed for
-    memory, say): a queue never answers for a process that is gone."""
-    while True:
-        try:
-            return ahead.get(timeout=1.0)
-        except queue.Empty:
-            if not reader.is_alive():
-                raise ReaderStopped(
-                    f"the process reading the export stopped (exit code {reader.exitcode}) before its end"
-                ) from None
-
-
-class ReaderStopped(GuarantorError):
-    """The process reading an export ended without an error of its own: an internal failure."""
 
 
 def _main(*args: Any) -> None:
@@ -136,24 +119,10 @@ def _read(
                     if classify:
                         exposure = exposure or service.exposure_of(store.load_or_build(get_settings()))
                         batch.classify(exposure)
-                    _send(ahead, batch)
+                    processes.send(ahead, batch)
     except GuarantorError as exc:
-        _send(ahead, exc)
+        processes.send(ahead, exc)
     except Exception as exc:  # sent as it can be: the other side shows it, this one has no console
-        _send(ahead, GuarantorError(f"reading the export failed: {type(exc).__name__}: {exc}"))
+        processes.send(ahead, GuarantorError(f"reading the export failed: {type(exc).__name__}: {exc}"))
     else:
-        _send(ahead, None)
-
-
-def _send(ahead: Ahead, sent: service.Prepared | BaseException | None) -> None:
-    """Put on the queue, waiting while it is full, unless the writing process is gone (killed, say):
-    an orphan would otherwise wait for ever."""
-    writer = multiprocessing.parent_process()
-    while True:
-        try:
-            ahead.put(sent, timeout=1.0)
-            return
-        except queue.Full:
-            if writer is not None and not writer.is_alive():
-                ahead.cancel_join_thread()  # what is still to send would wait at exit for a reader
-                raise SystemExit(1) from None
+        processes.send(ahead, None)
