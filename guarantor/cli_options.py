@@ -63,12 +63,13 @@ def settings() -> Settings:
 def exposure_model() -> ExposureModel:
     """The exposure model every command that assesses texts uses, built on first use with each step
     said on stderr (a build takes ~15 s, once per data version)."""
-    from guarantor.console import err
     from guarantor.tasks import store
 
     started: list[str] = []
 
     def building(step: str) -> None:
+        from guarantor.console import err  # only when building: rich takes 30 ms to import
+
         if not started:
             started.append(step)
             err.print("Building the exposure model for this data: once per data version, shared by every home (~15 s).")

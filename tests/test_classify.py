@@ -245,3 +245,18 @@ def _ended(pid: int) -> bool:
     except FileNotFoundError:
         return True
     return state in ("Z", "X")
+
+
+def test_a_short_file_is_classified_without_what_only_a_long_one_or_a_terminal_needs(env, tmp_path: Path) -> None:
+    """Start time is most of a short `classify`: it imports no rich (30 ms: its count is plain text),
+    no multiprocessing (15 ms: one chunk forks nothing), and looks for no pydantic plugin."""
+    (tmp_path / "t.txt").write_text("Review pull requests and write unit tests\n")
+    probe = (
+        "import atexit, os, sys\n"
+        "os._exit = lambda code: sys.stderr.write(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('rich', 'multiprocessing'))) + ' plugins:' + os.environ.get('PYDANTIC_DISABLE_PLUGINS', '') + '\\n')\n"
+        "from guarantor.cli import main\nmain()"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, "classify", str(tmp_path / "t.txt")], capture_output=True)
+    assert _rows(done.stdout.decode())[0]["text"] == "Review pull requests and write unit tests"
+    assert done.stderr.decode().splitlines() == ["1 task classified.", " plugins:__all__"]

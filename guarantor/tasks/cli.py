@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from guarantor import cli_options, console
+from guarantor import cli_options
 from guarantor.atomic import atomic_writer
-from guarantor.console import err, out, progress
 from guarantor.data.files import data_dir, observed_dir
 from guarantor.guarantees import display
 from guarantor.tasks.catalogue import EXPOSURE_LEVELS
@@ -31,6 +30,7 @@ def build(
     skip_eval: bool = typer.Option(False, "--skip-eval", help="Do not cross-validate."),
 ) -> None:
     """Train the model on the labelled tasks and cache it with its version, data hash and metrics."""
+    from guarantor.console import out, progress
     from guarantor.tasks import store
 
     settings = cli_options.settings()
@@ -48,6 +48,7 @@ def build(
 
 
 def _evaluate(folder: Path, folds: int) -> evaluation.Evaluation:
+    from guarantor.console import progress
     from guarantor.tasks import catalogue, evaluation
 
     rows = catalogue.read_labelled(folder)
@@ -63,6 +64,8 @@ def eval_(
 ) -> None:
     """Cross-validate grouped by occupation, next to GPT-4's labels on the same rows."""
     from rich.table import Table
+
+    from guarantor.console import out
 
     result = _evaluate(data_dir(cli_options.settings()), folds)
     if as_json:
@@ -102,6 +105,8 @@ def eval_(
 def _confusion(title: str, matrix: list[list[int]], levels: tuple[str, ...]) -> None:
     from rich.table import Table
 
+    from guarantor.console import out
+
     table = Table(title=title)
     table.add_column("")
     for level in levels:
@@ -128,7 +133,8 @@ def classify(
     else:
         with atomic_writer(output) as handle:
             count = classify_stream(model, records, handle, fmt, workers)
-    err.print(f"[dim]{display.count(count, 'task')} classified.[/]")
+    # Plain, not through rich's console: importing rich would take a tenth of a short file's run.
+    sys.stderr.write(f"{display.count(count, 'task')} classified.\n")
 
 
 def role(
@@ -143,6 +149,8 @@ def role(
     ),
 ) -> None:
     """Show an occupation's tasks with predicted exposure, and the hours a week AI frees."""
+    from guarantor import console
+    from guarantor.console import err, out
     from guarantor.tasks import service as svc
 
     p = svc.profile(cli_options.settings(), cli_options.exposure_model(), query, hours, reading)
