@@ -214,6 +214,61 @@ def test_github_import_is_idempotent_and_updates_what_changed(cli, tmp_path: Pat
     assert "0 new, 1 updated, 2 unchanged" in cli("import", "github", str(path), "--no-exposure").out
 
 
+def test_gh_list_json_reads_as_the_rest_export_of_the_same_issues(cli, tmp_path: Path) -> None:
+    """`gh issue list --json …` and `gh pr list --json …` write GitHub's GraphQL names (createdAt,
+    closedAt, mergedAt), states in capitals, assignees as a list and the repository only in the
+    page's url: the items come out as `gh api`'s REST export of the same issues gives them, but for
+    the state of a merged pull request, which gh names (REST says closed)."""
+    from guarantor.work import service
+
+    def gh(number: int, state: str, closed_at: str | None, pr: bool = False) -> dict[str, object]:
+        obj: dict[str, object] = {
+            "assignees": [{"id": "MDQ6VXNlcjE=", "login": "maya", "name": "Maya"}],
+            "body": "Fixes #1" if pr else "",
+            "closedAt": closed_at,
+            "createdAt": "2026-10-01T09:00:00Z",
+            "labels": [{"id": "LA_1", "name": "outcome:payouts-on-time", "description": "", "color": "ededed"}],
+            "milestone": {"number": 1, "title": "Q4", "description": "", "dueOn": None},
+            "number": number,
+            "state": state,
+            "title": f"Item {number}",
+            "url": f"https://github.com/acme/shop/{'pull' if pr else 'issues'}/{number}",
+        }
+        if pr:
+            obj["mergedAt"] = closed_at
+        return obj
+
+    done = "2026-10-09T12:00:00Z"
+    (tmp_path / "gh.json").write_text(
+        json.dumps([gh(1, "CLOSED", done), gh(3, "OPEN", None), gh(2, "MERGED", done, pr=True)], indent=2)
+    )
+    rest = []
+    shapes = ((1, "closed", done, False), (3, "open", None, False), (2, "closed", done, True))
+    for number, state, closed_at, pr in shapes:
+        issue = _issue(number, f"Item {number}", state=state, closed_at=closed_at, pr=pr, body="Fixes #1" if pr else "")
+        issue["assignee"] = {"login": "maya"}
+        issue["milestone"] = {"title": "Q4"}
+        issue["labels"] = [{"name": "outcome:payouts-on-time"}]
+        rest.append(issue)
+    _github(tmp_path / "rest.json", [rest])
+
+    def items(name: str) -> list[tuple[object, ...]]:
+        fields = ("external_id", "kind", "state", "closed", "created_at", "closed_at", "labels", "assignee", "epic")
+        read = service.read("github", tmp_path / name)[1]
+        return [(*(getattr(i, f) for f in fields), i.url, i.links) for i in read]
+
+    got = items("gh.json")
+    assert [i[:2] + i[3:] for i in got] == [i[:2] + i[3:] for i in items("rest.json")]
+    assert [(i[0], i[1], i[2], i[3]) for i in got] == [
+        ("acme/shop#1", "issue", "closed", True),
+        ("acme/shop#3", "issue", "open", False),
+        ("acme/shop#2", "pull_request", "merged", True),
+    ]
+    assert got[0][5] is not None and got[0][-2] == "https://github.com/acme/shop/issues/1"
+    r = cli("import", "github", str(tmp_path / "gh.json"), "--no-exposure")
+    assert r.code == 0 and "3 new" in r.out, r.err
+
+
 def test_jira_csv_with_repeated_columns_multiline_and_duplicates(cli, ws: Path, tmp_path: Path) -> None:
     path = _jira(tmp_path / "jira.csv", [*JIRA_ROWS, JIRA_ROWS[1]])  # PAY-2 twice, as exports sometimes do
     r = cli("import", "jira", str(path), "--no-exposure", "-w", str(ws))

@@ -1,5 +1,10 @@
 """GitHub issues and pull requests as the REST API returns them, or as `gh api --paginate` writes
-them: one JSON array a page, the arrays back to back. Read page by page, never the whole file."""
+them: one JSON array a page, the arrays back to back. Read page by page, never the whole file.
+
+Also as `gh issue list --json …` and `gh pr list --json …` write them: GitHub's GraphQL names
+(``createdAt``, ``closedAt``, ``mergedAt``), states in capitals (``OPEN``, ``CLOSED``, ``MERGED``),
+and the repository only in the page's ``url``. Read as REST names, such a file imported every
+item open, undated and in no repository."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +24,9 @@ from guarantor.work.importers import Importer
 from guarantor.work.importers.base import Item, parse_time
 
 _REPO = re.compile(r"/repos/([^/]+/[^/]+)")
+_PAGE = re.compile(r"^https?://[^/]+/([^/]+/[^/]+)/(issues|pull)/\d+")
+"""An issue's or pull request's page (github.com or an Enterprise host): its repository and kind."""
+_CLOSED = {"closed", "merged"}
 _REF = re.compile(r"(?:^|[\s(])(?:([\w.-]+/[\w.-]+))?#(\d+)\b")
 
 
@@ -84,10 +93,14 @@ def item(obj: dict[str, Any], where: str, line: int = 0) -> Item:
     where = f"{where} (#{number})"
     title = text_field(obj.get("title"), where, "title").strip()
     body = text_field(obj.get("body"), where, "body", required=False)
-    match = _REPO.search(_optional(obj, "repository_url", where) or _optional(obj, "url", where) or "")
-    repo = match.group(1) if match else "github"
-    is_pr = "pull_request" in obj or "merged_at" in obj
-    assignee = _named(obj.get("assignee"), "login", where, "assignee")
+    page = _PAGE.match(_optional(obj, "html_url", where) or _optional(obj, "url", where))
+    match = _REPO.search(_optional(obj, "repository_url", where) or _optional(obj, "url", where))
+    repo = match.group(1) if match else page.group(1) if page else "github"
+    is_pr = "pull_request" in obj or "merged_at" in obj or "mergedAt" in obj or bool(page and page.group(2) == "pull")
+    assignees = obj.get("assignees") or []
+    if not isinstance(assignees, list):
+        raise InputError(f"{where}: assignees: expected a list, found {type(assignees).__name__}")
+    assignee = _named(obj.get("assignee") or (assignees[0] if assignees else None), "login", where, "assignee")
     raw_labels = obj.get("labels") or []
     if not isinstance(raw_labels, list):
         raise InputError(f"{where}: labels: expected a list, found {type(raw_labels).__name__}")
@@ -96,7 +109,7 @@ def item(obj: dict[str, Any], where: str, line: int = 0) -> Item:
         for k, lab in enumerate(raw_labels)
     ]
     links = sorted({f"{r or repo}#{n}" for r, n in _REF.findall(body) if f"{r or repo}#{n}" != f"{repo}#{number}"})
-    state = _optional(obj, "state", where)
+    state = _optional(obj, "state", where).lower()
     return Item(
         source="github",
         external_id=f"{repo}#{number}",
@@ -104,16 +117,22 @@ def item(obj: dict[str, Any], where: str, line: int = 0) -> Item:
         kind="pull_request" if is_pr else "issue",
         body=body,
         state=state,
-        closed=state == "closed",
-        created_at=parse_time(_optional(obj, "created_at", where), f"{where}: created_at"),
-        closed_at=parse_time(_optional(obj, "closed_at", where), f"{where}: closed_at"),
+        closed=state in _CLOSED,
+        created_at=_time(obj, ("created_at", "createdAt"), where),
+        closed_at=_time(obj, ("closed_at", "closedAt"), where),
         labels=[label for label in labels if label],
         assignee=assignee,
         epic=_named(obj.get("milestone"), "title", where, "milestone"),
-        url=_optional(obj, "html_url", where) or None,
+        url=_optional(obj, "html_url", where) or (page.group(0) if page else None),
         links=links,
         line=line,
     )
+
+
+def _time(obj: dict[str, Any], keys: tuple[str, str], where: str) -> datetime | None:
+    """A time under its REST name or its GraphQL one (gh's ``--json``)."""
+    key = next((k for k in keys if obj.get(k) is not None), keys[0])
+    return parse_time(_optional(obj, key, where), f"{where}: {key}")
 
 
 def _optional(obj: dict[str, Any], key: str, where: str) -> str:
@@ -129,4 +148,7 @@ def _named(value: Any, key: str, where: str, field: str) -> str | None:
     return text_field(value.get(key), where, f"{field}.{key}")
 
 
-IMPORTER = Importer("GitHub: gh api --paginate 'repos/OWNER/REPO/issues?state=all' > issues.json", read)
+IMPORTER = Importer(
+    "GitHub: gh api --paginate 'repos/OWNER/REPO/issues?state=all' > issues.json, or gh issue list / gh pr list --json",
+    read,
+)
