@@ -187,15 +187,15 @@ input's order, and what is held stays bounded whatever the input's length."""
 
 
 def may_fork() -> bool:
-    """Whether this process may predict with copies of itself. A fork copies one thread: a process
-    running others (a server, a test runner) could leave a lock one of them held locked for ever in
-    the copy, so it predicts alone. Native threads (numpy's BLAS pool) make themselves safe across a
-    fork, and Python does not count them. (Imported here: ``classify`` on a short file needs
-    neither module, and multiprocessing takes 15 ms to import.)"""
-    import multiprocessing
+    """Whether this process may predict with copies of itself: on Linux, with no other Python
+    thread running. A fork copies one thread, so a process running others (a server, a test runner)
+    could leave a lock one of them held locked for ever in the copy; native threads (numpy's BLAS
+    pool) make themselves safe across a fork, and Python does not count them. Elsewhere, system
+    libraries (macOS's Accelerate under numpy) are not safe in a forked copy, which is why Python
+    spawns there by default."""
     import threading
 
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    return sys.platform == "linux" and threading.active_count() == 1
 
 
 def _apart(
