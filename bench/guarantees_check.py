@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from guarantor.workspace.session import workspace_database
 
 ROWS = 200_000
 KINDS = 50
+ROUNDS = 5
 
 
 def queries(n: int) -> list[str]:
@@ -115,13 +116,17 @@ def bench_file(folder: Path, n: int) -> dict[str, object]:
     import duckdb
 
     qs = [q.replace("FROM events", "FROM 'events.parquet'") for q in queries(n)]
-    conn = duckdb.connect()
-    conn.execute("SET file_search_path = ?", [str(folder)])
-    start = time.perf_counter()
-    for q in qs:
-        conn.execute(q).fetchone()
-    raw = time.perf_counter() - start
-    conn.close()
+
+    def raw() -> float:
+        conn = duckdb.connect()
+        conn.execute("SET file_search_path = ?", [str(folder)])
+        start = time.perf_counter()
+        for q in qs:
+            conn.execute(q).fetchone()
+        seconds = time.perf_counter() - start
+        conn.close()
+        return seconds
+
     return bench("file", "{type: file}", f"sqlite:///{folder / 'store-file.db'}", n, qs, raw, folder)
 
 
@@ -131,22 +136,24 @@ def bench(
     store_url: str,
     n: int,
     qs: list[str] | None = None,
-    raw: float | None = None,
+    raw: Callable[[], float] | None = None,
     folder: Path | None = None,
 ) -> dict[str, object]:
-    if qs is None:
-        qs = queries(n)
-    if raw is None:
-        raw = min(raw_seconds(url, qs) for _ in range(3))
+    """Raw SQL and `check` take turns, best of ROUNDS each: on a shared machine a slow spell then
+    touches both sides of the ratio. With the raw SQL measured once before all the checks, four runs
+    within minutes of the same code gave PostgreSQL ratios from 0.39 to 0.62; taking turns, 0.41-0.47."""
+    queries_ = qs if qs is not None else queries(n)
+    measure_raw = raw or (lambda: raw_seconds(url, queries_))
     source = url if url.startswith("{") else f"{{type: sql, url: '{url}'}}"
     with tempfile.TemporaryDirectory() as scratch:
         tmp = str(folder or scratch)
-        ws, marks = parse(workspace(source, qs), "bench.yaml")
+        ws, marks = parse(workspace(source, queries_), "bench.yaml")
         db = workspace_database(store_url, Path(tmp) / "bench.yaml", ws)  # scoped, as `guarantor check` is
         # Slots no earlier run used, so every indicator is due (PostgreSQL keeps the previous run's history).
         t = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=random.randrange(1, 10**5))
-        walls = []
-        for k in range(3):  # each run fills a new hourly slot: a full evaluation of all indicators
+        walls, raws = [], []
+        for k in range(ROUNDS):  # each run fills a new hourly slot: a full evaluation of all indicators
+            raws.append(measure_raw())
             start = time.perf_counter()
             r = runner.check(
                 db,
@@ -163,15 +170,15 @@ def bench(
             durations = [m.duration_ms for m in s.query(Measurement)]
             statuses = {m.status for m in s.query(Measurement)}
         db.close()
-    wall = min(walls)
+    wall, raw_best = min(walls), min(raws)
     return {
         f"{name}_indicators": n,
         f"{name}_wall_seconds": wall,
         f"{name}_evaluations_per_second": n / wall,
         f"{name}_p95_eval_ms": statistics.quantiles(durations, n=20)[18],
-        f"{name}_raw_sql_seconds": raw,
-        f"{name}_overhead_per_eval_ms": (wall - raw) / n * 1000,
-        f"{name}_overhead_to_raw_ratio": (wall - raw) / raw,
+        f"{name}_raw_sql_seconds": raw_best,
+        f"{name}_overhead_per_eval_ms": (wall - raw_best) / n * 1000,
+        f"{name}_overhead_to_raw_ratio": (wall - raw_best) / raw_best,
         f"{name}_statuses": ",".join(sorted(statuses)),
     }
 
