@@ -22,7 +22,8 @@ class ExitCode(IntEnum):
     INTERNAL = 1
     """A bug in Guarantor: please report it with the message."""
     USAGE = 2
-    """The command line itself is wrong (unknown option, missing argument)."""
+    """The command line itself is wrong (unknown option, missing argument), or a ``GUARANTOR_``
+    setting is not valid."""
     INPUT = 3
     """An input file is malformed: the message names file, line and field."""
     NOT_FOUND = 4

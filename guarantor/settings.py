@@ -11,8 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from platformdirs import user_cache_dir
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from guarantor.errors import UsageError
 
 
 class Settings(BaseSettings):
@@ -144,4 +146,10 @@ def _cpus() -> int:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment. A value that is not valid is the invocation's mistake, not
+    a bug: a usage error naming the variable, not pydantic's report of a model's field."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = [f"GUARANTOR_{str(e['loc'][0]).upper()}={e['input']!r}: {e['msg']}" for e in exc.errors()]
+        raise UsageError("; ".join(problems)) from exc

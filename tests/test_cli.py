@@ -17,6 +17,20 @@ def test_usage_error_is_exit_2_without_traceback(cli) -> None:
     assert r.code == 2 and "Traceback" not in r.err + r.out
 
 
+def test_a_setting_that_is_not_valid_is_a_usage_error_naming_its_variable(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Not an internal error (exit 1, "a bug in Guarantor"), as pydantic's report of it was."""
+    from guarantor.settings import get_settings
+
+    monkeypatch.setenv("GUARANTOR_CHECK_WORKERS", "eight")
+    monkeypatch.setenv("guarantor_classify_workers", "0")  # names are read in any case
+    get_settings.cache_clear()
+    r = cli("classify", "-")
+    assert r.code == ExitCode.USAGE, r
+    assert "GUARANTOR_CHECK_WORKERS='eight': Input should be a valid integer" in r.err
+    assert "GUARANTOR_CLASSIFY_WORKERS='0': Input should be greater than or equal to 1" in r.err
+    assert "bug" not in r.err
+
+
 def test_version(cli) -> None:
     r = cli("version")
     assert r.code == 0 and re.match(r"\d+\.\d+\.\d+", r.out)
