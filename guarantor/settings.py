@@ -18,7 +18,9 @@ from guarantor.errors import UsageError
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GUARANTOR_", extra="ignore")
+    # Empty counts as unset, as for most tools read from the environment: `GUARANTOR_DATA_DIR=` made the
+    # current folder the data folder, and `GUARANTOR_CHECK_WORKERS=` an error.
+    model_config = SettingsConfigDict(env_prefix="GUARANTOR_", extra="ignore", env_ignore_empty=True)
 
     data_dir: Path | None = Field(
         default=None,

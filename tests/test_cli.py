@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from guarantor.errors import ExitCode
 from tests.conftest import ROOT
 
@@ -29,6 +31,16 @@ def test_a_setting_that_is_not_valid_is_a_usage_error_naming_its_variable(cli, m
     assert "GUARANTOR_CHECK_WORKERS='eight': Input should be a valid integer" in r.err
     assert "GUARANTOR_CLASSIFY_WORKERS='0': Input should be greater than or equal to 1" in r.err
     assert "bug" not in r.err
+
+
+def test_a_setting_set_empty_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    from guarantor.settings import Settings
+
+    monkeypatch.setenv("GUARANTOR_DATA_DIR", "")
+    monkeypatch.setenv("GUARANTOR_CHECK_WORKERS", "")
+    settings = Settings()
+    assert settings.data_dir is None and settings.check_workers == 8
+    assert settings.resolved_data_dir == settings.home / "data"  # not the current folder
 
 
 def test_version(cli) -> None:
