@@ -20,8 +20,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from _common import report
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
@@ -75,23 +77,23 @@ def make_postgres(url: str) -> None:
         conn.execute("ANALYZE events")
 
 
+def timed(conn: Any, qs: list[str]) -> float:
+    """Seconds to run the queries one after another on an open connection (sqlite3, psycopg, DuckDB)."""
+    start = time.perf_counter()
+    for q in qs:
+        conn.execute(q).fetchone()
+    return time.perf_counter() - start
+
+
 def raw_seconds(url: str, qs: list[str]) -> float:
     """The same queries straight through the driver, one connection, one after another."""
     if url.startswith("sqlite"):
-        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
-        start = time.perf_counter()
-        for q in qs:
-            conn.execute(q).fetchone()
-        seconds = time.perf_counter() - start
-        conn.close()
-        return seconds
+        with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as conn:
+            return timed(conn, qs)
     import psycopg
 
-    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as conn:
-        start = time.perf_counter()
-        for q in qs:
-            conn.execute(q).fetchone()
-        return time.perf_counter() - start
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql")) as pg:
+        return timed(pg, qs)
 
 
 def workspace(source: str, qs: list[str]) -> str:
@@ -118,14 +120,9 @@ def bench_file(folder: Path, n: int) -> dict[str, object]:
     qs = [q.replace("FROM events", "FROM 'events.parquet'") for q in queries(n)]
 
     def raw() -> float:
-        conn = duckdb.connect()
-        conn.execute("SET file_search_path = ?", [str(folder)])
-        start = time.perf_counter()
-        for q in qs:
-            conn.execute(q).fetchone()
-        seconds = time.perf_counter() - start
-        conn.close()
-        return seconds
+        with closing(duckdb.connect()) as conn:
+            conn.execute("SET file_search_path = ?", [str(folder)])
+            return timed(conn, qs)
 
     return bench("file", "{type: file}", f"sqlite:///{folder / 'store-file.db'}", n, qs, raw, folder)
 
