@@ -266,12 +266,15 @@ def version() -> None:
 def run(argv: list[str] | None = None) -> int:
     """Run a command; returns its exit code instead of exiting, so tests can call it in-process.
 
-    Typer handles usage errors (exit 2) and Ctrl-C (130) itself and raises SystemExit; everything
+    Typer handles usage errors (exit 2), Ctrl-C (130) and a closed output (its exit 1, made 141 here)
+    itself and raises SystemExit; everything
     of ours arrives as a GuarantorError and is mapped here.
     """
     try:
         app(args=argv, prog_name="guarantor")
     except SystemExit as exc:
+        if isinstance(exc.__context__, BrokenPipeError):  # Typer's exit 1 for a reader gone away
+            return ExitCode.OUTPUT_CLOSED
         return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
     except GuarantorError as exc:
         return _failed(exc)

@@ -54,6 +54,9 @@ class ExitCode(IntEnum):
     port in use."""
     INTERRUPTED = 130
     """Stopped by Ctrl-C; nothing half-written is kept."""
+    OUTPUT_CLOSED = 141
+    """What read the output stopped reading (``| head``): what it read was written whole, and the
+    command stopped there. 128 + SIGPIPE, as a Unix tool that signal ends."""
 
 
 class GuarantorError(Exception):

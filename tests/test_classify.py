@@ -238,6 +238,27 @@ def test_forked_processes_end_when_the_one_that_forked_them_is_killed(env, tmp_p
     assert all(_ended(pid) for pid in forked)
 
 
+def test_a_reader_that_stops_reading_ends_classify_with_141_and_no_message(env, tmp_path: Path) -> None:
+    """`classify big.csv | head`: exit 128 + SIGPIPE as a Unix tool, not Typer's exit 1 ("a bug in
+    Guarantor" in our table), with nothing on stderr and the forked processes ended."""
+    (tmp_path / "t.txt").write_text("\n".join(_statements(20_000)) + "\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", FORKS + MAIN, "classify", str(tmp_path / "t.txt")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "GUARANTOR_CLASSIFY_WORKERS": "2"},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"id,text,exposure")
+    proc.stdout.close()  # as `head -1` does once it has its line
+    with proc.stderr:
+        said = proc.stderr.read().decode().splitlines()
+    assert proc.wait(timeout=60) == 141
+    forked = [int(line.split()[1]) for line in said if line.startswith("forked")]
+    assert len(forked) == 2 and len(said) == 2, said  # nothing but the forks' own lines
+    assert all(_ended(pid) for pid in forked)
+
+
 def _ended(pid: int) -> bool:
     """Gone, or a zombie nobody reaps (in a container, orphans go to a PID 1 that may not reap)."""
     try:
