@@ -267,8 +267,7 @@ def run(argv: list[str] | None = None) -> int:
     """Run a command; returns its exit code instead of exiting, so tests can call it in-process.
 
     Typer handles usage errors (exit 2), Ctrl-C (130) and a closed output (its exit 1, made 141 here)
-    itself and raises SystemExit; everything
-    of ours arrives as a GuarantorError and is mapped here.
+    itself and raises SystemExit; everything of ours arrives as a GuarantorError and is mapped here.
     """
     try:
         app(args=argv, prog_name="guarantor")
