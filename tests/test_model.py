@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from guarantor.errors import ExitCode, ModelError
 from guarantor.settings import Settings
 from guarantor.tasks import catalogue, store
 from guarantor.tasks.catalogue import EXPOSURE_LEVELS
@@ -202,3 +203,15 @@ def test_a_build_says_each_step(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "cache" / "models").iterdir()] == [
         store.model_path(settings, store.data_hash(settings)).name
     ]
+
+
+def test_a_cache_folder_that_cannot_be_written_fails_before_the_build(tmp_path: Path) -> None:
+    """At once, exit 9 naming the folder, instead of a minute's build then an error about a path."""
+    (tmp_path / "cache").write_text("a file, not a folder")
+    steps: list[str] = []
+    with pytest.raises(ModelError) as raised:
+        store.load_or_build(Settings(data_dir=DATA_DIR, home=tmp_path, cache_dir=tmp_path / "cache"), steps.append)
+    assert steps == [], "nothing was built"
+    assert raised.value.exit_code == ExitCode.MODEL
+    assert raised.value.message.startswith(f"The exposure model cannot be kept in {tmp_path / 'cache' / 'models'}: ")
+    assert raised.value.hint == "Set GUARANTOR_CACHE_DIR to a folder this user can write."
