@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -8,6 +9,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeDecorator
 
 from guarantor.db.base import UTCDateTime
+from guarantor.db.session import Database
+from guarantor.errors import DatabaseError, ExitCode
 
 TIMES = [
     datetime(2026, 11, 24, 15, 4, 5, tzinfo=UTC),  # no microseconds: still written, as SQLAlchemy does
@@ -37,3 +40,25 @@ def test_a_naive_time_is_refused_on_every_database() -> None:
         assert process is not None
         with pytest.raises(ValueError, match="naive datetime"):
             process(datetime(2026, 11, 24, 15, 4))
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        (
+            "mysql://me:secret@db.example/g",
+            "Guarantor keeps its data in SQLite or PostgreSQL, not mysql: mysql://me:***@",
+        ),
+        ("postgresql+asyncpg://me@127.0.0.1/g", "Could not open the database: No module named 'asyncpg'"),
+        ("not a url", "Could not open the database: Could not parse SQLAlchemy URL"),
+        ("sqlite:///{tmp}/a-file/g.db", "Could not open the database: [Errno 17] File exists"),
+    ],
+)
+def test_a_database_url_guarantor_cannot_use_is_a_database_error(url: str, said: str, tmp_path: Path) -> None:
+    """Exit 8 with what is wrong, never the password; they were exit 1 ("a bug"), the missing driver's
+    ModuleNotFoundError, or exit 4 for the SQLite file's folder."""
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(DatabaseError) as raised:
+        Database(url.format(tmp=tmp_path))
+    assert raised.value.message.startswith(said), raised.value.message
+    assert "secret" not in raised.value.message and raised.value.exit_code == ExitCode.DATABASE

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,7 +36,14 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+BACKENDS = ("sqlite", "postgresql")
+"""The databases Guarantor's migrations and queries are written and tested for."""
+
+
 def make_engine(url: str) -> Engine:
+    backend = make_url(url).get_backend_name()
+    if backend not in BACKENDS:
+        raise DatabaseError(f"Guarantor keeps its data in SQLite or PostgreSQL, not {backend}: {make_url(url)!r}")
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
@@ -129,7 +136,7 @@ class Database:
         try:
             self.engine = make_engine(url)
             migrate(self.engine)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, OSError, ImportError) as exc:  # OSError: its folder; ImportError: a driver
             raise DatabaseError(f"Could not open the database: {exc}") from exc
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
