@@ -132,7 +132,11 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.home / 'guarantor.db'}"
+        """libpq's and Heroku's spellings (``postgres://``, ``postgresql://``) name the driver
+        Guarantor installs, psycopg 3: SQLAlchemy would look for psycopg2, or refuse ``postgres``."""
+        url = self.database_url or f"sqlite:///{self.home / 'guarantor.db'}"
+        scheme, sep, rest = url.partition("://")
+        return f"postgresql+psycopg://{rest}" if sep and scheme in ("postgres", "postgresql") else url
 
     @property
     def model_dir(self) -> Path:

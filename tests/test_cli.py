@@ -43,6 +43,18 @@ def test_a_setting_set_empty_counts_as_unset(monkeypatch: pytest.MonkeyPatch) ->
     assert settings.resolved_data_dir == settings.home / "data"  # not the current folder
 
 
+def test_libpq_spellings_of_a_postgresql_url_name_the_driver_guarantor_installs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from guarantor.settings import Settings
+
+    for given in ("postgres://me:pw@db:5433/g?sslmode=require", "postgresql://me:pw@db:5433/g?sslmode=require"):
+        assert (
+            Settings(database_url=given).resolved_database_url == "postgresql+psycopg://me:pw@db:5433/g?sslmode=require"
+        )
+    for kept in ("postgresql+psycopg://me@db/g", "sqlite:///x.db"):
+        assert Settings(database_url=kept).resolved_database_url == kept
+    assert Settings(home=tmp_path).resolved_database_url == f"sqlite:///{tmp_path / 'guarantor.db'}"
+
+
 def test_version(cli) -> None:
     r = cli("version")
     assert r.code == 0 and re.match(r"\d+\.\d+\.\d+", r.out)

@@ -49,6 +49,10 @@ def test_a_naive_time_is_refused_on_every_database() -> None:
             "mysql://me:secret@db.example/g",
             "Guarantor keeps its data in SQLite or PostgreSQL, not mysql: mysql://me:***@",
         ),
+        (
+            "postgres://me:secret@127.0.0.1/g",
+            "Write the database URL postgresql://…, not postgres://…: postgres://me:***@",
+        ),
         ("postgresql+asyncpg://me@127.0.0.1/g", "Could not open the database: No module named 'asyncpg'"),
         ("not a url", "Could not open the database: Could not parse SQLAlchemy URL"),
         ("sqlite:///{tmp}/a-file/g.db", "Could not open the database: [Errno 17] File exists"),

@@ -42,6 +42,8 @@ BACKENDS = ("sqlite", "postgresql")
 
 def make_engine(url: str) -> Engine:
     backend = make_url(url).get_backend_name()
+    if backend == "postgres":  # Heroku's and libpq's spelling, which SQLAlchemy does not take
+        raise DatabaseError(f"Write the database URL postgresql://…, not postgres://…: {make_url(url)!r}")
     if backend not in BACKENDS:
         raise DatabaseError(f"Guarantor keeps its data in SQLite or PostgreSQL, not {backend}: {make_url(url)!r}")
     if url.startswith("sqlite:///"):
