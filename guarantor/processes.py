@@ -4,8 +4,8 @@ statements predicted while this process reads and writes them (``tasks.classify`
 
 A queue never answers for a process that is gone, so no side waits on one for ever: this side
 raises ``Stopped`` when a process it waits on has died without a word (killed for memory, say),
-and a process whose parent is gone (killed) ends itself within a second or so instead of living on
-as an orphan blocked on its queue.
+and a process whose parent is gone (killed) ends itself within a second or so (``watch_parent``)
+instead of living on as an orphan blocked on its queue.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import threading
+import time
 from collections.abc import Sequence
 from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, TypeVar
@@ -44,29 +46,21 @@ def receive(source: Queue[T], senders: Sequence[BaseProcess], what: str) -> T:
                     raise Stopped(f"{what} stopped (exit code {sender.exitcode}) before its end") from None
 
 
-def send(target: Queue[T], item: T) -> None:
-    """Put ``item`` on ``target``, waiting while it is full, in a process started from another:
-    if that one is gone, this one ends at once (nothing it holds needs closing; a queue's thread
-    would otherwise wait at exit to hand over what no one will read)."""
-    while True:
-        try:
-            target.put(item, timeout=POLL_S)
-            return
-        except queue.Full:
-            _end_if_orphaned()
-
-
-def take(source: Queue[T]) -> T:
-    """The next item on ``source``, in a process started from another, which puts them there; if
-    that one is gone, this one ends at once, as in ``send``."""
-    while True:
-        try:
-            return source.get(timeout=POLL_S)
-        except queue.Empty:
-            _end_if_orphaned()
-
-
-def _end_if_orphaned() -> None:
+def watch_parent() -> None:
+    """Called first in a process started from another: once that one is gone (killed), end this one
+    within ``POLL_S``, wherever it waits. A check made only between waits is not enough: a parent
+    killed while it wrote a message leaves this process reading the rest for ever, since the pipe's
+    writing end stays open here (inherited) and in its siblings; a full pipe no one reads blocks a
+    write the same way."""
     parent = multiprocessing.parent_process()
-    if parent is not None and not parent.is_alive():
+    if parent is None:
+        return
+
+    def watch() -> None:
+        # getppid: the parent's sentinel would tell too, but a sibling forked after this process
+        # holds it open, so that one would tell only once the sibling had ended.
+        while os.getppid() == parent.pid:
+            time.sleep(POLL_S)
         os._exit(1)
+
+    threading.Thread(target=watch, name="guarantor-watch-parent", daemon=True).start()

@@ -272,14 +272,15 @@ def _serve(
     from guarantor import processes
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    processes.watch_parent()
     while True:
-        index, chunk = processes.take(tasks)
+        index, chunk = tasks.get()
         answer: tuple[int, str] | GuarantorError
         try:
             answer = _render(model, fmt, chunk)
         except Exception as exc:  # sent as it can be: the parent shows it, this process has no console
             answer = GuarantorError(f"predicting failed: {type(exc).__name__}: {exc}")
-        processes.send(answers, (index, answer))
+        answers.put((index, answer))
 
 
 def _render(model: ExposureModel, fmt: OutputFormat, chunk: list[Record]) -> tuple[int, str]:

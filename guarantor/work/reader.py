@@ -92,6 +92,7 @@ def batches(
 def _main(*args: Any) -> None:
     """The second process. Ctrl-C is the writing side's to handle: it ends this process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    processes.watch_parent()
     _read(*args)
 
 
@@ -119,10 +120,10 @@ def _read(
                     if classify:
                         exposure = exposure or service.exposure_of(store.load_or_build(get_settings()))
                         batch.classify(exposure)
-                    processes.send(ahead, batch)
+                    ahead.put(batch)
     except GuarantorError as exc:
-        processes.send(ahead, exc)
+        ahead.put(exc)
     except Exception as exc:  # sent as it can be: the other side shows it, this one has no console
-        processes.send(ahead, GuarantorError(f"reading the export failed: {type(exc).__name__}: {exc}"))
+        ahead.put(GuarantorError(f"reading the export failed: {type(exc).__name__}: {exc}"))
     else:
-        processes.send(ahead, None)
+        ahead.put(None)
