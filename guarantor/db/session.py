@@ -41,11 +41,12 @@ BACKENDS = ("sqlite", "postgresql")
 
 
 def make_engine(url: str) -> Engine:
-    backend = make_url(url).get_backend_name()
+    parsed = make_url(url)  # its repr hides the password
+    backend = parsed.get_backend_name()
     if backend == "postgres":  # Heroku's and libpq's spelling, which SQLAlchemy does not take
-        raise DatabaseError(f"Write the database URL postgresql://…, not postgres://…: {make_url(url)!r}")
+        raise DatabaseError(f"Write the database URL postgresql://…, not postgres://…: {parsed!r}")
     if backend not in BACKENDS:
-        raise DatabaseError(f"Guarantor keeps its data in SQLite or PostgreSQL, not {backend}: {make_url(url)!r}")
+        raise DatabaseError(f"Guarantor keeps its data in SQLite or PostgreSQL, not {backend}: {parsed!r}")
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
