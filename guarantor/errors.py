@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from guarantor import redact
+
 
 class ExitCode(IntEnum):
     """Exit codes of every ``guarantor`` command. Numbers never change meaning."""
@@ -80,9 +82,13 @@ class GuarantorError(Exception):
             cls.code = code
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        """Masked of secrets here, once for every face that shows an error (exit text, API
+        body, status reason, alert, log line): one built from a driver's or library's message
+        may quote a URL with its password or a header with its token."""
+        message = redact.secrets(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact.secrets(hint) if hint is not None else None
 
     def __reduce__(self) -> tuple[object, ...]:
         """Pickled as it is, whatever its ``__init__`` asks: an error met by the process that reads

@@ -20,7 +20,10 @@ from guarantor.errors import UsageError
 class Settings(BaseSettings):
     # Empty counts as unset, as for most tools read from the environment: `GUARANTOR_DATA_DIR=` made the
     # current folder the data folder, and `GUARANTOR_CHECK_WORKERS=` an error.
-    model_config = SettingsConfigDict(env_prefix="GUARANTOR_", extra="ignore", env_ignore_empty=True)
+    # No setting is infinite or NaN: GUARANTOR_WEB_SESSION_HOURS=1e400 made every login answer 500.
+    model_config = SettingsConfigDict(
+        env_prefix="GUARANTOR_", extra="ignore", env_ignore_empty=True, allow_inf_nan=False
+    )
 
     data_dir: Path | None = Field(
         default=None,
@@ -56,7 +59,7 @@ class Settings(BaseSettings):
             "They are optional: when they cannot be fetched, the download says so and keeps the rest."
         ),
     )
-    download_timeout_s: float = Field(default=30.0, description="Timeout of one download, in seconds.")
+    download_timeout_s: float = Field(default=30.0, gt=0, le=3600, description="Timeout of one download, in seconds.")
     github_api_url: str = Field(
         default="https://api.github.com",
         description="GitHub's REST API for `guarantor sync github` (a GitHub Enterprise server: https://HOST/api/v3).",
@@ -68,6 +71,7 @@ class Settings(BaseSettings):
     sync_max_wait_s: float = Field(
         default=900.0,
         ge=0,
+        le=86400,
         description=(
             "The longest a sync waits when a tracker's rate limit asks it to; a longer wait stops the sync, "
             "which resumes from its last stored page when run again."
@@ -85,7 +89,9 @@ class Settings(BaseSettings):
     )
     check_workers: int = Field(default=8, ge=1, le=256, description="Indicators `check` evaluates at once.")
     check_retries: int = Field(default=1, ge=0, le=10, description="Retries of a source that fails, per check.")
-    web_session_hours: float = Field(default=8.0, gt=0, description="How long a browser login lasts, in hours.")
+    web_session_hours: float = Field(
+        default=8.0, gt=0, le=24 * 366, description="How long a browser login lasts, in hours (at most a year)."
+    )
     web_threads: int = Field(
         default=4,
         ge=1,
@@ -99,6 +105,7 @@ class Settings(BaseSettings):
     web_cache_s: float = Field(
         default=2.0,
         ge=0,
+        le=3600,
         description=(
             "Caching in the server, in seconds; 0: none, every request computes its answer. Pages and API answers "
             "are kept per data version: a change made through this process shows at once, through another "
@@ -109,6 +116,7 @@ class Settings(BaseSettings):
     web_max_body_bytes: int = Field(
         default=1 << 20,
         ge=1024,
+        le=1 << 30,
         description=(
             "The largest request body the server reads, in bytes (1 MiB); a larger one is refused with 413 "
             "before it is read whole."
@@ -117,13 +125,52 @@ class Settings(BaseSettings):
     login_free_failures: int = Field(
         default=5,
         ge=1,
+        le=1000,
         description=(
             "Failed logins allowed for one user name, or from one client address, before each further attempt "
             "must wait (1 s, doubling with every failure up to GUARANTOR_LOGIN_MAX_WAIT_S)."
         ),
     )
     login_max_wait_s: int = Field(
-        default=900, ge=1, description="The longest a user or client must wait after repeated failed logins."
+        default=900, ge=1, le=86400, description="The longest a user or client must wait after repeated failed logins."
+    )
+    measure_timeout_max_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description=(
+            "The longest one measurement may take, in seconds, whatever an indicator's or source's timeout asks: "
+            "a wall-clock deadline covering connecting, every read and the whole answer. An edit through the web "
+            "or the API asking for more is refused."
+        ),
+    )
+    web_checks_at_once: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description=(
+            "Checks of one workspace that requests to the server may run at once, each on threads of its own, so "
+            "checks on slow sources never hold the threads that answer pages; one more is answered 429."
+        ),
+    )
+    edit_max_bytes: int = Field(
+        default=1 << 20,
+        ge=4096,
+        le=64 << 20,
+        description="The largest workspace file an edit through the web or the API may leave, in bytes (1 MiB).",
+    )
+    edit_max_indicators: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="The most indicators a workspace may hold after an edit through the web or the API.",
+    )
+    web_trusted_proxies: str = Field(
+        default="",
+        description=(
+            "Addresses of the reverse proxies whose X-Forwarded-For names the client (comma-separated); from "
+            "anyone else, the connection's own address is the client's, so the per-address login limit holds."
+        ),
     )
 
     @property

@@ -77,6 +77,38 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
+def pg_source(database_url: str) -> Iterator[tuple[str, str]]:
+    """A PostgreSQL database for sources beside Guarantor's (whose own is refused), and a role that
+    can only read its tables, as the README tells admins to make: (the admin's URL, the reader's).
+    Tables the admin creates there are readable by the reader."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("set GUARANTOR_TEST_DATABASE_URL to run the PostgreSQL source")
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    name = f"{url.database}_src"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(
+            "DO $$ BEGIN CREATE ROLE guarantor_reader LOGIN NOSUPERUSER; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+    source_admin = url.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(source_admin.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO guarantor_reader")
+    try:
+        yield (
+            source_admin,
+            url.set(database=name, username="guarantor_reader", password=None).render_as_string(hide_password=False),
+        )
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch, model_home: Path, database_url: str) -> Iterator[Settings]:
     """The environment a person would set: data dir, home (with the built model), database."""
     monkeypatch.setenv("GUARANTOR_DATA_DIR", str(DATA_DIR))

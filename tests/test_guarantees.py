@@ -198,42 +198,37 @@ def test_missing_env_var_is_reported_before_anything_runs(cli, shop: Path, api: 
     assert str(shop / "shop.db") not in r.out + r.err, "a secret's value is never shown"
 
 
-def test_postgresql_source(cli, shop: Path, api: str, database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("set GUARANTOR_TEST_DATABASE_URL to run the PostgreSQL source")
+def test_postgresql_source(cli, shop: Path, api: str, pg_source: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
     import psycopg
 
-    admin = database_url.replace("postgresql+psycopg", "postgresql")
-    source_db = database_url.rsplit("/", 1)[1] + "_src"  # a database of its own: Guarantor's is refused
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{source_db}"')
-    source_url = database_url.rsplit("/", 1)[0] + "/" + source_db
-    try:
-        with psycopg.connect(source_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-            conn.execute("CREATE TABLE signups (minutes numeric)")
-            conn.execute("INSERT INTO signups VALUES (12.5), (30), (7.25)")
-            conn.execute("CREATE SEQUENCE tickets")
-        path = _workspace(shop, api)
-        original = '"SELECT 100.0 * avg(on_time), max(settled_at) FROM payouts"'
-        path.write_text(
-            path.read_text()
-            .replace('url: "sqlite:///shop.db"', f'url: "{source_url}"')
-            .replace(original, '"SELECT max(minutes) FROM signups"')
-        )
-        latest = json.loads(cli("check", str(path), "--json", "--outcome", "paid").out)["outcomes"][0]["indicators"][0]
-        assert latest["latest"]["value"] == "30" and latest["latest"]["status"] == "BROKEN"
-        for refused in ("DROP TABLE signups", "SELECT 1; DROP TABLE signups", "SELECT set_config('a.b', 'c', false)"):
-            path.write_text(path.read_text().replace('"SELECT max(minutes) FROM signups"', json.dumps(refused)))
-            r = cli("check", str(path), "--json", "--all", "--outcome", "paid")
-            assert r.code == 3 and "query:" in r.err, r.err
-            path.write_text(path.read_text().replace(json.dumps(refused), '"SELECT max(minutes) FROM signups"'))
-        # a SELECT that would write runs, inside a READ ONLY transaction, and fails there
-        path.write_text(path.read_text().replace('"SELECT max(minutes) FROM signups"', "\"SELECT nextval('tickets')\""))
-        latest = json.loads(cli("check", str(path), "--json", "--all", "--outcome", "paid").out)["outcomes"][0]
-        assert "read-only transaction" in latest["indicators"][0]["latest"]["reason"]
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{source_db}" WITH (FORCE)')
+    admin, reader = pg_source
+    with psycopg.connect(admin.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute("CREATE TABLE signups (minutes numeric)")
+        conn.execute("INSERT INTO signups VALUES (12.5), (30), (7.25)")
+        conn.execute("CREATE SEQUENCE tickets")
+    path = _workspace(shop, api)
+    original = '"SELECT 100.0 * avg(on_time), max(settled_at) FROM payouts"'
+    path.write_text(
+        path.read_text()
+        .replace('url: "sqlite:///shop.db"', f'url: "{reader}"')
+        .replace(original, '"SELECT max(minutes) FROM signups"')
+    )
+    latest = json.loads(cli("check", str(path), "--json", "--outcome", "paid").out)["outcomes"][0]["indicators"][0]
+    assert latest["latest"]["value"] == "30" and latest["latest"]["status"] == "BROKEN"
+    refused = ("DROP TABLE signups", "SELECT 1; DROP TABLE signups", "SELECT set_config('a.b', 'c', false)")
+    for query in (*refused, "SELECT nextval('tickets')"):
+        path.write_text(path.read_text().replace('"SELECT max(minutes) FROM signups"', json.dumps(query)))
+        r = cli("check", str(path), "--json", "--all", "--outcome", "paid")
+        assert r.code == 3 and "query:" in r.err, r.err
+        path.write_text(path.read_text().replace(json.dumps(query), '"SELECT max(minutes) FROM signups"'))
+    # The admin's role is a superuser: refused, unless the file names it under privileged_role.
+    path.write_text(path.read_text().replace(reader, admin))
+    latest = json.loads(cli("check", str(path), "--json", "--all", "--outcome", "paid").out)["outcomes"][0]
+    assert "a superuser" in latest["indicators"][0]["latest"]["reason"], latest
+    role = admin.split("://", 1)[1].split("@", 1)[0]
+    path.write_text(path.read_text().replace(f'url: "{admin}"', f'url: "{admin}", privileged_role: {role}'))
+    latest = json.loads(cli("check", str(path), "--json", "--all", "--outcome", "paid").out)["outcomes"][0]
+    assert latest["indicators"][0]["latest"]["value"] == "30", latest
 
 
 def test_a_sql_source_measures_on_as_many_workers_as_a_check_runs(tmp_path: Path) -> None:
@@ -256,11 +251,11 @@ def test_a_sql_source_measures_on_as_many_workers_as_a_check_runs(tmp_path: Path
         source.close()
 
 
-def test_a_postgresql_source_measures_again_after_its_connections_were_cut(tmp_path: Path, database_url: str) -> None:
+def test_a_postgresql_source_measures_again_after_its_connections_were_cut(
+    tmp_path: Path, database_url: str, pg_source: tuple[str, str]
+) -> None:
     """The source keeps its connections between measurements; when the server drops them (a
     restart, a failover), one measurement fails and the next connects anew, however many were kept."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("set GUARANTOR_TEST_DATABASE_URL to run the PostgreSQL source")
     from concurrent.futures import ThreadPoolExecutor
 
     import psycopg
@@ -270,17 +265,13 @@ def test_a_postgresql_source_measures_again_after_its_connections_were_cut(tmp_p
     from guarantor.guarantees.spec import Indicator
 
     admin = database_url.replace("postgresql+psycopg", "postgresql")
-    source_db = database_url.rsplit("/", 1)[1] + "_cut"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{source_db}"')
-    source = SqlSource(
-        SqlSpec(type="sql", url=database_url.rsplit("/", 1)[0] + "/" + source_db), Context(tmp_path, False)
-    )
-    slow = Indicator(id="i", source="s", query="SELECT count(*) FROM pg_sleep(0.2)", target=">= 0")
+    source_db = pg_source[1].rsplit("/", 1)[1]
+    source = SqlSource(SqlSpec(type="sql", url=pg_source[1]), Context(tmp_path, False))
+    slow = Indicator(id="i", source="s", query="SELECT count(*) FROM generate_series(1, 1500000)", target=">= 0")
     quick = Indicator(id="i", source="s", query="SELECT 7", target=">= 0")
     try:
         with ThreadPoolExecutor(3) as pool:  # three at once: three connections kept
-            assert [r.value for r in pool.map(lambda _: source.measure(slow, 5.0), range(3))] == [1, 1, 1]
+            assert [r.value for r in pool.map(lambda _: source.measure(slow, 5.0), range(3))] == [1500000] * 3
         with psycopg.connect(admin, autocommit=True) as conn:
             cut = conn.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s", (source_db,)
@@ -291,8 +282,6 @@ def test_a_postgresql_source_measures_again_after_its_connections_were_cut(tmp_p
         assert source.measure(quick, 5.0).value == 7
     finally:
         source.close()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{source_db}" WITH (FORCE)')
 
 
 def test_frozen_clock_two_runners_measure_each_slot_once(env, shop: Path, api: str) -> None:

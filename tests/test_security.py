@@ -104,11 +104,18 @@ def test_an_editor_cannot_read_files_beyond_the_source_folder(server: Server, tm
         "SELECT count(*) FROM glob('*')",
         "SELECT CAST(secret AS INTEGER) FROM '../outside.csv'",
     ]
-    for query in queries:
-        assert _patch_guarantee(server, "quick-delivery", _indicator("files", query)).status_code == 200
+    refused = []
+    for query in queries:  # refused when validated (a function off the allowlist), or ERROR when measured
+        answer = _patch_guarantee(server, "quick-delivery", _indicator("files", query))
+        if answer.status_code == 422:
+            refused.append(query)
+            assert query not in server.workspace.read_text()
+            continue
+        assert answer.status_code == 200, answer.text
         probe = _probe(_check(server, "quick-delivery"))
         assert probe["status"] == "ERROR", (query, probe)
         assert SECRET_MARKER not in json.dumps(probe) and "root:" not in json.dumps(probe), (query, probe)
+    assert [q for q in queries if "read_text" in q or "glob(" in q] == refused
     # Guarantor's own database is whole and still answers: tokens and revocations hold.
     if url.startswith("sqlite"):
         with sqlite3.connect(database) as conn:
@@ -214,6 +221,44 @@ def test_a_sql_source_may_not_be_guarantors_own_database(tmp_path: Path, env: Se
     context = Context.of(tmp_path, False, env.home, env.resolved_database_url)
     with pytest.raises(SourceError, match="Guarantor's own"):
         SqlSource(SqlSpec(type="sql", url=env.resolved_database_url), context)
+
+
+def _own_aliases(url: str, tmp_path: Path) -> list[str]:
+    """Other spellings of Guarantor's own database: by file (a hard link, a symbolic link) for
+    SQLite; by host, address and socket for PostgreSQL."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        own = Path(str(parsed.database))
+        (tmp_path / "hard.db").hardlink_to(own)
+        (tmp_path / "soft.db").symlink_to(own)
+        return [f"sqlite:///{tmp_path / 'hard.db'}", f"sqlite:///{tmp_path / 'soft.db'}", "sqlite:///soft.db"]
+    user, port, name = parsed.username, parsed.port, parsed.database
+    socket = Path(__file__).resolve().parents[1] / ".pg"
+    return [
+        f"postgresql+psycopg://{user}@localhost:{port}/{name}",
+        f"postgresql+psycopg://{user}@127.1:{port}/{name}",
+        f"postgresql+psycopg://{user}@127.0.0.1:{port}/{name}?application_name=other",
+        f"postgresql+psycopg://{user}@/{name}?host=127.0.0.1&port={port}",
+        *([f"postgresql+psycopg://{user}@/{name}?host={socket}&port={port}"] if socket.is_dir() else []),
+    ]
+
+
+def test_guarantors_own_database_is_refused_under_every_alias(tmp_path: Path, env: Settings) -> None:
+    """Known by what it is (the file's device and inode; the server's identity and the database's
+    oid), not by how its URL is spelt: each alias reads users.password_hash if let through."""
+    Database(env.resolved_database_url).close()
+    context = Context.of(tmp_path, False, env.home, env.resolved_database_url)
+    indicator = Indicator(id="i", source="s", query="SELECT count(password_hash) FROM users", target=">= 0")
+    for alias in _own_aliases(env.resolved_database_url, tmp_path):
+        with pytest.raises(SourceError, match="Guarantor's own") as caught:
+            source = SqlSource(SqlSpec(type="sql", url=alias), context)
+            try:
+                source.measure(indicator, 5.0)
+            finally:
+                source.close()
+        assert "password" not in str(caught.value), alias
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from guarantor import cli_options, console
+from guarantor import cli_options, console, redact
 from guarantor.clock import MAX_YEAR, MIN_YEAR
 from guarantor.console import err, out
 from guarantor.errors import ExitCode, UsageError
@@ -39,7 +39,9 @@ def _load(workspace: Path | None) -> Any:
     path = loader.resolve(workspace)
     ws, marks = loader.parse(loader.read_text(path), str(path))
     settings = cli_options.settings()
-    context = Context.of(path.parent, True, settings.home, settings.resolved_database_url)
+    context = Context.of(
+        path.parent, True, settings.home, settings.resolved_database_url, settings.measure_timeout_max_s
+    )
     return ws, marks, str(path), context
 
 
@@ -190,7 +192,7 @@ def watch(
             lambda: _load(workspace),
             utcnow,
             ran,
-            lambda exc: err.print(f"[red]run failed, retrying:[/] {exc}", highlight=False),
+            lambda exc: err.print(f"[red]run failed, retrying:[/] {redact.secrets(str(exc))}", highlight=False),
             workers=settings.check_workers,
             retries=settings.check_retries,
             stop=lambda: stopping,

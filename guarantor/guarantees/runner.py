@@ -11,7 +11,7 @@ by then, and no slot is ever stored twice.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,7 +19,7 @@ from guarantor.db.session import Database
 from guarantor.guarantees import alerts, channels, repository, service
 from guarantor.guarantees.channels import DeliveryFailed
 from guarantor.guarantees.models import Measurement
-from guarantor.guarantees.scheduler import next_slot
+from guarantor.guarantees.scheduler import NeverFires, next_slot
 from guarantor.guarantees.schemas import CheckOut
 from guarantor.guarantees.sources.base import Context, MissingSecret
 from guarantor.workspace.loader import Marks
@@ -68,7 +68,7 @@ def check(
     service.check_secrets(ws, items, marks, name)
     owner = repository.runner_id()
     lease = (
-        max((i.indicator.timeout or ws.sources[i.indicator.source_name].timeout).total_seconds() for i in items)
+        max(context.timeout(i.indicator.timeout or ws.sources[i.indicator.source_name].timeout) for i in items)
         if items
         else 0.0
     )
@@ -135,6 +135,16 @@ def notify(
     return report
 
 
+def _next_slots(ws: Workspace, now: datetime) -> Iterator[datetime]:
+    """When each outcome is next due; one whose schedule never fires is skipped (it is ERROR)."""
+    for o in ws.outcomes:
+        if o.guarantee is not None:
+            try:
+                yield next_slot(o.guarantee.schedule, now)
+            except NeverFires:
+                continue
+
+
 def _record(db: Database, batch: list[Measurement], owner: str) -> int:
     with db.transaction() as session:
         return repository.record(session, batch, owner)
@@ -162,8 +172,7 @@ def watch(
         try:
             ws, marks, name, context = load()
             on_run(check(db, ws, marks, name, context, clock, workers=workers, retries=retries))
-            slots = [next_slot(o.guarantee.schedule, clock()) for o in ws.outcomes if o.guarantee is not None]
-            wake = min([*slots, wake])
+            wake = min([*_next_slots(ws, clock()), wake])
         except Exception as exc:  # a broken edit or a database outage must not end the watch
             on_error(exc)
         while not stop() and clock() < wake:

@@ -26,7 +26,7 @@ from guarantor.guarantees import budget as budgets
 from guarantor.guarantees import display, repository
 from guarantor.guarantees.evaluation import judge
 from guarantor.guarantees.models import Measurement, Status
-from guarantor.guarantees.scheduler import current_slot, due_after
+from guarantor.guarantees.scheduler import NeverFires, current_slot, due_after
 from guarantor.guarantees.schemas import (
     BudgetDisplay,
     BudgetOut,
@@ -62,6 +62,7 @@ class Planned:
     spec_hash: str
     scheduled_at: datetime
     trigger: str
+    failure: str = ""  # why it cannot be measured (a schedule that never fires): its ERROR's reason
 
     @property
     def key(self) -> repository.Key:
@@ -76,11 +77,15 @@ def plan(ws: Workspace, now: datetime, *, force: bool = False, outcome: str | No
     for o in ws.outcomes:
         if o.guarantee is None or (outcome is not None and o.id != outcome):
             continue
-        slot = now if force else current_slot(o.guarantee.schedule, now)
+        failure = ""
+        try:
+            slot = now if force else current_slot(o.guarantee.schedule, now)
+        except NeverFires as exc:  # this outcome's ERROR, once an hour; the others measure on
+            slot, failure = now.replace(minute=0, second=0, microsecond=0), str(exc)
         trigger = "manual" if force else "schedule"
         for ind in o.guarantee.indicators:
             if not ind.manual:  # check-ins are measured by people, not by a run
-                items.append(Planned(o.id, ind, hash_of(ws, ind), slot, trigger))
+                items.append(Planned(o.id, ind, hash_of(ws, ind), slot, trigger, failure))
     return items
 
 
@@ -143,10 +148,11 @@ class Evaluator:
     def evaluate(self, item: Planned) -> Measurement:
         ind = item.indicator
         spec: Any = self.ws.sources.get(ind.source_name)
-        timeout = (ind.timeout or spec.timeout).total_seconds()
+        timeout = self.context.timeout(ind.timeout or spec.timeout)
         start = time.perf_counter()
         value = value_at = None
-        for attempt in range(self.retries + 1):
+        status, reason = Status.ERROR, item.failure
+        for attempt in range(0 if item.failure else self.retries + 1):
             try:
                 reading = self._source(ind.source_name).measure(ind, timeout)
                 status, reason, reading = judge(ind, reading, self.clock())
@@ -269,7 +275,10 @@ def outcome_states(
         for ind in o.guarantee.indicators:
             if ind.manual:
                 last = mine.get(ind.id)
-                due = due_after(o.guarantee.schedule, last.scheduled_at) if last else now
+                try:
+                    due = due_after(o.guarantee.schedule, last.scheduled_at) if last else now
+                except NeverFires:  # due now: it shows as late, never as met
+                    due = now
                 checkins[ind.id] = (due, last.scheduled_at if last else None)
                 if last is None or now > due:
                     mine[ind.id] = _overdue(o, ind, hashes[ind.id], last, due, now)

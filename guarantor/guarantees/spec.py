@@ -231,6 +231,10 @@ class AlertPolicy(Strict):
     on: list[AlertEvent] = Field(default_factory=lambda: list(DEFAULT_ALERT_EVENTS))
 
 
+MAX_QUERY_CHARS = 16 * 1024
+"""An indicator's query, at most 16 KiB: a 900 KiB one, edited 24 times, grew a workspace file to
+22 MB and its stored revisions to 276 MB."""
+
 Reduce = Literal["sum", "avg", "min", "max", "count", "first", "last"]
 
 
@@ -245,6 +249,7 @@ class Indicator(Strict):
     query: str | None = Field(
         None,
         min_length=1,
+        max_length=MAX_QUERY_CHARS,
         description="SQL (sql, file), a PromQL expression (prometheus), a URL path (http) or a command line.",
     )
     jsonpath: str | None = Field(None, description="http: where the number is in the JSON document.")

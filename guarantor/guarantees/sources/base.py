@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,6 +13,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from guarantor import redact
 from guarantor.errors import ExitCode, GuarantorError
 from guarantor.guarantees.spec import Duration, EnvRef, Indicator, Secret
 
@@ -45,8 +45,8 @@ def reveal(secret: Secret) -> str:
         value = os.environ.get(secret.env)
         if value is None:
             raise MissingSecret(secret.env)
-        return value
-    return secret
+        return redact.remember(value)
+    return redact.remember(secret)
 
 
 def env_refs(model: BaseModel) -> list[tuple[tuple[str | int, ...], str]]:
@@ -88,10 +88,17 @@ class Context:
     allow_command: bool
     home: Path | None = None
     database_url: str | None = None
+    max_timeout_s: float = 60.0  # the admin's cap on any measurement, whatever an indicator asks
 
     @classmethod
-    def of(cls, base_dir: Path, allow_command: bool, home: Path, database_url: str) -> Context:
-        return cls(base_dir.resolve(), allow_command, home.expanduser().resolve(), database_url)
+    def of(
+        cls, base_dir: Path, allow_command: bool, home: Path, database_url: str, max_timeout_s: float = 60.0
+    ) -> Context:
+        return cls(base_dir.resolve(), allow_command, home.expanduser().resolve(), database_url, max_timeout_s)
+
+    def timeout(self, asked: timedelta) -> float:
+        """Seconds one measurement may take: what the indicator or source asks, at most the cap."""
+        return min(asked.total_seconds(), self.max_timeout_s)
 
     def own_files(self) -> list[tuple[Path, str]]:
         files = [(self.home, "home folder")] if self.home is not None else []
@@ -102,9 +109,21 @@ class Context:
         """What of Guarantor's own lies in ``place`` (or holds it), if anything."""
         place = place.resolve()
         for path, what in self.own_files():
-            if path == place or path.is_relative_to(place) or place.is_relative_to(path):
+            if path == place or path.is_relative_to(place) or place.is_relative_to(path) or _same_file(path, place):
                 return f"{what} ({path})"
         return None
+
+
+def _same_file(own: Path, place: Path) -> bool:
+    """Whether ``place`` is ``own`` (or its journal) by the file itself, device and inode: a hard
+    link to Guarantor's database has another name and the same data."""
+    for name in (own, own.with_name(own.name + "-wal"), own.with_name(own.name + "-journal")):
+        try:
+            if os.path.samefile(name, place):
+                return True
+        except OSError:  # either is missing: not the same file
+            continue
+    return False
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -118,15 +137,6 @@ def sqlite_path(url: str) -> Path | None:
     return Path(name).expanduser().resolve()
 
 
-_QUOTED = re.compile(r"'(?:[^']|'')*(?:'|$)|\"(?:[^\"]|\"\")*(?:\"|$)")
-
-
-def redact(message: str) -> str:
-    """A database's error message with the quoted values taken out: a conversion error quotes the
-    value it could not read, which would show row data to whoever wrote the query."""
-    return _QUOTED.sub("'…'", message)
-
-
 def to_decimal(raw: Any, what: str) -> Decimal | None:
     if raw is None:
         return None
@@ -136,13 +146,26 @@ def to_decimal(raw: Any, what: str) -> Decimal | None:
         return None
     try:
         value = Decimal(str(raw).strip())
-    except InvalidOperation:
-        raise SourceError(f"{what} is not a number: {str(raw)[:80]!r}") from None
+    except InvalidOperation:  # what kind of value, never the value: it may be anyone's data
+        raise SourceError(f"{what} is {_kind(raw)}, not a number") from None
     if value.is_nan():
         return None
     if not value.is_finite():
-        raise SourceError(f"{what} is not a finite number: {raw!r}")
+        raise SourceError(f"{what} is infinite, not a finite number")
     return value
+
+
+def _kind(raw: Any) -> str:
+    """What kind of value came back, in words ("text of 5 characters"), without the value."""
+    if isinstance(raw, str):
+        return f"text of {len(raw):,} characters" if raw.strip() else "empty text"
+    if isinstance(raw, bytes | bytearray | memoryview):
+        return "binary data"
+    if isinstance(raw, datetime):
+        return "a time"
+    if isinstance(raw, list | tuple | dict):
+        return "a list or object"
+    return f"a value of type {type(raw).__name__}"
 
 
 def to_time(raw: Any) -> datetime | None:
@@ -151,11 +174,14 @@ def to_time(raw: Any) -> datetime | None:
     if isinstance(raw, datetime):
         return raw.replace(tzinfo=UTC) if raw.tzinfo is None else raw.astimezone(UTC)
     if isinstance(raw, int | float | Decimal):
-        return datetime.fromtimestamp(float(raw), UTC)
+        try:
+            return datetime.fromtimestamp(float(raw), UTC)
+        except (OverflowError, OSError, ValueError):
+            raise SourceError("the time column holds a number too large for epoch seconds") from None
     try:
         parsed = datetime.fromisoformat(str(raw))
     except ValueError:
-        raise SourceError(f"the timestamp {raw!r} is not ISO 8601 or epoch seconds") from None
+        raise SourceError(f"the time column holds {_kind(raw)}, not an ISO 8601 time or epoch seconds") from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

@@ -63,7 +63,7 @@ class FileSource:
             raise SourceError(f"cannot start DuckDB: {exc}") from exc
 
     def measure(self, indicator: Indicator, timeout: float) -> Reading:
-        query, files = _absolute_paths(one_select(indicator.query_text), self.folder)
+        query, files = _absolute_paths(one_select(indicator.query_text, readers=True), self.folder)
         reading = select(self.conn, query, indicator, timeout)
         if reading.at is None and indicator.fresh_within is not None and files:
             # No time column: the data is as recent as the newest file the query read.

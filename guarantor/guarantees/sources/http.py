@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 from datetime import timedelta
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field
 
+from guarantor import redact
 from guarantor.guarantees.sources import base
 from guarantor.guarantees.sources.base import Context, Reading, SourceError, SourceSpec, register
 from guarantor.guarantees.spec import Duration, Indicator, Secret
@@ -24,6 +27,7 @@ from guarantor.guarantees.spec import Duration, Indicator, Secret
 MAX_BODY_BYTES = 16 << 20
 MAX_REDIRECTS = 5
 _UNSAFE_PATH = re.compile(r"[\x00-\x20\x7f\\]")
+_UNSAFE_HEADER = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class HttpClientSpec(SourceSpec):
@@ -44,10 +48,13 @@ def path_problem(query: str) -> str | None:
     parts = urlsplit(query)
     if parts.scheme or parts.netloc or query.startswith("//"):
         return "must be a path under the source's base_url (such as /status), not a URL"
-    if _UNSAFE_PATH.search(query):
+    path = parts.path
+    for _ in range(3):  # as a server would read it: %2e%2e is .., %252e%252e is %2e%2e
+        path = unquote(path)
+    if _UNSAFE_PATH.search(query) or _UNSAFE_PATH.search(path):
         return "may not hold spaces, control characters or backslashes"
-    if any(segment in (".", "..") for segment in parts.path.split("/")):
-        return "may not hold . or .. segments"
+    if "%" in path or any(segment in (".", "..") for segment in path.split("/")):
+        return "may not hold . or .. segments, encoded or not"
     return None
 
 
@@ -65,44 +72,66 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 
 
 def get_json(url: str, headers: dict[str, str], timeout: float, verify: bool) -> Any:
-    """GET a JSON document; every failure becomes a SourceError that says what happened."""
+    """GET a JSON document within ``timeout`` seconds of wall-clock time, whatever the server
+    does (connects slowly, trickles its headers or body a byte at a time); every failure becomes a
+    SourceError that says what happened, without the URL's credentials or query string.
+
+    httpx's timeout bounds each read, not the whole: a watchdog closes the client's connections at
+    the deadline, which ends a read in progress."""
     import httpx
 
     origin = _origin(url)
     if origin[0] not in ("http", "https"):
         raise SourceError(f"only http and https URLs are fetched, not {origin[0] or 'a relative URL'}")
+    bad = [name for name, value in headers.items() if _UNSAFE_HEADER.search(name + value)]
+    if bad:
+        raise SourceError(f"the header {bad[0]} holds a line break or control character; it was not sent")
     sent = {"Accept": "application/json", **headers}
+    client = httpx.Client(verify=verify, timeout=timeout, follow_redirects=False)
+    watchdog = threading.Timer(timeout, client.close)
+    watchdog.daemon = True
+    deadline = time.monotonic() + timeout
     try:
-        with httpx.Client(verify=verify, timeout=timeout, follow_redirects=False) as client:
-            for _ in range(MAX_REDIRECTS + 1):
-                with client.stream("GET", url, headers=sent) as response:
-                    if response.is_redirect and "location" in response.headers:
-                        url = str(response.url.join(response.headers["location"]))
-                        if _origin(url)[0] not in ("http", "https"):
-                            raise SourceError(f"GET {_safe(str(response.url))} redirected to a non-HTTP URL")
-                        if _origin(url) != origin:  # the source's credentials stay with its origin
-                            sent = {"Accept": "application/json"}
-                        continue
-                    if response.status_code >= 400:
-                        raise SourceError(
-                            f"GET {_safe(url)} answered HTTP {response.status_code} {response.reason_phrase}"
-                        )
-                    body = _read(response, url)
-                    break
-            else:
-                raise SourceError(f"GET {_safe(url)}: more than {MAX_REDIRECTS} redirects")
+        watchdog.start()
+        body = _fetch(client, url, sent, origin, deadline)
     except httpx.HTTPError as exc:
-        raise SourceError(f"GET {_safe(url)} failed: {exc or type(exc).__name__}") from exc
+        if time.monotonic() >= deadline:
+            raise SourceError(f"GET {_safe(url)} timed out after {timeout:g} s") from exc
+        raise SourceError(f"GET {_safe(url)} failed: {redact.secrets(str(exc)) or type(exc).__name__}") from exc
+    except RuntimeError as exc:  # the watchdog closed the client between two requests (a redirect)
+        raise SourceError(f"GET {_safe(url)} timed out after {timeout:g} s") from exc
+    finally:
+        watchdog.cancel()
+        client.close()
     try:
         return json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else "not valid JSON"
         raise SourceError(f"GET {_safe(url)} did not return JSON: {reason}") from exc
 
 
-def _read(response: Any, url: str) -> bytes:
+def _fetch(client: Any, url: str, sent: dict[str, str], origin: tuple[str, str, int | None], deadline: float) -> bytes:
+    """The body of ``url``, following redirects by hand (the source's headers stay with its origin)."""
+    for _ in range(MAX_REDIRECTS + 1):
+        with client.stream("GET", url, headers=sent) as response:
+            if response.is_redirect and "location" in response.headers:
+                url = str(response.url.join(response.headers["location"]))
+                if _origin(url)[0] not in ("http", "https"):
+                    raise SourceError(f"GET {_safe(str(response.url))} redirected to a non-HTTP URL")
+                if _origin(url) != origin:  # the source's credentials stay with its origin
+                    sent = {"Accept": "application/json"}
+                continue
+            if response.status_code >= 400:
+                raise SourceError(f"GET {_safe(url)} answered HTTP {response.status_code} {response.reason_phrase}")
+            return _read(response, url, deadline)
+    raise SourceError(f"GET {_safe(url)}: more than {MAX_REDIRECTS} redirects")
+
+
+def _read(response: Any, url: str, deadline: float) -> bytes:
     chunks, size = [], 0
     for chunk in response.iter_bytes():
+        if time.monotonic() >= deadline:  # a body trickled in small chunks ends at the deadline too
+            raise SourceError(f"GET {_safe(url)} took longer than its timeout")
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             raise SourceError(f"GET {_safe(url)} returned more than {MAX_BODY_BYTES >> 20} MiB")
@@ -111,8 +140,8 @@ def _read(response: Any, url: str) -> bytes:
 
 
 def _safe(url: str) -> str:
-    """The URL without its query string, which may carry a token."""
-    return url.split("?", 1)[0]
+    """The URL without its query string, which may carry a token, and without credentials."""
+    return redact.secrets(url.split("?", 1)[0])
 
 
 def compile_path(indicator: Indicator, path: str | None = None) -> Any:
