@@ -191,6 +191,15 @@ class TooManyAttempts(Forbidden, http_status=429, code="too_many_attempts"):
         self.retry_after = retry_after
 
 
+class Busy(GuarantorError, exit_code=ExitCode.CONFLICT, http_status=429, code="busy"):
+    """As many checks of the workspace as the admin allows at once are running: one more would take
+    threads the pages need. Asked again after ``retry_after`` seconds, it may run."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, hint=f"Try again in {retry_after} s.")
+        self.retry_after = retry_after
+
+
 def from_os_error(exc: OSError) -> GuarantorError:
     """An operating-system error no code path translated, as the error it is to a person: a file
     that is not there (not found), a host that cannot be reached (network), or a file that cannot

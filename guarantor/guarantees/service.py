@@ -6,12 +6,13 @@ transactions (claim, record) that make a run safe to kill and to run twice at on
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -48,6 +49,8 @@ from guarantor.guarantees.sources.base import (
 from guarantor.guarantees.spec import Indicator
 from guarantor.workspace.loader import Marks, problem_at
 from guarantor.workspace.schema import MAX_TEXT, Outcome, Workspace
+
+log = logging.getLogger(__name__)
 
 CLOCK_SKEW = timedelta(minutes=5)
 """How far in the future a check-in's time may lie (clocks differ a little between machines)."""
@@ -162,6 +165,10 @@ class Evaluator:
                 status, reason = Status.ERROR, str(exc)
                 if attempt < self.retries:
                     time.sleep(0.2 * (attempt + 1))
+            except Exception as exc:  # a fault in one source's code is its indicator's ERROR, not the run's
+                log.exception("measuring %s failed", ind.id)
+                status, reason = Status.ERROR, f"the {spec.type} source failed unexpectedly ({type(exc).__name__})"
+                break
         return Measurement(
             outcome_id=item.outcome_id,
             indicator_id=ind.id,
@@ -184,28 +191,42 @@ class Evaluator:
         self, items: Sequence[Planned], workers: int, size: int = 200, wait_s: float = 0.5
     ) -> Iterator[list[Measurement]]:
         """Measurements in batches as they complete: a batch is handed over when it is full or has
-        waited ``wait_s``, so one slow source never holds back what the others measured."""
-        done: queue.SimpleQueue[Future[Measurement]] = queue.SimpleQueue()
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for item in items:
-                pool.submit(self.evaluate, item).add_done_callback(done.put)
-            batch: list[Measurement] = []
-            deadline = time.monotonic() + wait_s
-            for _ in items:
-                while True:
-                    try:
-                        batch.append(done.get(timeout=max(deadline - time.monotonic(), 0.001)).result())
-                        break
-                    except queue.Empty:  # a slow source: hand over what the others measured meanwhile
-                        if batch:
-                            yield batch
-                            batch = []
-                        deadline = time.monotonic() + wait_s
-                if len(batch) >= size or time.monotonic() >= deadline:
-                    yield batch
-                    batch, deadline = [], time.monotonic() + wait_s
-            if batch:
+        waited ``wait_s``, so one slow source never holds back what the others measured.
+
+        The workers are daemon threads: a process told to stop (a server's SIGTERM) ends without
+        waiting for a source that hangs; what they had claimed is measured by the next run."""
+        todo: queue.SimpleQueue[Planned] = queue.SimpleQueue()
+        for item in items:
+            todo.put(item)
+        done: queue.SimpleQueue[Measurement] = queue.SimpleQueue()
+
+        def work() -> None:
+            while True:
+                try:
+                    item = todo.get_nowait()
+                except queue.Empty:
+                    return
+                done.put(self.evaluate(item))
+
+        for n in range(min(max(1, workers), len(items))):
+            threading.Thread(target=work, name=f"measure-{n}", daemon=True).start()
+        batch: list[Measurement] = []
+        deadline = time.monotonic() + wait_s
+        for _ in items:
+            while True:
+                try:
+                    batch.append(done.get(timeout=max(deadline - time.monotonic(), 0.001)))
+                    break
+                except queue.Empty:  # a slow source: hand over what the others measured meanwhile
+                    if batch:
+                        yield batch
+                        batch = []
+                    deadline = time.monotonic() + wait_s
+            if len(batch) >= size or time.monotonic() >= deadline:
                 yield batch
+                batch, deadline = [], time.monotonic() + wait_s
+        if batch:
+            yield batch
 
     def close(self) -> None:
         for source in self._sources.values():

@@ -35,6 +35,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such thing."},
     409: {"description": "The workspace changed, or the thing exists already."},
     422: {"description": "The request or the edited workspace is not valid; problems name the fields."},
+    429: {"description": "Too many attempts, or checks of the workspace running already: see Retry-After."},
 }
 
 
@@ -218,5 +219,5 @@ def revisions(s: Site = Depends(site)) -> list[schemas.Revision]:
 
 
 @router.post("/checks", responses=ERRORS)
-def check(body: schemas.CheckRequest, _: Principal = Depends(editor), s: Site = Depends(site)) -> CheckOut:
-    return s.check(body.outcome)
+async def check(body: schemas.CheckRequest, _: Principal = Depends(editor), s: Site = Depends(site)) -> CheckOut:
+    return await s.check_apart(body.outcome)

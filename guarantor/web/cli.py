@@ -79,6 +79,7 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
         log_level="warning",
+        timeout_graceful_shutdown=2,  # then requests still running (a check on a hanging source) are cut
     )
 
 

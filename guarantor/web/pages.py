@@ -385,8 +385,8 @@ async def update_indicator(
 
 
 @router.post("/outcomes/{outcome_id}/check")
-def check_outcome(outcome_id: str, _: Principal = Depends(editor), s: Site = Depends(site)) -> Response:
-    s.check(outcome_id)
+async def check_outcome(outcome_id: str, _: Principal = Depends(editor), s: Site = Depends(site)) -> Response:
+    await s.check_apart(outcome_id)
     return _back(f"/outcomes/{outcome_id}", s)
 
 

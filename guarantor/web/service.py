@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
+from anyio import CapacityLimiter, to_thread
+
 from guarantor.accounts import service as accounts
 from guarantor.accounts.service import Principal
 from guarantor.analysis import org as org_svc
@@ -31,7 +33,7 @@ from guarantor.analysis.schemas import Analysis, SavedAnalysis, TaskResult
 from guarantor.clock import Clock, utcnow
 from guarantor.data.files import data_dir, observed_dir
 from guarantor.db.session import Database
-from guarantor.errors import Conflict, NotFound
+from guarantor.errors import Busy, Conflict, NotFound
 from guarantor.guarantees import repository as measurements
 from guarantor.guarantees import runner
 from guarantor.guarantees.models import BY_SEVERITY
@@ -226,6 +228,8 @@ class Site:
         self._cache: dict[str, tuple[float, Hashable, Any]] = {}
         self._changes = 0
         self._key_locks: dict[str, threading.Lock] = {}
+        self._checks = threading.BoundedSemaphore(self.settings.web_checks_at_once)
+        self._check_threads: CapacityLimiter | None = None
 
     # -- the workspace --------------------------------------------------------------------------
 
@@ -256,6 +260,7 @@ class Site:
                 author=principal.username,
                 origin=origin,
                 now=self.clock(),
+                limits=ws_svc.EditLimits.of(self.settings),
                 base_revision=base_revision,
             )
             self._snapshot = None  # read again at the next request, whatever the file's identity says
@@ -687,6 +692,22 @@ class Site:
                 )
             name = f"guarantor-report-{record.created_at:%Y-%m-%d-%H%M}.html"
             return name, render(analysis, trend)
+
+    async def check_apart(self, outcome: str | None = None) -> CheckOut:
+        """``check`` on threads of the workspace's own, at most ``web_checks_at_once`` at a time
+        (one more is answered 429 at once): checks wait on sources for up to a measurement's
+        deadline, and on the threads that answer pages they left every page unanswered."""
+        if not self._checks.acquire(blocking=False):
+            raise Busy(
+                f"{self.settings.web_checks_at_once} checks of this workspace are running already.",
+                retry_after=max(1, int(self.settings.measure_timeout_max_s)),
+            )
+        try:
+            if self._check_threads is None:
+                self._check_threads = CapacityLimiter(self.settings.web_checks_at_once)
+            return await to_thread.run_sync(self.check, outcome, limiter=self._check_threads)
+        finally:
+            self._checks.release()
 
     def check(self, outcome: str | None = None) -> CheckOut:
         """Measure the due indicators now, as `guarantor check` does. Command sources run: they come

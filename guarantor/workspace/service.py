@@ -39,6 +39,7 @@ from guarantor.db import scope
 from guarantor.errors import Conflict, Forbidden, GuarantorError, NotFound, Problem, ValidationFailed
 from guarantor.guarantees import repository as measurements
 from guarantor.guarantees.sources.base import runs_programs
+from guarantor.settings import Settings
 from guarantor.workspace import loader, repository
 from guarantor.workspace.models import WorkspaceRecord, WorkspaceRevision
 from guarantor.workspace.schema import Workspace, key_of
@@ -155,10 +156,12 @@ def edit(
     author: str,
     origin: str,
     now: datetime,
+    limits: EditLimits,
     base_revision: int | None = None,
 ) -> WorkspaceRevision:
     """Apply ``change`` to the workspace's data, write the file and record the revision; call under
-    ``lock``. ``change`` gets the YAML data as plain dicts and lists and edits it in place."""
+    ``lock``. ``change`` gets the YAML data as plain dicts and lists and edits it in place, and the
+    result must keep within the admin's ``limits``."""
     current = sync(session, path, now)
     if current.problems:
         raise Conflict(
@@ -174,7 +177,11 @@ def edit(
     written = io.StringIO()
     document.dump(data, written)
     text = written.getvalue()
-    after = loader.parse(text, "the edited workspace")[0]
+    name = "the edited workspace"
+    after, marks = loader.parse(text, name)
+    problems = limits.problems(after, marks, name, text, now)
+    if problems:
+        raise ValidationFailed(problems)
     if _file_only(after) != _file_only(before):
         raise Forbidden(
             "Sources, alert channels, and indicators that read a command source can be added or changed only in "
@@ -185,6 +192,50 @@ def edit(
         path=str(path), created_at=now, origin=origin, author=author, sha256=_sha(text), text=text
     )
     return repository.add(session, revision)
+
+
+@dataclass(frozen=True)
+class EditLimits:
+    """What an edit through the web or the API may leave, set by the admin (the settings), never by
+    the editor: one editor's edit must not stop or starve the workspace's other checks. A file
+    written on disk is the admin's own and is held only to what any workspace must be."""
+
+    max_bytes: int
+    max_indicators: int
+    max_timeout_s: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> EditLimits:
+        return cls(settings.edit_max_bytes, settings.edit_max_indicators, settings.measure_timeout_max_s)
+
+    def problems(self, ws: Workspace, marks: loader.Marks, name: str, text: str, now: datetime) -> list[Problem]:
+        from guarantor.guarantees.scheduler import fires_within_a_year
+
+        found = []
+        if len(text.encode()) > self.max_bytes:
+            found.append(Problem(name, None, None, "", f"would be larger than {self.max_bytes:,} bytes"))
+        count = sum(len(o.guarantee.indicators) for o in ws.outcomes if o.guarantee is not None)
+        if count > self.max_indicators:
+            found.append(
+                Problem(name, None, None, "", f"would hold {count:,} indicators, more than {self.max_indicators:,}")
+            )
+        for i, o in enumerate(ws.outcomes):
+            if o.guarantee is None:
+                continue
+            where = ("outcomes", i, "guarantee")
+            if not fires_within_a_year(o.guarantee.schedule, now):
+                found.append(loader.problem_at(marks, name, (*where, "schedule"), "names no moment in the coming year"))
+            for j, ind in enumerate(o.guarantee.indicators):
+                if ind.timeout is not None and ind.timeout.total_seconds() > self.max_timeout_s:
+                    found.append(
+                        loader.problem_at(
+                            marks,
+                            name,
+                            (*where, "indicators", j, "timeout"),
+                            f"is longer than the {self.max_timeout_s:g} s a measurement may take here",
+                        )
+                    )
+        return found
 
 
 def _round_trip(text: str) -> Any:
