@@ -20,7 +20,7 @@ _SHORTEST = 4
 """A secret shorter than this is not masked by value: masking every "1" or "ab" would garble text
 and hide nothing worth hiding."""
 
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s@]*@")
 _SCHEMES = re.compile(r"(?i)\b(bearer|basic)(\s+)[^\s'\"]+")
 _ASSIGNED = re.compile(r"(?i)\b(password|passwd|pwd|secret|token|api_key|apikey|access_token)=[^\s&'\"]+")
 _QUOTED = re.compile(r"'(?:[^']|'')*(?:'|$)|\"(?:[^\"]|\"\")*(?:\"|$)")
@@ -36,9 +36,9 @@ def remember(value: str) -> str:
 
 
 def secrets(text: str) -> str:
-    """``text`` without URL credentials, authorization tokens, ``password=`` style values and
+    """``text`` without URL passwords (the user name stays: it says which account), authorization tokens, ``password=`` style values and
     every secret value remembered."""
-    text = _URL_CREDENTIALS.sub(lambda m: f"{m[1]}{MASK}@", text)
+    text = _URL_CREDENTIALS.sub(lambda m: f"{m[1]}:{MASK}@", text)
     text = _SCHEMES.sub(lambda m: f"{m[1]}{m[2]}{MASK}", text)
     text = _ASSIGNED.sub(lambda m: f"{m[1]}={MASK}", text)
     with _LOCK:
