@@ -10,8 +10,10 @@ source's credentials.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
+from typing import Any
 
 MASK = "***"
 _KNOWN: set[str] = set()
@@ -36,8 +38,8 @@ def remember(value: str) -> str:
 
 
 def secrets(text: str) -> str:
-    """``text`` without URL passwords (the user name stays: it says which account), authorization tokens, ``password=`` style values and
-    every secret value remembered."""
+    """``text`` without URL passwords (the user name stays: it says which account), authorization
+    tokens, ``password=`` style values and every secret value remembered."""
     text = _URL_CREDENTIALS.sub(lambda m: f"{m[1]}:{MASK}@", text)
     text = _SCHEMES.sub(lambda m: f"{m[1]}{m[2]}{MASK}", text)
     text = _ASSIGNED.sub(lambda m: f"{m[1]}={MASK}", text)
@@ -59,3 +61,28 @@ def quoted(message: str, query: str = "") -> str:
         return m[0] if inner and query and inner in query else f"{m[0][0]}…{m[0][0]}"
 
     return secrets(_QUOTED.sub(keep, message))
+
+
+def _redacting_records() -> None:
+    """Every log record, Guarantor's or a library's (httpx logs each request's URL, with any
+    password in it), is masked as it is made: no handler or formatter can see the secret."""
+    made = logging.getLogRecordFactory()
+    if getattr(made, "redacts", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = made(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed call: logging reports it itself
+            return record
+        cleaned = secrets(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return record
+
+    factory.redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+_redacting_records()
