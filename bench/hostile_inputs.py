@@ -1,5 +1,8 @@
 """What hostile or huge workspace files cost: the 343-byte alias bomb, deep nesting, and a
-100,000-task workspace, each validated by `guarantor validate` in a fresh process.
+100,000-task workspace, each validated by `guarantor validate` in a fresh process; and how many of
+the hostile invocations of `tests/hostile_cli.py` (settings, options, check-in values, user names,
+YAML tags, workspace values, exports) get their documented exit code, and how many exit 1 (a bug):
+the count must be zero.
 
 Peer: PyYAML's own safe loader (libyaml), in the same run, on the same files: how long it takes to
 read the 100,000-task file (Guarantor's reader also records where each value stands), and what a
@@ -20,7 +23,7 @@ import time
 from pathlib import Path
 
 import yaml
-from _common import ROOT, report, run_measured
+from _common import DATA_DIR, ROOT, report, run_measured
 
 GUARANTOR = [sys.executable, "-m", "guarantor"]
 
@@ -57,9 +60,37 @@ def refused(path: Path, env: dict[str, str]) -> float:
     return seconds
 
 
+def invocations() -> dict[str, object]:
+    """Every hostile invocation, in this process, against a home and database of its own."""
+    sys.path.insert(0, str(ROOT))
+    from tests import hostile_cli
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        saved = {k: os.environ.get(k) for k in ("GUARANTOR_HOME", "GUARANTOR_DATA_DIR", "GUARANTOR_DATABASE_URL")}
+        os.environ.update({"GUARANTOR_HOME": str(folder / "home"), "GUARANTOR_DATA_DIR": str(DATA_DIR)})
+        os.environ.pop("GUARANTOR_DATABASE_URL", None)
+        try:
+            hostile_cli.prepare(folder / "ws")
+            (folder / "ws" / "empty").mkdir()
+            start = time.perf_counter()
+            results = [(case, hostile_cli.run(case)[0]) for case in hostile_cli.cases(folder / "ws")]
+            seconds = time.perf_counter() - start
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    for case, code in results:
+        if code not in case.codes:
+            print(f"  {case.name}: exit {code}, documented {sorted(case.codes)}", file=sys.stderr)
+    return {**hostile_cli.tally(results), "hostile_invocations_seconds": round(seconds, 2)}
+
+
 def main() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    figures: dict[str, object] = {}
+    figures: dict[str, object] = invocations()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         full = folder / "bomb.yaml"

@@ -25,6 +25,18 @@ OPTION = typer.Option(None, "--workspace", "-w", help=HELP, show_default=False)
 JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
+def _finite(value: float) -> float:
+    """Click's ranges let NaN through (every comparison with it is false): "AI frees about nan h"."""
+    if value != value:
+        raise typer.BadParameter("is not a number")
+    return value
+
+
+def hours(help_text: str) -> Any:
+    """Hours in a week, as the workspace file takes them: more than 0, at most 168, finite."""
+    return typer.Option(40.0, min=0.5, max=168, callback=_finite, help=help_text)
+
+
 def workspace(argument: Path | None, option: Path | None) -> Path | None:
     """The workspace named either way; both, and different, is a usage error."""
     if argument is not None and option is not None and argument != option:

@@ -167,6 +167,13 @@ class DatabaseError(GuarantorError, exit_code=ExitCode.DATABASE, http_status=503
     """The database could not be reached or migrated."""
 
 
+class DatabaseBusy(DatabaseError, code="database_busy"):
+    """Another process holds the database's lock for longer than the wait allows (SQLite's "database
+    is locked"): nothing was changed, and the same request a moment later may go through."""
+
+    retry_after = 2
+
+
 class ModelError(GuarantorError, exit_code=ExitCode.MODEL, http_status=503, code="model"):
     """The exposure model could not be built or loaded."""
 

@@ -214,3 +214,15 @@ def test_an_export_on_standard_input_is_read_as_strictly(cli, monkeypatch: pytes
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(JIRA_HEADER + b"SHOP-9,Caf\xe9,Done,,\n")))
     r = cli("import", "jira", "-", "--no-exposure")
     assert r.code == INPUT and "<stdin>:2" in r.err, r.err
+
+
+def test_hostile_invocations_get_their_documented_exit_code(env: Settings, tmp_path: Path) -> None:
+    """Over 300 of them (`tests/hostile_cli.py`): none exit 1, each exits as the README says."""
+    from tests import hostile_cli
+
+    hostile_cli.prepare(tmp_path / "ws")
+    (tmp_path / "ws" / "empty").mkdir()
+    results = [(case, hostile_cli.run(case)) for case in hostile_cli.cases(tmp_path / "ws")]
+    wrong = [(case.name, code, printed[-300:]) for case, (code, printed) in results if code not in case.codes]
+    assert len(results) >= 300
+    assert not wrong, wrong

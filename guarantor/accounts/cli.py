@@ -79,14 +79,19 @@ def user_passwd(
     username: str = typer.Argument(..., help="The login name."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
 ) -> None:
-    """Set a user's password (asked for twice, or read from stdin); their browser sessions end."""
+    """Set a user's password (asked for twice, or read from stdin); their browser sessions end and
+    their API tokens are revoked."""
     from guarantor.accounts import service
+    from guarantor.clock import utcnow
     from guarantor.db.session import open_session
 
     password = _password(password_stdin)
     with open_session(cli_options.settings()) as session:
-        service.set_password(session, username, password)
-    out.print(f"Password of {username} changed; their browser sessions have ended.")
+        revoked = service.set_password(session, username, password, utcnow())
+    out.print(
+        f"Password of {username} changed; their browser sessions have ended and {revoked} API "
+        f"token{'' if revoked == 1 else 's'} of theirs revoked (`guarantor token create` makes new ones)."
+    )
 
 
 @user_app.command("list")
@@ -172,7 +177,7 @@ def token_list() -> None:
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: int = typer.Argument(...)) -> None:
+def token_revoke(token_id: int = typer.Argument(..., min=1, max=2**63 - 1, help="The id `token list` shows.")) -> None:
     """Revoke a token: requests carrying it are refused from now on."""
     from guarantor.accounts import service
     from guarantor.clock import utcnow

@@ -105,6 +105,17 @@ def revoke_token(session: Session, token_id: int, now: datetime) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+def revoke_tokens_of(session: Session, user_id: int, now: datetime) -> int:
+    result = session.execute(
+        update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+def touch_token(session: Session, token_id: int, now: datetime) -> None:
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+
+
 def login_failures(session: Session, keys: Sequence[str]) -> Sequence[LoginFailure]:
     return session.scalars(select(LoginFailure).where(LoginFailure.key.in_(keys))).all()
 

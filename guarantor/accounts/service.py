@@ -27,7 +27,7 @@ log = logging.getLogger("guarantor.accounts")
 _hasher = PasswordHasher()
 # Checked against when the user does not exist, so a login takes as long for an unknown name.
 _DUMMY_HASH = _hasher.hash("not a password anyone has")
-USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+USERNAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}\Z")  # \Z: "$" would let a final newline through
 MIN_PASSWORD = 8
 TOKEN_PREFIX = "gt_"
 TOKEN_TOUCH = timedelta(minutes=1)  # how stale a token's last_used_at may get, to spare a write per request
@@ -119,8 +119,10 @@ def _principal(session: Session, user: User, csrf: str | None, only: int | None)
     return Principal(user.id, user.username, roles, csrf, only)
 
 
-def set_password(session: Session, username: str, password: str) -> None:
-    """A new password; sessions opened with the old one end (tokens stay: they are not passwords)."""
+def set_password(session: Session, username: str, password: str, now: datetime) -> int:
+    """A new password; sessions opened with the old one end and the user's API tokens are revoked
+    (a password is changed because it may be known: so may a token made with it). Returns how many
+    tokens were revoked."""
     user = repository.user(session, username)
     if user is None:
         raise NotFound(f"No user named {username!r}.")
@@ -128,6 +130,7 @@ def set_password(session: Session, username: str, password: str) -> None:
     user.password_hash = _hasher.hash(password)
     repository.end_sessions_of(session, user.id)
     repository.clear_login_failures(session, [f"user:{username}"])
+    return repository.revoke_tokens_of(session, user.id, now)
 
 
 def remove_user(session: Session, username: str) -> None:
@@ -237,14 +240,19 @@ def create_token(
     return secret, record
 
 
-def from_token(session: Session, secret: str, now: datetime) -> Principal | None:
+def from_token(session: Session, secret: str, now: datetime) -> tuple[Principal, int | None] | None:
+    """Who the token is, and its id when its last use is to be written (at most once a
+    ``TOKEN_TOUCH``), which the caller does apart (``touch_token``): a read must not write."""
     found = repository.by_token(session, digest(secret))
     if found is None:
         return None
     user, token = found
-    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH:
-        token.last_used_at = now
-    return _principal(session, user, None, token.workspace_id)
+    stale = token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH
+    return _principal(session, user, None, token.workspace_id), token.id if stale else None
+
+
+def touch_token(session: Session, token_id: int, now: datetime) -> None:
+    repository.touch_token(session, token_id, now)
 
 
 def revoke_token(session: Session, token_id: int, now: datetime) -> None:

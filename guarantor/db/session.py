@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from guarantor.db import scope
-from guarantor.errors import DatabaseError
+from guarantor.errors import DatabaseBusy, DatabaseError
 from guarantor.settings import Settings
 
 if TYPE_CHECKING:
@@ -160,7 +160,10 @@ class Database:
             session.commit()
         except SQLAlchemyError as exc:
             session.rollback()
-            raise DatabaseError(f"Database error: {getattr(exc, 'orig', None) or exc}") from exc
+            cause = getattr(exc, "orig", None) or exc
+            if "database is locked" in str(cause) or type(cause).__name__ == "LockNotAvailable":
+                raise DatabaseBusy(f"The database is busy: {cause}", hint="Try again in a moment.") from exc
+            raise DatabaseError(f"Database error: {cause}") from exc
         except BaseException:
             session.rollback()
             raise

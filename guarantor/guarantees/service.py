@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import re
 import threading
 import time
 from collections import defaultdict
@@ -447,9 +448,22 @@ def record_checkin(
     return m
 
 
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+
+
 def _checked_value(text: str) -> Decimal:
+    """A check-in's number as a person typed it: "1,234.5" is read with its thousands separators,
+    but "1,5" is refused, never read as 15 (nor as 1.5: a decimal comma is a locale's, not ours)."""
+    plain = str(text).strip().rstrip("%").strip()
+    if "," in plain:
+        if not _GROUPED.fullmatch(plain):
+            raise InputError(
+                f"{str(text)[:40]!r} is not a number: write a decimal point (1.5), not a decimal comma; "
+                "commas may only group thousands (1,234.5)."
+            )
+        plain = plain.replace(",", "")
     try:
-        value = Decimal(str(text).strip().replace(",", "").rstrip("%").strip())
+        value = Decimal(plain)
     except InvalidOperation:
         raise InputError(f"{str(text)[:40]!r} is not a number.") from None
     if not value.is_finite() or abs(value) >= Decimal("1e15"):

@@ -135,12 +135,16 @@ def _finite(text: str) -> float:
 
 
 def text_field(value: Any, where: str, field: str, required: bool = True) -> str:
-    """A string field of a JSON object: text, present when required, with no lone surrogate."""
+    """A string field of a JSON object: text, present when required, with no lone surrogate, and no
+    longer than a line of text may be elsewhere (``MAX_LINE_BYTES``): JSON puts a whole export on
+    one line, so the line's cap cannot hold a field's."""
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
         found = "missing" if value is None else f"{type(value).__name__}, not text"
         raise InputError(f"{where}: {field}: {'missing or empty' if isinstance(value, str) else found}")
+    if len(value) > MAX_LINE_BYTES:
+        raise InputError(f"{where}: {field}: longer than {MAX_LINE_BYTES >> 20} MiB; no tracker writes such a field")
     if SURROGATE.search(value):
         raise InputError(f"{where}: {field}: {LONE_SURROGATE}")
     return value

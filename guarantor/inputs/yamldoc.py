@@ -38,6 +38,8 @@ _constructor = SafeConstructor()
 _resolver = Resolver()
 _STR = "tag:yaml.org,2002:str"
 _DEFAULT_TAGS = {None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_PLAIN_SCALARS = {f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null", "timestamp")}
+"""The scalars a workspace is written in; ``!!binary`` bytes, for one, were read as a name."""
 
 
 @dataclass(slots=True)
@@ -222,12 +224,18 @@ def _scalar(event: events.ScalarEvent, name: str, path: Path_) -> Any:
         return event.value
     construct = SafeConstructor.yaml_constructors.get(tag)
     where = Problem(name, *_mark(event), ".".join(map(str, path)), "")
-    if construct is None or isinstance(construct, type) or tag.endswith(("map", "seq", "set", "omap", "pairs")):
+    if tag not in _PLAIN_SCALARS or construct is None:
         raise _Refused(_with(where, f"the tag {tag} is not supported: write plain data"))
     node = ScalarNode(tag, event.value, style=event.style)
     try:
         value = construct(_constructor, node)
-    except (ValueError, OverflowError, yaml.YAMLError) as exc:
+    except (
+        ValueError,
+        OverflowError,
+        yaml.YAMLError,
+        AttributeError,
+        TypeError,
+    ) as exc:  # a bad !!timestamp: AttributeError
         shown = event.value if len(event.value) <= 40 else event.value[:40] + "…"
         reason = str(exc).split(";")[0][:120]
         raise _Refused(_with(where, f"{shown!r} is not a valid {tag.rsplit(':', 1)[-1]}: {reason}")) from exc

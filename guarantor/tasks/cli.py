@@ -139,7 +139,7 @@ def classify(
 
 def role(
     query: str = typer.Argument(..., help="An occupation title (any wording) or an O*NET-SOC code."),
-    hours: float = typer.Option(40.0, help="Hours in the person's week."),
+    hours: float = cli_options.hours("Hours in the person's week."),
     as_json: bool = cli_options.JSON,
     wide: bool = cli_options.wide("task texts"),
     reading: Reading = typer.Option(

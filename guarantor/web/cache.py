@@ -100,7 +100,10 @@ class Responses:
         who = self.server.known(cookie, bearer)
         if who is None and secret is not None:
             stale = self.server.known(cookie, bearer, stale=True)
-            who = await self._once(secret, lambda: run_in_threadpool(self.server.principal, cookie, bearer), stale)
+            try:
+                who = await self._once(secret, lambda: run_in_threadpool(self.server.principal, cookie, bearer), stale)
+            except GuarantorError:  # a busy database: the app asks again, and answers an error in its shape
+                who = None
         found = self._sites(scope["path"], who) if who and secret and self.server.settings.web_cache_s > 0 else None
         key = (scope["path"], scope.get("query_string", b""), secret or "")
         versions: tuple[Version, ...] | None = None

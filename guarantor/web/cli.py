@@ -21,10 +21,13 @@ def serve(
     ),
     workspace_option: Path | None = cli_options.OPTION,
     host: str = typer.Option("127.0.0.1", help="Address to listen on; beyond loopback, accounts are required."),
-    port: int = typer.Option(8000, help="Port to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes (several pay off with PostgreSQL)."),
-    forwarded_allow_ips: str = typer.Option(
-        "127.0.0.1", help="Proxies trusted to say the request came over TLS (X-Forwarded-Proto)."
+    forwarded_allow_ips: str | None = typer.Option(
+        None,
+        help="Reverse proxies trusted to name the client (X-Forwarded-For) and say the request came over TLS "
+        "(X-Forwarded-Proto), comma-separated. Default: GUARANTOR_WEB_TRUSTED_PROXIES (none).",
+        show_default=False,
     ),
 ) -> None:
     """Serve the dashboards and the JSON API (/api/v1) of one or many workspaces until Ctrl-C."""
@@ -68,6 +71,7 @@ def serve(
         db.close()
     cli_options.exposure_model()  # built once here rather than by each worker on its first request
     os.environ[WORKSPACE_ENV] = os.pathsep.join(str(p) for p in paths)
+    trusted = settings.web_trusted_proxies if forwarded_allow_ips is None else forwarded_allow_ips
     served = str(paths[0]) if len(paths) == 1 else f"{len(paths)} workspaces"
     err.print(f"Serving {served} on http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''})")
     uvicorn.run(
@@ -76,8 +80,10 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
+        # Only from the proxies the admin lists: from anyone else, X-Forwarded-For would let a client
+        # pick the address the per-address login limit counts.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         log_level="warning",
         timeout_graceful_shutdown=2,  # then requests still running (a check on a hanging source) are cut
     )

@@ -17,7 +17,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from guarantor.errors import Busy, GuarantorError, TooManyAttempts, ValidationFailed
+from guarantor.errors import GuarantorError, ValidationFailed
 
 log = logging.getLogger("guarantor.web")
 
@@ -65,7 +65,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(GuarantorError)
     async def guarantor_error(request: Request, exc: GuarantorError) -> Response:
-        headers = {"retry-after": str(exc.retry_after)} if isinstance(exc, TooManyAttempts | Busy) else None
+        retry_after = getattr(exc, "retry_after", None)  # a refusal that may pass later says when
+        headers = {"retry-after": str(retry_after)} if retry_after is not None else None
         problems = (
             [
                 {"file": p.file, "line": p.line, "column": p.column, "field": p.field, "message": p.message}

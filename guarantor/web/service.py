@@ -33,7 +33,7 @@ from guarantor.analysis.schemas import Analysis, SavedAnalysis, TaskResult
 from guarantor.clock import Clock, utcnow
 from guarantor.data.files import data_dir, observed_dir
 from guarantor.db.session import Database
-from guarantor.errors import Busy, Conflict, NotFound
+from guarantor.errors import Busy, Conflict, DatabaseBusy, NotFound
 from guarantor.guarantees import repository as measurements
 from guarantor.guarantees import runner
 from guarantor.guarantees.models import BY_SEVERITY
@@ -189,12 +189,20 @@ class Server:
         key = secret_key(session_cookie, bearer)
         if key is None:
             return None
+        touch = None
         with self.db.transaction() as session:
             if bearer:
-                found = accounts.from_token(session, bearer, self.clock())
+                known = accounts.from_token(session, bearer, self.clock())
+                found, touch = known if known is not None else (None, None)
             else:
                 assert session_cookie is not None
                 found = accounts.from_session(session, session_cookie, self.clock())
+        if touch is not None:
+            try:  # in a transaction of its own: a locked database delays when a use shows, not the request
+                with self.db.transaction() as session:
+                    accounts.touch_token(session, touch, self.clock())
+            except DatabaseBusy:
+                pass
         ttl = min(self.settings.web_cache_s, 5.0)
         if found is not None and ttl > 0:
             if len(self._principals) > 10_000:

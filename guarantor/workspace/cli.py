@@ -26,7 +26,7 @@ def init(
     from_role: str | None = typer.Option(None, help="Seed tasks from this O*NET occupation (title or code)."),
     name: str | None = typer.Option(None, help="Workspace name."),
     person: str | None = typer.Option(None, help="Your name."),
-    hours: float = typer.Option(40.0, help="Hours in your week."),
+    hours: float = cli_options.hours("Hours in your week."),
     force: bool = typer.Option(False, help="Overwrite an existing file."),
 ) -> None:
     """Create a guarantor.yaml: on a terminal, a guided start (your role, the outcomes you deliver, your
