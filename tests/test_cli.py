@@ -119,7 +119,7 @@ def test_serve_on_a_busy_port_creates_no_account(cli, env) -> None:  # type: ign
     db.close()
 
 
-def test_a_new_password_ends_the_users_sessions(cli, env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_password_ends_the_users_sessions_and_revokes_their_tokens(cli, env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import io
     from datetime import timedelta
 
@@ -131,13 +131,16 @@ def test_a_new_password_ends_the_users_sessions(cli, env, monkeypatch) -> None: 
     with db.transaction() as session:
         user = service.add_user(session, "maria", "first password", utcnow())
         secret, _ = service.start_session(session, user, utcnow(), timedelta(hours=1))
+        tokens = [service.create_token(session, "maria", f"t{n}", utcnow())[0] for n in range(2)]
     monkeypatch.setattr("sys.stdin", io.StringIO("second password\n"))
-    assert cli("user", "passwd", "maria", "--password-stdin").code == 0
+    changed = cli("user", "passwd", "maria", "--password-stdin")
+    assert changed.code == 0 and "2 API tokens of theirs revoked" in changed.out, changed.out
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert cli("user", "passwd", "maria", "--password-stdin").code == 3
     assert cli("user", "passwd", "nobody", "--password-stdin").code == 4
     with db.transaction() as session:
         assert service.from_session(session, secret, utcnow()) is None
+        assert all(service.from_token(session, token, utcnow()) is None for token in tokens)
         assert service.authenticate(session, "maria", "second password").username == "maria"
     db.close()
 

@@ -379,6 +379,17 @@ def test_password_guessing_is_slowed_per_user_and_per_client(server: Server, cap
     assert any("locked" in r.getMessage() for r in caplog.records), [r.getMessage() for r in caplog.records]
 
 
+def test_x_forwarded_for_from_an_untrusted_client_does_not_reset_the_login_limit(server: Server) -> None:
+    """Each guess claims another address; the server counts the connection's own (loopback), since
+    no proxy is trusted (GUARANTOR_WEB_TRUSTED_PROXIES unset)."""
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        codes = []
+        for i in range(server.settings.login_free_failures + 3):
+            client.headers["X-Forwarded-For"] = f"203.0.113.{i + 1}"
+            codes.append(_attempt(client, f"nobody{i}", "wrong").status_code)
+    assert 429 in codes, codes
+
+
 def test_everything_users_typed_is_escaped_in_pages_and_the_report(server: Server, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with api(server) as c:
         created = c.post(

@@ -27,6 +27,7 @@ from guarantor.clock import utcnow
 from guarantor.db import scope
 from guarantor.settings import Settings
 from guarantor.web.app import create_app
+from guarantor.web.cli import uvicorn_options
 from tests.scoped import workspace_db
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "guarantees"
@@ -106,7 +107,13 @@ def serving(settings: Settings, workspace: Path | Sequence[Path]) -> Iterator[st
     """The app under uvicorn in a thread; yields its base URL."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, workspace), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(settings, workspace),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            **uvicorn_options(settings.web_trusted_proxies),
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

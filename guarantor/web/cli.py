@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -80,13 +81,21 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        # Only from the proxies the admin lists: from anyone else, X-Forwarded-For would let a client
-        # pick the address the per-address login limit counts.
-        proxy_headers=bool(trusted),
-        forwarded_allow_ips=trusted or None,
         log_level="warning",
-        timeout_graceful_shutdown=2,  # then requests still running (a check on a hanging source) are cut
+        **uvicorn_options(trusted),
     )
+
+
+def uvicorn_options(trusted_proxies: str) -> dict[str, Any]:
+    """How every Guarantor server runs under uvicorn. Proxy headers only from the proxies the admin
+    lists: from anyone else, X-Forwarded-For would let a client pick the address the per-address
+    login limit counts (uvicorn trusts loopback by default). Requests still running two seconds
+    after a stop is asked for (a check on a hanging source) are cut."""
+    return {
+        "proxy_headers": bool(trusted_proxies),
+        "forwarded_allow_ips": trusted_proxies or None,
+        "timeout_graceful_shutdown": 2,
+    }
 
 
 def _port_free(host: str, port: int) -> None:
