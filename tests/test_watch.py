@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -85,7 +86,7 @@ outcomes:
 """
 
 
-def test_slots_claimed_by_a_killed_runner_are_measured_by_the_next_run(cli, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_slots_claimed_by_a_killed_runner_are_measured_by_the_next_run_or_dropped(cli, env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A watch killed between claiming and measuring leaves claims held by a process that is gone:
     exited and reaped, a zombie not yet reaped, or a pid since reused by another process. The next
     run on this host measures those slots at once, though a later slot is due by then."""
@@ -114,6 +115,10 @@ def test_slots_claimed_by_a_killed_runner_are_measured_by_the_next_run(cli, env,
     with db.transaction() as s:
         for at, owner in owners.items():
             s.add(Claim(indicator_id="rows", spec_hash=item.spec_hash, scheduled_at=at, owner=owner, expires_at=far))
+        # an indicator since removed, and one whose query changed: no run will measure them; dropped
+        dead = owners[item.scheduled_at - timedelta(hours=1)]
+        s.add(Claim(indicator_id="gone", spec_hash="x", scheduled_at=item.scheduled_at, owner=dead, expires_at=far))
+        s.add(Claim(indicator_id="rows", spec_hash="old", scheduled_at=item.scheduled_at, owner=dead, expires_at=far))
     r = cli("check", str(tmp_path))
     assert r.code == 0, r.err
     with db.transaction() as s:
@@ -122,3 +127,42 @@ def test_slots_claimed_by_a_killed_runner_are_measured_by_the_next_run(cli, env,
         assert s.query(Claim).count() == 0
     db.close()
     zombie.wait()
+
+
+def test_after_a_failed_run_watch_wakes_at_the_next_slot(tmp_path: Path) -> None:
+    """A run that fails (a database outage, here) is retried at the schedule's next slot, not after
+    a fixed 30 s: the clock, injected, moves a second per reading."""
+    from datetime import UTC, datetime, timedelta
+
+    from guarantor.guarantees import runner
+    from guarantor.guarantees.sources.base import Context
+    from guarantor.workspace import loader
+
+    (tmp_path / "guarantor.yaml").write_text(ONE_FILE_INDICATOR.replace("schedule: 1h", "schedule: 5s"))
+    ws, marks = loader.parse((tmp_path / "guarantor.yaml").read_text(), "guarantor.yaml")
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+
+    def clock() -> datetime:
+        now[0] += timedelta(seconds=1)
+        return now[0]
+
+    class Down:
+        def transaction(self) -> None:
+            raise RuntimeError("the database is down")
+
+    loads: list[datetime] = []
+
+    def load() -> tuple[object, ...]:
+        loads.append(now[0])
+        return ws, marks, "guarantor.yaml", Context(tmp_path, False)
+
+    runner.watch(
+        Down(),  # type: ignore[arg-type]
+        load,  # type: ignore[arg-type]
+        clock,
+        lambda _: None,
+        lambda _: None,
+        stop=lambda: len(loads) >= 4,
+    )
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(loads)]
+    assert gaps and max(gaps) <= 7, gaps

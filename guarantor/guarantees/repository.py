@@ -151,6 +151,17 @@ def abandoned(session: Session, now: datetime) -> list[Key]:
     return [(i, h, at) for i, h, at, owner, expires in rows if expires < now or _dead(owner)]
 
 
+def forget_claims(session: Session, keys: Sequence[Key]) -> None:
+    """Drop abandoned claims no run will measure: their indicator left the workspace, or its spec
+    changed (a new series). Left, a server killed mid-check held them for good."""
+    for chunk in chunks(list(keys)):
+        session.execute(
+            delete(Claim)
+            .where(tuple_(Claim.indicator_id, Claim.spec_hash, Claim.scheduled_at).in_(chunk))
+            .execution_options(synchronize_session=False)
+        )
+
+
 def _dead(owner: str) -> bool:
     """Whether the runner that wrote ``owner`` is gone: its process has exited, is a zombie (killed,
     not yet reaped), or its pid now belongs to a process started at another time."""

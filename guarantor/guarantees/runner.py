@@ -64,7 +64,10 @@ def check(
     now = clock()
     items = service.plan(ws, now, force=force, outcome=outcome)
     with db.transaction() as session:
-        items += service.resume(ws, repository.abandoned(session, now), {i.key for i in items}, outcome)
+        abandoned = repository.abandoned(session, now)
+        items += service.resume(ws, abandoned, {i.key for i in items}, outcome)
+        current = service.measured_series(ws)
+        repository.forget_claims(session, [k for k in abandoned if (k[0], k[1]) not in current])
     service.check_secrets(ws, items, marks, name)
     owner = repository.runner_id()
     lease = (
@@ -171,6 +174,8 @@ def watch(
         each_cycle()
         try:
             ws, marks, name, context = load()
+            # known before the run: a run that fails still wakes at the next slot, not 30 s later
+            wake = min([*_next_slots(ws, clock()), wake])
             on_run(check(db, ws, marks, name, context, clock, workers=workers, retries=retries))
             wake = min([*_next_slots(ws, clock()), wake])
         except Exception as exc:  # a broken edit or a database outage must not end the watch

@@ -97,6 +97,11 @@ def hash_of(ws: Workspace, ind: Indicator) -> str:
     return ind.spec_hash(ws.sources.get(ind.source_name))
 
 
+def measured_series(ws: Workspace) -> set[tuple[str, str]]:
+    """Every (indicator, spec hash) the workspace measures now: the series a claim may belong to."""
+    return {(ind.id, hash_of(ws, ind)) for o in ws.outcomes if o.guarantee for ind in o.guarantee.indicators}
+
+
 def resume(
     ws: Workspace, keys: Sequence[repository.Key], planned: set[repository.Key], outcome: str | None = None
 ) -> list[Planned]:
