@@ -216,3 +216,28 @@ def test_sqlites_authorizer_refuses_a_function_off_the_list_when_the_query_runs(
         )
     finally:
         source.close()
+
+
+def test_postgresql_refuses_them_when_the_query_runs_too(tmp_path: Path, pg_source: tuple[str, str]) -> None:
+    """The second line on a real server: a query that reached the source without validation (an
+    older file, another path) is refused before it is sent, and the reader role can read its table."""
+    import psycopg
+
+    with psycopg.connect(pg_source[0].replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (x int)")
+        conn.execute("INSERT INTO t VALUES (41)")
+    source = SqlSource(SqlSpec(type="sql", url=pg_source[1]), Context(tmp_path, False))
+    try:
+        for query in (
+            "SELECT length(query_to_xml('select 1', true, false, '')::text)",
+            "SELECT count(*) FROM ts_stat('select to_tsvector(''a'')')",
+            "SELECT length(current_setting('data_directory'))",
+        ):
+            with pytest.raises(SourceError, match=r"is not a function an indicator may call"):
+                source.measure(Indicator(id="i", source="s", query=query, target=">= 0"), 5.0)
+        assert (
+            source.measure(Indicator(id="i", source="s", query="SELECT max(x) + 1 FROM t", target=">= 0"), 5.0).value
+            == 42
+        )
+    finally:
+        source.close()

@@ -272,6 +272,11 @@ def test_guarantors_own_database_is_refused_under_every_alias(tmp_path: Path, en
         "/status/../../admin",
         "/status\\..\\x",
         "/sta tus",
+        "/status/%2e%2e/admin",
+        "/%2E%2E/%2e%2e/etc/passwd",
+        "/status/%252e%252e/admin",
+        "/status/.%2e/admin",
+        "/status%2f..%2fadmin",
     ],
 )
 def test_an_http_indicator_is_a_path_under_its_base_url(server: Server, query: str) -> None:
