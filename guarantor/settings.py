@@ -153,6 +153,15 @@ class Settings(BaseSettings):
             "checks on slow sources never hold the threads that answer pages; one more is answered 429."
         ),
     )
+    edit_min_schedule_s: float = Field(
+        default=60.0,
+        ge=1,
+        le=86400,
+        description=(
+            "The shortest schedule (every) an edit through the web or the API may set, in seconds: each slot "
+            "queries every indicator of the outcome, so a schedule of one second would load its sources."
+        ),
+    )
     edit_max_bytes: int = Field(
         default=1 << 20,
         ge=4096,

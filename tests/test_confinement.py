@@ -66,6 +66,9 @@ FILES = {"type": "file"}
         "SELECT nextval('tickets')",
         "COPY (SELECT 1) TO PROGRAM 'id'",
         "SELECT 1 FROM t FOR UPDATE",
+        "SELECT ascii(substr(setting, 1, 1)) FROM pg_settings WHERE name = 'data_directory'",
+        "SELECT count(*) FROM pg_catalog.pg_authid",
+        "SELECT count(*) FROM pg_hba_file_rules",
     ],
 )
 def test_postgresql_allows_only_the_functions_an_indicator_needs(query: str) -> None:
@@ -147,6 +150,7 @@ def test_a_file_source_reads_data_files_only_through_duckdbs_data_readers(query:
             "WITH d AS (SELECT date_trunc('day', at) AS day, count(*) AS n FROM signups GROUP BY 1) "
             "SELECT coalesce(avg(n), 0)::numeric(10, 2), max(day) FROM d",
         ),
+        (POSTGRES, "SELECT sum(n_live_tup) FROM pg_stat_user_tables WHERE relname = 'orders'"),
         (POSTGRES, "SELECT count(*) FILTER (WHERE status ILIKE 'fail%') * 100.0 / nullif(count(*), 0) FROM runs"),
         (
             POSTGRES,

@@ -142,6 +142,7 @@ def test_the_api_never_answers_500_for_one_broken_schedule(server: Server) -> No
     [
         ("schedule", {"cron": NEVER}, "no moment in the coming year"),
         ("schedule", {"cron": "0 0 29 2 *"}, "no moment in the coming year"),
+        ("schedule", "1s", "more often than every 60 s"),
     ],
 )
 def test_an_editor_cannot_set_a_schedule_that_measures_nothing(

@@ -12,7 +12,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
 
 from guarantor.web.app import create_app
-from tests.web_server import PASSWORD, Server, api, browser
+from tests.web_server import PASSWORD, Server, api, browser, serving
 
 
 def test_every_route_refuses_anonymous_requests(server: Server) -> None:
@@ -104,30 +104,30 @@ def test_login_logout_and_revoked_tokens(server: Server, cli) -> None:  # type: 
         assert c.get("/api/v1/me").status_code == 401
 
 
-def test_session_cookie_flags(server: Server) -> None:
-    with browser(server, "viewer") as (client, _):
-        page = client.get("/login")
-        assert "content-security-policy" in page.headers
-    with httpx.Client(base_url=server.url, timeout=30) as c:
+def _login_cookie(url: str, headers: dict[str, str] | None = None) -> str:
+    with httpx.Client(base_url=url, timeout=30) as c:
         token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text)
         assert token
         done = c.post(
             "/login",
             data={"username": "viewer", "password": PASSWORD, "csrf_token": token[1]},
+            headers=headers or {},
             follow_redirects=False,
         )
-        cookie = next(h for h in done.headers.get_list("set-cookie") if h.startswith("guarantor_session="))
-        assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie  # plain HTTP here
-        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text)
-        assert token
-        over_tls = c.post(  # behind a TLS proxy on loopback, which uvicorn trusts by default
-            "/login",
-            data={"username": "viewer", "password": PASSWORD, "csrf_token": token[1]},
-            headers={"x-forwarded-proto": "https"},
-            follow_redirects=False,
-        )
-        cookie = next(h for h in over_tls.headers.get_list("set-cookie") if h.startswith("guarantor_session="))
-        assert "Secure" in cookie
+    return next(h for h in done.headers.get_list("set-cookie") if h.startswith("guarantor_session="))
+
+
+def test_session_cookie_flags(server: Server) -> None:
+    with browser(server, "viewer") as (client, _):
+        page = client.get("/login")
+        assert "content-security-policy" in page.headers
+    cookie = _login_cookie(server.url)
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie  # plain HTTP here
+    # X-Forwarded-Proto counts only from a proxy the admin lists: here none is
+    assert "Secure" not in _login_cookie(server.url, {"x-forwarded-proto": "https"})
+    behind_tls = server.settings.model_copy(update={"web_trusted_proxies": "127.0.0.1"})
+    with serving(behind_tls, server.workspace) as url:  # behind a TLS proxy on loopback, listed
+        assert "Secure" in _login_cookie(url, {"x-forwarded-proto": "https"})
 
 
 def test_api_errors_have_one_shape(server: Server) -> None:

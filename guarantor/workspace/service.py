@@ -203,10 +203,16 @@ class EditLimits:
     max_bytes: int
     max_indicators: int
     max_timeout_s: float
+    min_every_s: float
 
     @classmethod
     def of(cls, settings: Settings) -> EditLimits:
-        return cls(settings.edit_max_bytes, settings.edit_max_indicators, settings.measure_timeout_max_s)
+        return cls(
+            settings.edit_max_bytes,
+            settings.edit_max_indicators,
+            settings.measure_timeout_max_s,
+            settings.edit_min_schedule_s,
+        )
 
     def problems(self, ws: Workspace, marks: loader.Marks, name: str, text: str, now: datetime) -> list[Problem]:
         from guarantor.guarantees.scheduler import fires_within_a_year
@@ -223,8 +229,18 @@ class EditLimits:
             if o.guarantee is None:
                 continue
             where = ("outcomes", i, "guarantee")
+            every = o.guarantee.schedule.every
             if not fires_within_a_year(o.guarantee.schedule, now):
                 found.append(loader.problem_at(marks, name, (*where, "schedule"), "names no moment in the coming year"))
+            elif every is not None and every.total_seconds() < self.min_every_s:
+                found.append(
+                    loader.problem_at(
+                        marks,
+                        name,
+                        (*where, "schedule"),
+                        f"is more often than every {self.min_every_s:g} s allowed here",
+                    )
+                )
             for j, ind in enumerate(o.guarantee.indicators):
                 if ind.timeout is not None and ind.timeout.total_seconds() > self.max_timeout_s:
                     found.append(

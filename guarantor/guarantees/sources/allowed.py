@@ -97,6 +97,11 @@ POSTGRES_TYPES = frozenset(
 """Types a PostgreSQL query may cast to: a cast runs the type's input function, and some (xml,
 regclass, the reg* types) parse or look up more than a value."""
 
+POSTGRES_CATALOG_VIEWS = ("pg_stat_", "pg_statio_")
+"""The only relations of pg_catalog an indicator may read: the statistics views, which monitoring
+queries use (rows, scans, vacuum times). Others hold settings (``pg_settings``, read a character
+at a time through ``ascii(substr(setting, n, 1))``), roles and file rules."""
+
 POSTGRES_NODES = frozenset(
     {
         "SelectStmt", "ResTarget", "ColumnRef", "A_Const", "A_Expr", "A_Star", "A_Indirection", "A_Indices",

@@ -418,6 +418,14 @@ def _check_postgres(query: str) -> None:
                 schema, name = names(node.names)
                 if schema != "pg_catalog" or name not in allowed.POSTGRES_TYPES:
                     raise SourceError(f"a cast to {name} is not allowed on a sql source (numbers, text, times only)")
+            if isinstance(node, ast.RangeVar):
+                schema, table = (node.schemaname or "").lower(), str(node.relname).lower()
+                catalog = schema in ("pg_catalog", "pg_toast") or (not schema and table.startswith("pg_"))
+                if catalog and not table.startswith(allowed.POSTGRES_CATALOG_VIEWS):
+                    raise SourceError(
+                        f"{table} is a system catalog; an indicator reads tables and the pg_stat views, not settings, "
+                        "roles or files"
+                    )
             if isinstance(node, ast.A_Expr) and node.name and names(node.name)[0] != "pg_catalog":
                 raise SourceError("an operator outside pg_catalog may not run on a sql source")
 
