@@ -448,3 +448,23 @@ def test_page_parameters_are_checked_like_the_apis(server: Server) -> None:
             data={"csrf_token": csrf, "indicator": "onboarding-score", "value": "4", "note": XSS},
         )
         assert sneaky.status_code == 200 and "<script>alert" not in sneaky.text and "&lt;script&gt;" in sneaky.text
+
+
+def test_a_token_read_answers_while_another_process_holds_the_write_lock(server: Server) -> None:
+    """A token's last use is written apart from the request, at most once a minute: a read never
+    waits on, or fails with, a database another process is writing (it answered 500 when each read
+    wrote)."""
+    url = server.settings.resolved_database_url
+    if not url.startswith("sqlite"):
+        pytest.skip("SQLite's database-wide write lock")
+    with sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None) as holder:
+        holder.execute("BEGIN IMMEDIATE")  # the write lock, held as a long import would
+        try:
+            with api(server, "viewer") as c:
+                for _ in range(3):
+                    answer = c.get("/api/v1/me")
+                    assert answer.status_code == 200, answer.text
+                    assert answer.elapsed.total_seconds() < 2
+        finally:
+            holder.execute("ROLLBACK")
+    holder.close()

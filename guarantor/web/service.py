@@ -11,6 +11,7 @@ and drops the cache on any edit made through it.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import threading
@@ -33,7 +34,7 @@ from guarantor.analysis.schemas import Analysis, SavedAnalysis, TaskResult
 from guarantor.clock import Clock, utcnow
 from guarantor.data.files import data_dir, observed_dir
 from guarantor.db.session import Database
-from guarantor.errors import Busy, Conflict, DatabaseBusy, NotFound
+from guarantor.errors import Busy, Conflict, GuarantorError, NotFound
 from guarantor.guarantees import repository as measurements
 from guarantor.guarantees import runner
 from guarantor.guarantees.models import BY_SEVERITY
@@ -66,6 +67,8 @@ T = TypeVar("T")
 WORST_FIRST = BY_SEVERITY[::-1]
 CHART_POINTS = 400
 STATES_MAX_AGE = 60.0
+
+log = logging.getLogger(__name__)
 
 
 def secret_key(session_cookie: str | None, bearer: str | None) -> str | None:
@@ -197,18 +200,22 @@ class Server:
             else:
                 assert session_cookie is not None
                 found = accounts.from_session(session, session_cookie, self.clock())
-        if touch is not None:
-            try:  # in a transaction of its own: a locked database delays when a use shows, not the request
-                with self.db.transaction() as session:
-                    accounts.touch_token(session, touch, self.clock())
-            except DatabaseBusy:
-                pass
+        if touch is not None:  # on a thread of its own: a locked database delays when a use shows, not the request
+            threading.Thread(target=self._touch, args=(touch,), name="token-touch", daemon=True).start()
         ttl = min(self.settings.web_cache_s, 5.0)
         if found is not None and ttl > 0:
             if len(self._principals) > 10_000:
                 self._principals.clear()
             self._principals[key] = (time.monotonic() + ttl, found)
         return found
+
+    def _touch(self, token_id: int) -> None:
+        """Write a token's last use, apart from the request that used it."""
+        try:
+            with self.db.transaction() as session:
+                accounts.touch_token(session, token_id, self.clock())
+        except GuarantorError as exc:  # busy, or gone: the next use, a minute on, writes it
+            log.info("token %s: last use not written: %s", token_id, exc.message)
 
     def forget(self, session_cookie: str) -> None:
         self._principals.pop(secret_key(session_cookie, None) or "", None)
