@@ -7,10 +7,12 @@ one command is one transaction and a killed run leaves nothing half-written.
 from __future__ import annotations
 
 import copy
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -60,13 +62,31 @@ def make_engine(url: str) -> Engine:
             # database, "database is locked", on a slow day).
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _wal(cursor)
             # With WAL, NORMAL syncs at checkpoints rather than at every commit: a killed process
             # loses nothing committed; only a power cut may take back the last commits.
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
     return engine
+
+
+def _wal(cursor: Any) -> None:
+    """Write-ahead logging, once per database file. Turning it on takes the file's exclusive lock,
+    and SQLite answers "database is locked" at once, without its busy wait, to a second process
+    asking at the same moment: two watchers started together on a new database, one failed to open
+    it (seen in CI). Asked again for up to 10 s; a database in WAL already needs nothing."""
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 @contextmanager
@@ -138,9 +158,23 @@ class Database:
     def __init__(self, url: str) -> None:
         try:
             self.engine = make_engine(url)
-            migrate(self.engine)
         except (SQLAlchemyError, OSError, ImportError) as exc:  # OSError: its folder; ImportError: a driver
             raise DatabaseError(f"Could not open the database: {exc}") from exc
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                migrate(self.engine)
+                break
+            except (SQLAlchemyError, DatabaseError) as exc:
+                if "database is locked" in str(exc) and time.monotonic() < deadline:
+                    # Another process opening the same new SQLite file at this moment (two watchers
+                    # started together): SQLite may refuse at once, without its busy wait. Again.
+                    self.engine.dispose()
+                    time.sleep(0.1)
+                    continue
+                if isinstance(exc, DatabaseError):
+                    raise
+                raise DatabaseError(f"Could not open the database: {exc}") from exc
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
     def for_workspace(self, workspace_id: int) -> Database:
