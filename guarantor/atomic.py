@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from guarantor.errors import NotFound
+
 
 @contextmanager
 def atomic_writer(target: Path) -> Iterator[IO[str]]:
@@ -21,6 +23,8 @@ def atomic_writer(target: Path) -> Iterator[IO[str]]:
         with target.open("w", newline="", encoding="utf-8") as handle:
             yield handle
         return
+    if not target.parent.is_dir():  # else the error names the temporary file, not what is missing
+        raise NotFound(f"No folder {target.parent} to write {target.name} in.")
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
     umask = os.umask(0)
     os.umask(umask)

@@ -274,6 +274,8 @@ def run(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         if isinstance(exc.__context__, BrokenPipeError):  # Typer's exit 1 for a reader gone away
             return ExitCode.OUTPUT_CLOSED
+        if exc.code == 1 and _interrupted(exc):  # Ctrl-C or Ctrl-D at a prompt: click's "Aborted!", exit 1
+            return ExitCode.INTERRUPTED
         return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
     except GuarantorError as exc:
         return _failed(exc)
@@ -293,6 +295,19 @@ def run(argv: list[str] | None = None) -> int:
         )
         return ExitCode.INTERNAL
     return ExitCode.OK
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Whether the exit came from Ctrl-C or the end of input at a prompt (click turns either into
+    Abort, then exit 1, which our table calls a bug)."""
+    import click
+
+    seen: BaseException | None = exc.__context__
+    while seen is not None:
+        if isinstance(seen, click.exceptions.Abort | KeyboardInterrupt | EOFError):
+            return True
+        seen = seen.__context__
+    return False
 
 
 def _failed(exc: GuarantorError) -> int:

@@ -111,3 +111,27 @@ def test_the_report_reads_as_words_and_shows_the_role_shift(cli, tmp_path: Path)
     assert not re.search(r"served by [^<]*task-\d", html), "tasks by their text, not their ids"
     assert "an LLM alone would halve its time" in html and "mostly automated, a person checks" in html
     assert "task(s)" not in html and "outcome(s)" not in html
+
+
+def test_ctrl_c_or_ctrl_d_in_the_guided_start_exits_130_and_writes_nothing(env: Settings, tmp_path: Path) -> None:
+    """Stopping at a prompt is the person's choice, not a bug: exit 130 (INTERRUPTED), no file."""
+    for stop in ("\x03", "\x04"):  # Ctrl-C, Ctrl-D
+        path = tmp_path / "guarantor.yaml"
+        child = pexpect.spawn(
+            sys.executable,
+            ["-m", "guarantor", "init", str(path)],
+            env={**os.environ, "COLUMNS": "100", "NO_COLOR": "1"},
+            encoding="utf-8",
+            timeout=120,
+            dimensions=(40, 100),
+        )
+        try:
+            child.expect_exact("Workspace name")
+            child.sendline("Ward 7")
+            child.expect_exact("Your name")
+            child.send(stop)
+            child.expect(pexpect.EOF)
+        finally:
+            child.close()
+        assert child.exitstatus == 130, (stop, child.exitstatus, child.signalstatus)
+        assert not path.exists()

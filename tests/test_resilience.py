@@ -105,6 +105,8 @@ def test_a_never_firing_cron_and_a_hanging_source_leave_the_other_outcomes_measu
     with _slow_peer() as base:
         path = _workspace(tmp_path, base)
         r = cli("check", str(path), "--json")
+        told = cli("check", str(path))  # for people, it ends with one line, as a scan does
+    assert told.out.rstrip().endswith("3 outcomes: 1 met, 2 error"), told.out
     outcomes = {o["outcome"]: o["indicators"][0]["latest"] for o in json.loads(r.out)["outcomes"]}
     assert outcomes["measured"]["status"] == "MET" and outcomes["measured"]["value"] == "3", outcomes
     assert outcomes["never"]["status"] == "ERROR" and "never fires" in outcomes["never"]["reason"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -93,9 +95,19 @@ def check(
         sys.stdout.write(report.out().model_dump_json(indent=2) + "\n")
     else:
         _print_states(report, wide)
+        out.print(summary(report.states), highlight=False)
     _print_alerts(report.alerts)
     worst = max((s.status.value for s in report.states), key=BY_SEVERITY.index, default="MET")
     raise typer.Exit(_EXIT[worst])
+
+
+def summary(states: Sequence[Any]) -> str:
+    """One line to end a check, as a scan ends ("4 outcomes: 2 met, 1 at risk, 1 error"), worst last."""
+    from guarantor.guarantees.models import BY_SEVERITY
+
+    counts = Counter(s.status.value for s in states)
+    parts = [f"{counts[v]} {v.lower().replace('_', ' ')}" for v in BY_SEVERITY if counts[v]]
+    return f"{display.count(len(states), 'outcome')}: {', '.join(parts)}" if parts else "No outcome is guaranteed."
 
 
 def _print_alerts(alerts: list[dict[str, str | None]]) -> None:
