@@ -120,3 +120,18 @@ def test_a_workspace_that_is_not_utf8_is_an_input_error_everywhere(cli, tmp_path
     (tmp_path / "guarantor.yaml").write_bytes(b"name: caf\xe9\n")
     r = cli(command, str(tmp_path))
     assert r.code == 3 and "not UTF-8 text" in r.err
+
+
+def test_a_role_naming_no_occupation_or_several_fails_validate_and_analyze(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Unchecked, such a person had no tasks and the analysis said 0.0 h a week with exit 0."""
+    path = tmp_path / "guarantor.yaml"
+    path.write_text(
+        "name: Roles\npeople:\n  - {id: a, name: A, role: zzqx blorf}\n  - {id: b, name: B, role: analyst}\n"
+        "  - {id: c, name: C, role: Registered Nurses}\n"
+    )
+    for command in ("validate", "analyze"):
+        r = cli(command, str(path))
+        assert r.code == 3, (command, r.err)
+        assert f"{path}:3:22: people.0.role: no occupation matches 'zzqx blorf'" in r.err, r.err
+        assert f"{path}:4:22: people.1.role: 'analyst' matches several occupations" in r.err
+        assert "Computer Systems Analysts" in r.err and "people.2" not in r.err

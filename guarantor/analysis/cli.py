@@ -17,7 +17,7 @@ from rich.table import Table
 
 from guarantor import cli_options, console
 from guarantor.console import err, out
-from guarantor.errors import UsageError
+from guarantor.errors import UsageError, ValidationFailed
 from guarantor.guarantees import display
 
 if TYPE_CHECKING:
@@ -58,9 +58,12 @@ def analyze(
     settings = cli_options.settings()
     path = loader.resolve(workspace)
     text = loader.read_text(path)
-    ws = loader.parse(text, str(path))[0]
-    model = cli_options.exposure_model()
+    ws, marks = loader.parse(text, str(path))
     occupations = read_occupations(data_dir(settings))
+    problems = loader.role_problems(ws, marks, str(path), occupations)
+    if problems:  # a role naming no occupation gave a person no tasks and a silent zero
+        raise ValidationFailed(problems)
+    model = cli_options.exposure_model()
     with open_session(settings) as session:
         enter(session, path, ws, utcnow())
         inputs = svc.Inputs(ws, str(path), text, model, occupations, observed.load(settings))

@@ -40,6 +40,7 @@ TASKS_WEIGHT = 0.3
 """How much the similarity to an occupation's task statements adds when no name matches well."""
 
 _CODE = re.compile(r"^\d{2}-\d{4}(\.\d{2})?$")
+_CODE_AND_TITLE = re.compile(r"^(\d{2}-\d{4}\.\d{2})\s+\S")
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = {"of", "the", "and", "a", "an", "for", "to", "in", "at", "with", "on", "or"}
 _LEVEL = {
@@ -288,6 +289,9 @@ def search_occupations(occupations: dict[str, Occupation], query: str, limit: in
 def find_occupation(occupations: dict[str, Occupation], query: str) -> Match:
     """The occupation a person means by a title or code; several close matches are ambiguous."""
     q = query.strip()
+    written = _CODE_AND_TITLE.match(q)  # as init and the pages write a role: "29-1141.00 Registered Nurses"
+    if written and written[1] in occupations:
+        return Match(occupations[written[1]], 1.0, "code")
     if _CODE.match(q):
         hits = [o for code, o in occupations.items() if code == q or code.startswith(q + ".")]
         if len(hits) == 1:
@@ -314,3 +318,16 @@ def find_occupation(occupations: dict[str, Occupation], query: str) -> Match:
         else "No occupation's title or tasks share a word with it: try another wording, or an O*NET-SOC code "
         "(the web app's Roles page lists them by family).",
     )
+
+
+def role_problem(occupations: dict[str, Occupation], role: str) -> str | None:
+    """Why a workspace's ``role:`` names no one occupation (none, or several, with the candidates),
+    or None when it names one."""
+    try:
+        find_occupation(occupations, role)
+    except Ambiguous as exc:
+        return f"{role!r} matches several occupations; write one of them: {'; '.join(exc.candidates[:5])}"
+    except NotFound as exc:
+        closest = "; ".join(line.strip() for line in (exc.hint or "").splitlines()[1:4])
+        return f"no occupation matches {role!r}" + (f" (closest: {closest})" if closest else "")
+    return None

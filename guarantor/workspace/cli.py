@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -128,6 +128,7 @@ def validate(workspace: Path | None = cli_options.ARGUMENT, workspace_option: Pa
     workspace = cli_options.workspace(workspace, workspace_option)
     path = loader.resolve(workspace)
     ws, marks = loader.parse(loader.read_text(path), str(path))
+    _check_roles(ws, marks, str(path))
     for loc, text in template_fields(ws):
         warning = loader.problem_at(marks, str(path), loc, f"still the template's text ({text!r}): write your own")
         err.print(f"[yellow]warning:[/] {escape(str(warning))}", highlight=False)
@@ -135,6 +136,26 @@ def validate(workspace: Path | None = cli_options.ARGUMENT, workspace_option: Pa
         count(len(items), noun) for items, noun in ((ws.people, "person"), (ws.tasks, "task"), (ws.outcomes, "outcome"))
     )
     out.print(f"{path}: valid — {sizes}.")
+
+
+def _check_roles(ws: Any, marks: Any, name: str) -> None:
+    """Every person's role names one occupation, where the O*NET data is here to say (without it,
+    validate says so and checks the rest)."""
+    from guarantor.data.files import data_dir
+    from guarantor.errors import DataMissing, ValidationFailed
+    from guarantor.tasks.catalogue import read_occupations
+    from guarantor.workspace import loader
+
+    if not ws.people:
+        return
+    try:
+        occupations = read_occupations(data_dir(cli_options.settings()))
+    except DataMissing:
+        err.print("[yellow]warning:[/] roles not checked: the O*NET data is not here (`guarantor data status`)")
+        return
+    problems = loader.role_problems(ws, marks, name, occupations)
+    if problems:
+        raise ValidationFailed(problems)
 
 
 def schema(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -18,6 +18,9 @@ from guarantor.guarantees.spec import Indicator
 from guarantor.inputs import yamldoc
 from guarantor.workspace import DEFAULT_NAME
 from guarantor.workspace.schema import Workspace
+
+if TYPE_CHECKING:
+    from guarantor.tasks.catalogue import Occupation
 
 Marks = yamldoc.Marks
 Path_ = yamldoc.Path_
@@ -84,6 +87,15 @@ def parse(text: str, name: str, allow_command: bool = True) -> tuple[Workspace, 
         problems.sort(key=lambda p: (p.line or 0, p.column or 0))
         raise ValidationFailed(problems)
     return workspace, marks
+
+
+def role_problems(ws: Workspace, marks: Marks, name: str, occupations: dict[str, Occupation]) -> list[Problem]:
+    """Each person's role that names no occupation, or several, at its line. Unchecked, such a
+    person had no tasks, and the analysis said "0.0 h a week AI frees" with exit 0."""
+    from guarantor.tasks.search import role_problem
+
+    found = [(i, role_problem(occupations, p.role)) for i, p in enumerate(ws.people)]
+    return [problem_at(marks, name, ("people", i, "role"), why) for i, why in found if why]
 
 
 def problem_at(marks: Marks, name: str, loc: Path_, message: str) -> Problem:
