@@ -6,6 +6,7 @@ import pytest
 
 from guarantor.errors import ExitCode
 from tests.conftest import ROOT
+from tests.web_server import free_port
 
 
 def test_exit_code_table_is_documented_in_the_readme() -> None:
@@ -99,6 +100,23 @@ def test_a_port_whose_last_server_just_stopped_is_free() -> None:
     client.close()
     listener.close()
     _port_free("127.0.0.1", port)
+
+
+def test_serve_without_the_data_creates_no_account(cli, env, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The one-time password was shown, and used up, by a server that then failed for want of data."""
+    from guarantor.accounts import repository
+    from guarantor.db.session import Database
+    from guarantor.settings import get_settings
+
+    monkeypatch.setenv("GUARANTOR_DATA_DIR", str(tmp_path))  # holds no O*NET file
+    monkeypatch.setenv("GUARANTOR_CACHE_DIR", str(tmp_path / "cache"))  # no model built yet either
+    get_settings.cache_clear()
+    r = cli("serve", str(ROOT / "examples" / "guarantees"), "--port", str(free_port()))
+    assert r.code == 6 and "password" not in r.err, r.err
+    db = Database(env.resolved_database_url)
+    with db.transaction() as session:
+        assert repository.count_users(session) == 0
+    db.close()
 
 
 def test_serve_on_a_busy_port_creates_no_account(cli, env) -> None:  # type: ignore[no-untyped-def]

@@ -47,6 +47,9 @@ def serve(
     paths = loader.resolve_many(workspaces or [workspace_option or Path.cwd()])
     settings = cli_options.settings()
     _port_free(host, port)  # before an account is created and its one-time password shown
+    # Likewise what may fail for want of data: a password shown by a server that then failed to
+    # start was used up, and the next start created none.
+    cli_options.exposure_model()  # built once here rather than by each worker on its first request
     db = Database(settings.resolved_database_url)
     try:
         ids: dict[int, str] = {}
@@ -62,6 +65,8 @@ def serve(
                     f"No accounts yet: created [bold]admin[/] with password [bold]{password}[/] (shown once), "
                     "admin of every workspace served."
                 )
+            else:
+                err.print("Log in with an account made before; a lost password: `guarantor user passwd NAME`.")
             for workspace_id in repository.unattended(session, list(ids)):
                 err.print(
                     f"[yellow]No one has a role in {ids[workspace_id]}[/]: "
@@ -70,7 +75,6 @@ def serve(
                 )
     finally:
         db.close()
-    cli_options.exposure_model()  # built once here rather than by each worker on its first request
     os.environ[WORKSPACE_ENV] = os.pathsep.join(str(p) for p in paths)
     trusted = settings.web_trusted_proxies if forwarded_allow_ips is None else forwarded_allow_ips
     served = str(paths[0]) if len(paths) == 1 else f"{len(paths)} workspaces"
