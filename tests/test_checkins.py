@@ -398,3 +398,13 @@ def test_a_check_in_is_due_one_cadence_after_the_last() -> None:
 )
 def test_counts_read_as_words(n: float, noun: str, shown: str) -> None:
     assert display.count(n, noun) == shown
+
+
+def test_a_check_in_is_by_the_person_the_file_expects_and_by_names_a_person(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Without --by, the author is the indicator's by: or the outcome's owner, not the operating
+    system's user ("by root"); --by must name a person of the workspace."""
+    path = _workspace(tmp_path, "        - {id: score, type: manual, target: '>= 4'}\n", "  {}")
+    told = cli("record", "o", "4.5", "-w", str(path))
+    assert told.code == 0 and "by ben" in told.out, told.out + told.err
+    refused = cli("record", "o", "4.5", "--by", "bob", "-w", str(path))
+    assert refused.code == 3 and "--by 'bob' is no person of the workspace: ben" in refused.err, refused.err

@@ -284,7 +284,12 @@ def record(
     note: str | None = typer.Option(None, "--note", help="What the number means this time."),
     confidence: Confidence | None = typer.Option(None, "--confidence", help="How sure you are."),
     at: str | None = typer.Option(None, "--at", help="When it was true (ISO 8601; default: now)."),
-    by: str | None = typer.Option(None, "--by", help="Who checks in (default: your user name)."),
+    by: str | None = typer.Option(
+        None,
+        "--by",
+        help="Who checks in: a person of the workspace (default: the indicator's by:, else the outcome's owner, "
+        "else your user name).",
+    ),
     workspace: Path | None = cli_options.OPTION,
 ) -> None:
     """Check in a value for a manual indicator (type: manual): kept in the history with its author."""
@@ -293,13 +298,18 @@ def record(
     from guarantor.clock import utcnow
     from guarantor.errors import InputError
     from guarantor.guarantees import runner
-    from guarantor.guarantees.service import outcome_states, record_checkin
+    from guarantor.guarantees.service import checkin_target, outcome_states, record_checkin
 
     if len(args) not in (2, 3):
         raise InputError("record takes OUTCOME [INDICATOR] VALUE, such as: guarantor record csat score 4.6")
     outcome, indicator, value = (args[0], None, args[1]) if len(args) == 2 else (args[0], args[1], args[2])
     when = _time(at) if at else None
     ws, _marks, _name, _context = _load(workspace)
+    people = [p.id for p in ws.people]
+    if by is not None and people and by not in people:
+        raise InputError(f"--by {by!r} is no person of the workspace: {', '.join(people)}.")
+    o, ind = checkin_target(ws, outcome, indicator)
+    author = by or ind.by or o.owner or getpass.getuser()  # the person expected to check in, as the file says
     db = _database(workspace, ws)
     try:
         with db.transaction() as session:
@@ -309,7 +319,7 @@ def record(
                 outcome,
                 indicator,
                 value,
-                author=by or getpass.getuser(),
+                author=author,
                 now=utcnow(),
                 at=when,
                 note=note,

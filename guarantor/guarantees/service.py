@@ -391,21 +391,8 @@ def _manual(
 Confidence = Literal["low", "medium", "high"]
 
 
-def record_checkin(
-    session: Session,
-    ws: Workspace,
-    outcome_id: str,
-    indicator_id: str | None,
-    value: str,
-    *,
-    author: str,
-    now: datetime,
-    at: datetime | None = None,
-    note: str | None = None,
-    confidence: Confidence | None = None,
-) -> Measurement:
-    """A person's check-in: a measurement with its author, in the same append-only history, judged
-    against the indicator's target like any other."""
+def checkin_target(ws: Workspace, outcome_id: str, indicator_id: str | None) -> tuple[Outcome, Indicator]:
+    """The outcome and the manual indicator a check-in goes to: the one named, or the outcome's only one."""
     o = ws.outcome(outcome_id)
     if o.guarantee is None:
         raise InputError(f"Outcome {outcome_id!r} has no guarantee: give it an indicator of type: manual first.")
@@ -424,6 +411,25 @@ def record_checkin(
         raise Ambiguous(
             f"Outcome {outcome_id!r} has {len(manual)} manual indicators; name one.", [i.id for i in manual]
         )
+    return o, ind
+
+
+def record_checkin(
+    session: Session,
+    ws: Workspace,
+    outcome_id: str,
+    indicator_id: str | None,
+    value: str,
+    *,
+    author: str,
+    now: datetime,
+    at: datetime | None = None,
+    note: str | None = None,
+    confidence: Confidence | None = None,
+) -> Measurement:
+    """A person's check-in: a measurement with its author, in the same append-only history, judged
+    against the indicator's target like any other."""
+    o, ind = checkin_target(ws, outcome_id, indicator_id)
     exact = _checked_value(value)
     when = at or now
     if not MIN_YEAR <= when.year <= MAX_YEAR:

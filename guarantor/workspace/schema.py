@@ -42,7 +42,10 @@ class ValueProposition(Strict):
 class Person(Strict):
     id: Id
     name: Text
-    role: Text = Field(description="An O*NET occupation (title or code such as 15-1252.00) or free text.")
+    role: Text = Field(
+        description="An O*NET occupation: its title, its code (15-1252.00), both, or a job title people use that "
+        "names one (Sr. DevOps Engineer); one naming none or several is refused with the candidates."
+    )
     hours_week: float = Field(40.0, gt=0, le=168)
     value_proposition: ValueProposition | None = None
 
