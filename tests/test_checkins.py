@@ -404,7 +404,9 @@ def test_a_check_in_is_by_the_person_the_file_expects_and_by_names_a_person(cli,
     """Without --by, the author is the indicator's by: or the outcome's owner, not the operating
     system's user ("by root"); --by must name a person of the workspace."""
     path = _workspace(tmp_path, "        - {id: score, type: manual, target: '>= 4'}\n", "  {}")
-    told = cli("record", "o", "4.5", "-w", str(path))
+    told = cli("record", "o", "4.5", "--note", "asked twelve shoppers", "--confidence", "high", "-w", str(path))
     assert told.code == 0 and "by ben" in told.out, told.out + told.err
+    shown = cli("history", "o", "-w", str(path), "--wide").out  # the note and confidence, not only in --json
+    assert all(word in shown for word in ("asked", "twelve", "shoppers", "high", "confidence")), shown
     refused = cli("record", "o", "4.5", "--by", "bob", "-w", str(path))
     assert refused.code == 3 and "--by 'bob' is no person of the workspace: ben" in refused.err, refused.err

@@ -265,12 +265,18 @@ def history(
                 display.number(m.value, m.unit, precision[ind]),
                 f"[{_STYLE[m.status]}]{m.status}[/]",
                 escape(m.reason),
-                m.spec_hash[:8],
+                escape(_note(m.note, m.confidence)),
             ]
             for m in ms  # a check-in is shown at when it was true
         ]
-        columns = [(c, "left") for c in ("when (UTC)", "by", "value", "status", "reason", "spec")]
-        console.print_table(columns, rows, {"reason": 1}, wide)
+        columns = [(c, "left") for c in ("when (UTC)", "by", "value", "status", "reason", "note")]
+        console.print_table(columns, rows, {"reason": 1, "note": 1}, wide)
+
+
+def _note(note: str | None, confidence: str | None) -> str:
+    """What a person said with a check-in: their note, and how sure they were."""
+    sure = f"{confidence} confidence" if confidence else ""
+    return " — ".join(part for part in (note or "", sure) if part)
 
 
 class Confidence(StrEnum):
