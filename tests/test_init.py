@@ -37,9 +37,9 @@ ANSWERS = [
 ]
 
 
-def test_a_guided_start_on_a_terminal(env: Settings, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    path = tmp_path / "guarantor.yaml"
-    child = pexpect.spawn(
+def _init_on_a_terminal(path: Path) -> pexpect.spawn:
+    """`guarantor init` on a pty of 40 x 100, as a person's terminal."""
+    return pexpect.spawn(
         sys.executable,
         ["-m", "guarantor", "init", str(path)],
         env={**os.environ, "COLUMNS": "100", "NO_COLOR": "1"},
@@ -47,6 +47,11 @@ def test_a_guided_start_on_a_terminal(env: Settings, tmp_path: Path, cli) -> Non
         timeout=120,
         dimensions=(40, 100),
     )
+
+
+def test_a_guided_start_on_a_terminal(env: Settings, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "guarantor.yaml"
+    child = _init_on_a_terminal(path)
     try:
         for prompt, answer in ANSWERS:
             child.expect_exact(prompt)
@@ -117,14 +122,7 @@ def test_ctrl_c_or_ctrl_d_in_the_guided_start_exits_130_and_writes_nothing(env: 
     """Stopping at a prompt is the person's choice, not a bug: exit 130 (INTERRUPTED), no file."""
     for stop in ("\x03", "\x04"):  # Ctrl-C, Ctrl-D
         path = tmp_path / "guarantor.yaml"
-        child = pexpect.spawn(
-            sys.executable,
-            ["-m", "guarantor", "init", str(path)],
-            env={**os.environ, "COLUMNS": "100", "NO_COLOR": "1"},
-            encoding="utf-8",
-            timeout=120,
-            dimensions=(40, 100),
-        )
+        child = _init_on_a_terminal(path)
         try:
             child.expect_exact("Workspace name")
             child.sendline("Ward 7")
