@@ -257,12 +257,16 @@ def test_sigterm_stops_the_server_within_seconds_while_measurements_hang(
                     time.sleep(0.2)
             headers = {"Authorization": f"Bearer {tokens['editor']}"}
 
+            answered = threading.Event()
+
             def check() -> None:
                 with suppress(httpx.HTTPError):
                     httpx.post(url + "/api/v1/checks", json={}, headers=headers, timeout=30)
+                    answered.set()
 
             threading.Thread(target=check, daemon=True).start()
-            time.sleep(1.5)  # the check is waiting on its hanging sources
+            time.sleep(1.5)
+            assert not answered.is_set(), "the check is still waiting on its hanging sources"
             start = time.monotonic()
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=10)
