@@ -60,7 +60,7 @@ def quoted(message: str, query: str = "") -> str:
         inner = m[0][1:-1] if len(m[0]) > 1 and m[0][-1] == m[0][0] else m[0][1:]
         return m[0] if inner and query and inner in query else f"{m[0][0]}…{m[0][0]}"
 
-    return secrets(_QUOTED.sub(keep, message))
+    return _QUOTED.sub(keep, message)
 
 
 def _redacting_records() -> None:

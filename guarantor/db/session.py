@@ -7,7 +7,6 @@ one command is one transaction and a killed run leaves nothing half-written.
 from __future__ import annotations
 
 import copy
-import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,21 +71,17 @@ def make_engine(url: str) -> Engine:
 
 
 def _wal(cursor: Any) -> None:
-    """Write-ahead logging, once per database file. Turning it on takes the file's exclusive lock,
-    and SQLite answers "database is locked" at once, without its busy wait, to a second process
-    asking at the same moment: two watchers started together on a new database, one failed to open
-    it (seen in CI). Asked again for up to 10 s; a database in WAL already needs nothing."""
-    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
-        return
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    """Write-ahead logging, switched on once per database file: switching takes the file's
+    exclusive lock, which a database in WAL already need not ask for on every connection. A
+    switch refused at once by a process switching beside it is tried again by ``Database``."""
+    if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+        cursor.execute("PRAGMA journal_mode=WAL")
+
+
+def _locked(error: BaseException) -> bool:
+    """Whether another process holds the lock (SQLite's "database is locked", PostgreSQL's
+    lock_not_available): the same work a moment later may go through."""
+    return "database is locked" in str(error) or type(error).__name__ == "LockNotAvailable"
 
 
 @contextmanager
@@ -166,7 +161,7 @@ class Database:
                 migrate(self.engine)
                 break
             except (SQLAlchemyError, DatabaseError) as exc:
-                if "database is locked" in str(exc) and time.monotonic() < deadline:
+                if _locked(exc) and time.monotonic() < deadline:
                     # Another process opening the same new SQLite file at this moment (two watchers
                     # started together): SQLite may refuse at once, without its busy wait. Again.
                     self.engine.dispose()
@@ -195,7 +190,7 @@ class Database:
         except SQLAlchemyError as exc:
             session.rollback()
             cause = getattr(exc, "orig", None) or exc
-            if "database is locked" in str(cause) or type(cause).__name__ == "LockNotAvailable":
+            if _locked(cause):
                 raise DatabaseBusy(f"The database is busy: {cause}", hint="Try again in a moment.") from exc
             raise DatabaseError(f"Database error: {cause}") from exc
         except BaseException:

@@ -19,7 +19,6 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import Field
 
-from guarantor import redact
 from guarantor.guarantees.sources import base
 from guarantor.guarantees.sources.base import Context, Reading, SourceError, SourceSpec, register
 from guarantor.guarantees.spec import Duration, Indicator, Secret
@@ -97,7 +96,7 @@ def get_json(url: str, headers: dict[str, str], timeout: float, verify: bool) ->
     except httpx.HTTPError as exc:
         if time.monotonic() >= deadline:
             raise SourceError(f"GET {_safe(url)} timed out after {timeout:g} s") from exc
-        raise SourceError(f"GET {_safe(url)} failed: {redact.secrets(str(exc)) or type(exc).__name__}") from exc
+        raise SourceError(f"GET {_safe(url)} failed: {exc or type(exc).__name__}") from exc
     except RuntimeError as exc:  # the watchdog closed the client between two requests (a redirect)
         raise SourceError(f"GET {_safe(url)} timed out after {timeout:g} s") from exc
     finally:
@@ -140,8 +139,9 @@ def _read(response: Any, url: str, deadline: float) -> bytes:
 
 
 def _safe(url: str) -> str:
-    """The URL without its query string, which may carry a token, and without credentials."""
-    return redact.secrets(url.split("?", 1)[0])
+    """The URL without its query string, which may carry a token (its password is masked with the
+    rest of the message, as every GuarantorError's is)."""
+    return url.split("?", 1)[0]
 
 
 def compile_path(indicator: Indicator, path: str | None = None) -> Any:

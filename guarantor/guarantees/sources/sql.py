@@ -60,7 +60,7 @@ class SqlSource:
         try:
             url = make_url(base.reveal(spec.url))
         except ArgumentError as exc:
-            raise SourceError(f"the url is not a database URL: {redact.secrets(str(exc))}") from exc
+            raise SourceError(f"the url is not a database URL: {exc}") from exc
         self.dialect = url.get_backend_name()
         if url.password:
             redact.remember(str(url.password))
@@ -85,14 +85,14 @@ class SqlSource:
             # No pool of the engine's: the source keeps its own idle connections, as many as ran at once.
             self.engine = create_engine(url, connect_args=connect_args, poolclass=NullPool)
         except (SQLAlchemyError, ImportError) as exc:
-            raise SourceError(
-                f"cannot use {url.render_as_string(hide_password=True)}: {redact.secrets(str(exc))}"
-            ) from exc
+            raise SourceError(f"cannot use {url.render_as_string(hide_password=True)}: {exc}") from exc
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_read_only)
         self._idle: list[Any] = []  # the engine's connections between measurements, from any worker
         self._lock = threading.Lock()
-        self._own_url = context.database_url
+        ours = make_url(context.database_url) if context.database_url else None
+        # PostgreSQL's: asked on the first connection whether this source is the same database
+        self._own_url = context.database_url if ours and ours.get_backend_name() == "postgresql" else None
         self._privileged_role = spec.privileged_role
         self._vetted = False  # PostgreSQL: the server and role checked on the first connection
 
@@ -143,11 +143,7 @@ class SqlSource:
         could reach past its tables (a superuser, or one that may read or write the server's
         files or run programs there) unless the file names it under ``privileged_role``."""
         identity, role, privileged = _pg_facts(conn)
-        if (
-            self._own_url
-            and make_url_backend(self._own_url) == "postgresql"
-            and identity == _own_identity(self._own_url)
-        ):
+        if self._own_url and identity == _own_identity(self._own_url):
             raise SourceError("this source's url is Guarantor's own database; a source may not read it")
         if privileged and role != self._privileged_role:
             raise SourceError(
@@ -247,12 +243,6 @@ def _own_identity(url: str) -> tuple[str, str, str]:
             conn.close()
     finally:
         engine.dispose()
-
-
-def make_url_backend(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).get_backend_name()
 
 
 def _sqlite_read_only(dbapi_connection: Any, _record: Any) -> None:
