@@ -1,7 +1,10 @@
-"""One typed settings object, read from ``GUARANTOR_*`` environment variables.
+"""One typed settings object, read from ``GUARANTOR_*`` environment variables, then from the
+user's settings file.
 
 Every module takes its configuration from here so that a person can see, in one place,
-every knob the product has and what it defaults to.
+every knob the product has and what it defaults to. The settings file holds what a person set
+once (`guarantor data use`, `guarantor data download`) so that every later command, in any
+shell, finds it without a variable; a variable still wins over it.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from platformdirs import user_cache_dir
+from platformdirs import user_cache_dir, user_config_dir
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -92,6 +95,7 @@ class Settings(BaseSettings):
     web_session_hours: float = Field(
         default=8.0, gt=0, le=24 * 366, description="How long a browser login lasts, in hours (at most a year)."
     )
+    web_port: int = Field(default=8000, ge=1, le=65535, description="The port `guarantor serve` listens on.")
     web_threads: int = Field(
         default=4,
         ge=1,
@@ -206,12 +210,46 @@ def _cpus() -> int:
     return os.cpu_count() or 1
 
 
+CONFIG_ENV = "GUARANTOR_CONFIG"
+
+
+def settings_file() -> Path:
+    """The user's settings file: GUARANTOR_CONFIG, else ``settings.env`` in the platform's config
+    folder (~/.config/guarantor on Linux). It holds ``GUARANTOR_NAME=value`` lines, as a .env file."""
+    explicit = os.environ.get(CONFIG_ENV)
+    return Path(explicit) if explicit else Path(user_config_dir("guarantor")) / "settings.env"
+
+
+def remember(field: str, value: str) -> Path:
+    """Keep a setting in the user's settings file for every later command; returns the file."""
+    from dotenv import set_key
+
+    path = settings_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(exist_ok=True)
+    set_key(path, f"GUARANTOR_{field.upper()}", value, quote_mode="always")
+    get_settings.cache_clear()
+    return path
+
+
+def remembered() -> set[str]:
+    """The settings the file sets and the environment does not (so they come from the file)."""
+    from dotenv import dotenv_values
+
+    path = settings_file()
+    if not path.is_file():
+        return set()
+    keys = {k for k, v in dotenv_values(path).items() if v}
+    return {k.removeprefix("GUARANTOR_").lower() for k in keys if not os.environ.get(k)}
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The settings from the environment. A value that is not valid is the invocation's mistake, not
-    a bug: a usage error naming the variable, not pydantic's report of a model's field."""
+    """The settings from the environment and the settings file. A value that is not valid is the
+    invocation's mistake, not a bug: a usage error naming the variable, not pydantic's report of a
+    model's field."""
     try:
-        return Settings()
+        return Settings(_env_file=settings_file())
     except ValidationError as exc:
         problems = [f"GUARANTOR_{str(e['loc'][0]).upper()}={e['input']!r}: {e['msg']}" for e in exc.errors()]
         raise UsageError("; ".join(problems)) from exc

@@ -23,7 +23,7 @@ from guarantor.tasks import store
 from guarantor.tasks.features import normalise
 from guarantor.tasks.model import EVIDENCE_FLOOR, SAME_TASK, ExposureModel
 from tests.http_peer import JsonHandler, peer
-from tests.web_server import Server, prepare, serving
+from tests.web_server import Server, free_port, prepare, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = Path(os.environ.get("GUARANTOR_TEST_DATA_DIR", ROOT.parent / "shared" / "data" / "onet"))
@@ -32,11 +32,15 @@ EXAMPLES = ROOT / "examples"
 
 @pytest.fixture(scope="session", autouse=True)
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The session's own model cache, so no test reads or writes the user's (every Settings and every
-    subprocess sees it through the environment)."""
+    """The session's own model cache and settings file, so no test reads or writes the user's (every
+    Settings and every subprocess sees them through the environment)."""
     with pytest.MonkeyPatch.context() as patch:
         cache = tmp_path_factory.mktemp("cache")
         patch.setenv("GUARANTOR_CACHE_DIR", str(cache))
+        patch.setenv("GUARANTOR_CONFIG", str(cache / "settings.env"))
+        # A server started without --port takes one the OS found free, never a fixed 8000 that
+        # another program may hold.
+        patch.setenv("GUARANTOR_WEB_PORT", str(free_port()))
         yield cache
 
 

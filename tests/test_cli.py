@@ -87,7 +87,7 @@ def test_a_port_whose_last_server_just_stopped_is_free() -> None:
     """Its connections linger in TIME_WAIT; uvicorn binds over them, so the check before must too."""
     import socket
 
-    from guarantor.web.cli import _port_free
+    from guarantor.web.cli import _listen
 
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn's
@@ -99,7 +99,7 @@ def test_a_port_whose_last_server_just_stopped_is_free() -> None:
     accepted.close()  # the server side closes first: its end stays in TIME_WAIT
     client.close()
     listener.close()
-    _port_free("127.0.0.1", port)
+    _listen("127.0.0.1", port).close()
 
 
 def test_serve_without_the_data_creates_no_account(cli, env, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]

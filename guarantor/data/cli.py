@@ -20,8 +20,11 @@ def status(
     wide: bool = cli_options.wide("texts"),
 ) -> None:
     """Show which data files are present, their row counts, and the attribution to keep."""
+    from guarantor.settings import remembered, settings_file
+
     settings = cli_options.settings()
     folder = settings.resolved_data_dir
+    kept = settings_file() if "data_dir" in remembered() else None
     rows = []
     for spec, where in [(f, folder) for f in files.ALL_FILES] + [
         (f, files.observed_dir(settings)) for f in files.OBSERVED_FILES
@@ -41,6 +44,8 @@ def status(
             json.dumps(
                 {
                     "data_dir": str(folder),
+                    "settings_file": str(settings_file()),
+                    "data_dir_from_settings_file": kept is not None,
                     "observed_dir": str(files.observed_dir(settings)),
                     "files": rows,
                     "attribution": files.ATTRIBUTION,
@@ -60,6 +65,8 @@ def status(
         ]
         columns = [("file", "left"), ("present", "left"), ("rows", "right"), ("what", "left")]
         console.print_table(columns, lines, {"what": 1}, wide, f"O*NET data in {folder}")
+        origin = f"kept in {kept}" if kept else f"settings file: {settings_file()}"
+        out.print(f"Data folder {folder} ({origin})", markup=False, highlight=False)
         out.print("\n[bold]Attribution[/]\n" + files.ATTRIBUTION + "\n" + files.OBSERVED_ATTRIBUTION)
     files.data_dir(cli_options.settings())  # a missing required file fails with how to get it
 
@@ -70,6 +77,7 @@ def download(
 ) -> None:
     """Fetch the upstream files and derive the data layout Guarantor reads."""
     from guarantor.data import download as dl  # httpx: only when downloading, not at every start
+    from guarantor.settings import remember
 
     settings = cli_options.settings()
     folder = target or settings.home / "data"
@@ -83,4 +91,16 @@ def download(
         err.print(f"{name}  sha256 {digest[:16]}…")
     if note:
         err.print(note, markup=False, highlight=False)
-    out.print(f"Data written to {folder}. Use it with GUARANTOR_DATA_DIR={folder}")
+    kept = remember("data_dir", str(folder.resolve()))
+    out.print(f"Data written to {folder}; every later command uses it (kept in {kept}).")
+
+
+@app.command()
+def use(folder: Path = typer.Argument(..., help="A folder holding tasks.tsv and exposure_labels.tsv.")) -> None:
+    """Use this data folder from now on, in every shell: kept in the user's settings file
+    (GUARANTOR_DATA_DIR still wins for the shell that sets it)."""
+    from guarantor.settings import remember
+
+    files.checked(folder)
+    kept = remember("data_dir", str(folder.resolve()))
+    out.print(f"Data folder {folder.resolve()} kept in {kept}.", markup=False, highlight=False)

@@ -106,8 +106,9 @@ ATTRIBUTION = (
 )
 
 HOW_TO_GET = (
-    "Set GUARANTOR_DATA_DIR to a folder holding tasks.tsv and exposure_labels.tsv "
-    "(in this repository's CI: ../shared/data/onet), or run `guarantor data download`."
+    "Run `guarantor data use FOLDER` once with a folder holding tasks.tsv and exposure_labels.tsv "
+    "(beside this repository: ../shared/data/onet), or `guarantor data download`; GUARANTOR_DATA_DIR "
+    "names one for a single shell."
 )
 
 
@@ -118,7 +119,11 @@ def observed_dir(settings: Settings) -> Path:
 
 def data_dir(settings: Settings) -> Path:
     """The data folder, checked to hold every required file."""
-    folder = settings.resolved_data_dir
+    return checked(settings.resolved_data_dir)
+
+
+def checked(folder: Path) -> Path:
+    """A folder, checked to hold every required data file."""
     missing = [f.name for f in ALL_FILES if f.required and not (folder / f.name).is_file()]
     if missing:
         raise DataMissing(f"O*NET data not found in {folder}: missing {', '.join(missing)}.", hint=HOW_TO_GET)

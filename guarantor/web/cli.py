@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ def serve(
     ),
     workspace_option: Path | None = cli_options.OPTION,
     host: str = typer.Option("127.0.0.1", help="Address to listen on; beyond loopback, accounts are required."),
-    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+    port: int | None = typer.Option(
+        None, min=1, max=65535, help="Port to listen on. Default: GUARANTOR_WEB_PORT (8000).", show_default=False
+    ),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes (several pay off with PostgreSQL)."),
     forwarded_allow_ips: str | None = typer.Option(
         None,
@@ -34,23 +37,46 @@ def serve(
     """Serve the dashboards and the JSON API (/api/v1) of one or many workspaces until Ctrl-C."""
     import uvicorn
 
-    from guarantor.accounts import repository, service
-    from guarantor.clock import utcnow
-    from guarantor.db.session import Database
     from guarantor.web.app import WORKSPACE_ENV
-    from guarantor.web.security import is_loopback
     from guarantor.workspace import loader
-    from guarantor.workspace.service import enter
 
     if workspaces and workspace_option is not None:
         raise UsageError("Give the workspaces as arguments or one with -w, not both.")
     paths = loader.resolve_many(workspaces or [workspace_option or Path.cwd()])
     settings = cli_options.settings()
-    _port_free(host, port)  # before an account is created and its one-time password shown
-    # Likewise what may fail for want of data: a password shown by a server that then failed to
-    # start was used up, and the next start created none.
-    cli_options.exposure_model()  # built once here rather than by each worker on its first request
-    db = Database(settings.resolved_database_url)
+    port = settings.web_port if port is None else port
+    # Listening before an account is created and its one-time password shown: a password shown by
+    # a server that then failed to start was used up, and the next start created none.
+    listener = _listen(host, port)
+    with listener:
+        # Likewise what may fail for want of data.
+        cli_options.exposure_model()  # built once here rather than by each worker on its first request
+        ids = _accounts_ready(paths, host, settings.resolved_database_url)
+        os.environ[WORKSPACE_ENV] = os.pathsep.join(str(p) for p in paths)
+        trusted = settings.web_trusted_proxies if forwarded_allow_ips is None else forwarded_allow_ips
+        served = str(paths[0]) if len(paths) == 1 else f"{len(ids)} workspaces"
+        err.print(f"Serving {served} on http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''})")
+        uvicorn.run(
+            "guarantor.web.app:create_app",
+            factory=True,
+            fd=listener.fileno(),
+            workers=workers,
+            log_level="warning",
+            **uvicorn_options(trusted),
+        )
+
+
+def _accounts_ready(paths: list[Path], host: str, database_url: str) -> dict[int, str]:
+    """Enter the workspaces in the database and make the first admin where there is none (its
+    password shown once); returns the workspaces' names by id."""
+    from guarantor.accounts import repository, service
+    from guarantor.clock import utcnow
+    from guarantor.db.session import Database
+    from guarantor.web.security import is_loopback
+    from guarantor.workspace import loader
+    from guarantor.workspace.service import enter
+
+    db = Database(database_url)
     try:
         ids: dict[int, str] = {}
         for path in paths:
@@ -66,7 +92,10 @@ def serve(
                     "admin of every workspace served."
                 )
             else:
-                err.print("Log in with an account made before; a lost password: `guarantor user passwd NAME`.")
+                err.print(
+                    "Log in with an account made before (the first one is [bold]admin[/]); a lost password: "
+                    "`guarantor user passwd admin`."
+                )
             for workspace_id in repository.unattended(session, list(ids)):
                 err.print(
                     f"[yellow]No one has a role in {ids[workspace_id]}[/]: "
@@ -75,19 +104,7 @@ def serve(
                 )
     finally:
         db.close()
-    os.environ[WORKSPACE_ENV] = os.pathsep.join(str(p) for p in paths)
-    trusted = settings.web_trusted_proxies if forwarded_allow_ips is None else forwarded_allow_ips
-    served = str(paths[0]) if len(paths) == 1 else f"{len(paths)} workspaces"
-    err.print(f"Serving {served} on http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''})")
-    uvicorn.run(
-        "guarantor.web.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        **uvicorn_options(trusted),
-    )
+    return ids
 
 
 def uvicorn_options(trusted_proxies: str) -> dict[str, Any]:
@@ -102,18 +119,21 @@ def uvicorn_options(trusted_proxies: str) -> dict[str, Any]:
     }
 
 
-def _port_free(host: str, port: int) -> None:
-    """Bind and release the address now: a port in use is a clear error before anything is made.
-    SO_REUSEADDR as uvicorn binds it, so the connections of a server just stopped (TIME_WAIT) do
-    not count as one listening."""
-    import socket
-
+def _listen(host: str, port: int) -> socket.socket:
+    """Listen on the address now, and hand the socket to uvicorn: a port in use is a clear error
+    before anything is made, and connections wait in the backlog from here on. SO_REUSEADDR as
+    uvicorn binds it, so the connections of a server just stopped (TIME_WAIT) do not count as one
+    listening."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
     try:
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            probe.bind((host, port))
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(2048)
+        listener.set_inheritable(True)  # the worker processes serve it too
+        return listener
     except OSError as exc:
+        listener.close()
         raise Conflict(
             f"Cannot listen on {host}:{port}: {exc.strerror or exc}.",
             hint="Another server may be using it: choose one with --port.",
