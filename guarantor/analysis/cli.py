@@ -17,7 +17,7 @@ from rich.table import Table
 
 from guarantor import cli_options, console
 from guarantor.console import err, out
-from guarantor.errors import UsageError, ValidationFailed
+from guarantor.errors import UsageError
 from guarantor.guarantees import display
 
 if TYPE_CHECKING:
@@ -58,23 +58,14 @@ def analyze(
     settings = cli_options.settings()
     path = loader.resolve(workspace)
     text = loader.read_text(path)
-    ws, marks = loader.parse(text, str(path))
+    ws = loader.parse(text, str(path))[0]
     occupations = read_occupations(data_dir(settings))
-    problems = loader.role_problems(ws, marks, str(path), occupations)
-    if problems:  # a role naming no occupation gave a person no tasks and a silent zero
-        raise ValidationFailed(problems)
     model = cli_options.exposure_model()
     with open_session(settings) as session:
         enter(session, path, ws, utcnow())
         inputs = svc.Inputs(ws, str(path), text, model, occupations, observed.load(settings))
         saved = svc.run(session, inputs, utcnow())
     analysis, trend = saved.analysis, saved.trend
-    if analysis.draft:
-        err.print(
-            f"[yellow]Draft:[/] {display.count(len(analysis.draft), 'field')} still hold the template's text "
-            f"({', '.join(analysis.draft[:4])}); they are left out of the plan. `guarantor validate` shows where.",
-            highlight=False,
-        )
     if output:
         write_text(output, render(analysis, trend))
         err.print(f"Report written to {output}")

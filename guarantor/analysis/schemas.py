@@ -160,7 +160,6 @@ class Analysis(Result):
     outcomes_without_indicator: list[str]
     plan: ValuePlan = ValuePlan()
     notes: list[str] = []
-    draft: list[str] = Field([], description="Fields still holding the template's text.")
     shift: RoleShift | None = Field(None, description="What changed since the previous analysis.")
     work: Balance | None = Field(None, description="The investment balance, from the work domain.")
     systems: list[Readiness] | None = Field(None, description="Legacy systems and their retirement readiness.")

@@ -29,7 +29,7 @@ from guarantor.analysis.schemas import (
     TaskResult,
     ValuePlan,
 )
-from guarantor.errors import Ambiguous, NotFound
+from guarantor.errors import Ambiguous, NotFound, ValidationFailed
 from guarantor.guarantees.display import count
 from guarantor.guarantees.schemas import GuaranteeFacts
 from guarantor.systems.service import Readiness
@@ -40,7 +40,7 @@ from guarantor.tasks.schemas import Reading
 from guarantor.tasks.search import find_occupation
 from guarantor.tasks.service import TaskAssessment, assess, attach_observed, default_hours, role_of
 from guarantor.work.service import Balance
-from guarantor.workspace.scaffold import TEMPLATE_TEXTS, template_fields
+from guarantor.workspace import loader
 from guarantor.workspace.schema import Workspace
 
 EXPOSED = ("E1", "E2")
@@ -94,7 +94,13 @@ def analyze(
     systems: list[Readiness] | None = None,
 ) -> Analysis:
     """``guarantees``: each guaranteed outcome's state and charts (``guarantees.service.facts``);
-    the analysis shows them and does not measure anything itself."""
+    the analysis shows them and does not measure anything itself. A workspace still holding
+    template text, or a role naming no one occupation, is refused at its line: never a report
+    that shows the template as content, or a silent zero."""
+    problems = loader.reference_problems(inputs.ws, None, inputs.path, inputs.occupations)
+    if problems:  # found without positions, which only a second parse of the text gives
+        marks = loader.parse(inputs.text, inputs.path)[1]
+        raise ValidationFailed(loader.reference_problems(inputs.ws, marks, inputs.path, inputs.occupations))
     ws, model, observed_use = inputs.ws, inputs.model, inputs.observed_use
     notes: list[str] = []
     specs: list[tuple[str, str, str | None, list[str], str, float]] = []  # id, text, owner, serves, source, h
@@ -141,11 +147,7 @@ def analyze(
                 hours_freed=round(sum(t.assessment.hours_freed for t in own), 2),
                 hours_exposed=round(sum(t.assessment.hours for t in own if t.assessment.exposure in EXPOSED), 2),
                 previous_hours_freed=before.get(person.id),
-                value_proposition={
-                    k: v for k, v in person.value_proposition.model_dump().items() if v not in TEMPLATE_TEXTS
-                }
-                if person.value_proposition
-                else None,
+                value_proposition=person.value_proposition.model_dump() if person.value_proposition else None,
                 observed=observed.occupation_use(observed_use, occupation.code, None, [])
                 if observed_use and occupation
                 else None,
@@ -186,7 +188,6 @@ def analyze(
             o.id for o in ws.outcomes if o.guarantee is None and (not o.indicator or not o.target)
         ],
         notes=notes,
-        draft=[".".join(map(str, loc)) for loc, _ in template_fields(ws)],
         work=work,
         systems=systems,
     )
@@ -217,10 +218,8 @@ def role_shift(before: Analysis, now: Analysis) -> RoleShift:
 
 
 def plan(a: Analysis) -> ValuePlan:
-    """What matters, what AI takes over, where the freed hours go and which skills to build; an
-    outcome still written as the template's example is left out, as nobody has said what it is."""
-    real = [o for o in a.outcomes if o.title not in TEMPLATE_TEXTS and o.for_whom not in TEMPLATE_TEXTS]
-    matter = [f"{o.title} — for {o.for_whom}" + (f": {o.need}" if o.need else "") for o in real]
+    """What matters, what AI takes over, where the freed hours go and which skills to build."""
+    matter = [f"{o.title} — for {o.for_whom}" + (f": {o.need}" if o.need else "") for o in a.outcomes]
     for p in a.people:
         if p.value_proposition and p.value_proposition.get("outcomes_delivered"):
             matter.append(f"{p.name}: {p.value_proposition['outcomes_delivered']}")
@@ -234,7 +233,7 @@ def plan(a: Analysis) -> ValuePlan:
     return ValuePlan(
         outcomes_that_matter=matter,
         ai_takes_over=takes_over,
-        freed_hours_go_to=_allocate(a, {o.id: o for o in real}),
+        freed_hours_go_to=_allocate(a, {o.id: o for o in a.outcomes}),
         skills=_skills(a),
     )
 
@@ -252,7 +251,7 @@ def _allocate(a: Analysis, by_id: dict[str, OutcomeResult]) -> list[Allocation]:
         mine = {o for t in a.tasks if t.owner == p.id for o in t.serves if o in by_id}
         mine |= {o.id for o in a.outcomes if o.owner == p.id and o.id in by_id}
         if not mine:
-            own = [t for t in a.tasks if t.owner == p.id and t.assessment.text not in TEMPLATE_TEXTS]
+            own = [t for t in a.tasks if t.owner == p.id]
             biggest = max(own, key=lambda t: t.assessment.hours, default=None)
             focus = f" Start from who benefits from '{biggest.assessment.text}'." if biggest else ""
             why = "No outcome is linked to this person's work yet: name the outcomes it serves." + focus
@@ -292,7 +291,7 @@ def _skills(a: Analysis) -> list[str]:
     """Skills tied to the person's own outcomes and to the task that AI takes over from them: what to
     learn so the freed hours land on an outcome someone else gets."""
     skills = []
-    titles = {o.id: o.title for o in a.outcomes if o.title not in TEMPLATE_TEXTS}
+    titles = {o.id: o.title for o in a.outcomes}
     for p in a.people:
         mine = [o for o in a.outcomes if o.owner == p.id and o.id in titles]
         freed = sorted(

@@ -244,3 +244,16 @@ def _scalar(event: events.ScalarEvent, name: str, path: Path_) -> Any:
 
 def _with(problem: Problem, message: str) -> Problem:
     return Problem(problem.file, problem.line, problem.column, problem.field, message)
+
+
+def round_trip(text: str) -> Any:
+    """A round-trip YAML document that writes lists indented the way this file indents them."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.util import load_yaml_guess_indent
+
+    _, sequence, offset = load_yaml_guess_indent(text)
+    document = YAML(typ="rt")
+    document.preserve_quotes = True
+    document.width = 1 << 16  # never re-wrap a line the author wrote
+    document.indent(mapping=offset or 2, sequence=sequence or 2, offset=offset or 0)
+    return document

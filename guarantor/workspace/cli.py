@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.markup import escape
 
 from guarantor import cli_options
 from guarantor.atomic import write_text
@@ -19,6 +18,7 @@ from guarantor.workspace import DEFAULT_NAME
 
 if TYPE_CHECKING:
     from guarantor.tasks.catalogue import Occupation
+    from guarantor.workspace.scaffold import OutcomeDraft
 
 
 def init(
@@ -28,42 +28,61 @@ def init(
     person: str | None = typer.Option(None, help="Your name."),
     hours: float = cli_options.hours("Hours in your week."),
     force: bool = typer.Option(False, help="Overwrite an existing file."),
+    copy_of: Path | None = typer.Option(
+        None,
+        "--from",
+        help="Copy this workspace (a guarantor.yaml or its folder) under a new key: a workspace of its own, "
+        "with no shared history.",
+        show_default=False,
+    ),
 ) -> None:
-    """Create a guarantor.yaml: on a terminal, a guided start (your role, the outcomes you deliver, your
-    value proposition, your main tasks); without one, from the options."""
+    """Create a guarantor.yaml: on a terminal, a guided start (your role, the outcomes you deliver,
+    which tasks serve each, your value proposition); without one, from the options; or a copy of
+    another workspace (--from)."""
     from guarantor.tasks.catalogue import read_occupations
     from guarantor.tasks.search import find_occupation
     from guarantor.workspace import loader
-    from guarantor.workspace.scaffold import TEMPLATE_ROLE, scaffold, template_fields
+    from guarantor.workspace.scaffold import TEMPLATE_ROLE, copied, scaffold, template_fields
 
+    if path.is_dir():
+        path = path / DEFAULT_NAME
     if path.exists() and not force:
         raise Conflict(f"{path} exists already.", hint="Pass --force to overwrite it, or give another file name.")
-    occupations = read_occupations(data_dir(cli_options.settings())) if from_role or sys.stdin.isatty() else {}
-    if sys.stdin.isatty():
+    if copy_of is not None:
+        source = loader.resolve(copy_of)
+        text = copied(loader.read_text(source), name)
+    elif sys.stdin.isatty():
+        occupations = read_occupations(data_dir(cli_options.settings()))
         text = _guided(occupations, name, person, from_role, hours)
     else:
+        occupations = read_occupations(data_dir(cli_options.settings())) if from_role else {}
         occupation = find_occupation(occupations, from_role).occupation if from_role else None
         text = scaffold(name or "My work", person or "Me", from_role or TEMPLATE_ROLE, hours, occupation)
-    loader.parse(text, str(path))  # what init writes must validate
+    loader.parse(text, str(path))  # what init writes must parse; placeholders are the person's to replace
     write_text(path, text)
     drafts = template_fields(loader.parse(text, str(path))[0])
-    out.print(
-        f"Wrote {path}."
-        + (f" {count(len(drafts), 'field')} still hold the template's text: edit them," if drafts else "")
-        + " then run `guarantor validate` and `guarantor analyze`."
-    )
+    if drafts:
+        out.print(
+            f"Wrote {path}. {count(len(drafts), 'field')} still hold the template's text: replace them "
+            f"(`guarantor validate {path}` shows where, and passes once they are your own), then "
+            f"`guarantor analyze {path} -o report.html`.",
+            highlight=False,
+        )
+    else:
+        out.print(f"Wrote {path}. Next: `guarantor analyze {path} -o report.html`.", highlight=False)
 
 
 def _guided(
     occupations: dict[str, Occupation], name: str | None, person: str | None, role: str | None, hours: float
 ) -> str:
-    """The questions of a guided start, in the order that makes the file worth analysing."""
+    """The questions of a guided start, in the order that makes the file worth analysing: the
+    occupation confirmed as soon as it is found, the outcomes, the tasks and which outcome each
+    serves, then the value proposition. Nothing is written before the last answer."""
     from guarantor.workspace.scaffold import QUESTIONS, OutcomeDraft, scaffold
 
     name = name or typer.prompt("Workspace name", default="My work")
     person = person or typer.prompt("Your name", default="Me")
-    role = role or typer.prompt("Your role (any job title)")
-    occupation = _pick_occupation(occupations, role)
+    role, occupation = _pick_occupation(occupations, role or typer.prompt("Your role (any job title)"))
     hours = typer.prompt("Hours in your week", default=hours, type=float)
     err.print("\n[bold]The outcomes you deliver[/]: what someone else gets from your work.")
     err.print("An empty title ends the list.")
@@ -78,82 +97,140 @@ def _guided(
                 target=typer.prompt("  The level that counts as delivered", default="", show_default=False) or None,
             )
         )
+    kept, tasks = _tasks(occupation)
+    links = _links(tasks, outcomes) if outcomes else [[] for _ in tasks]
     err.print("\n[bold]Your value proposition[/], in your words (empty: answer later in the file).")
     answers = {key: typer.prompt(question, default="", show_default=False) for key, question in QUESTIONS.items()}
-    tasks: list[str] | None = None
-    if occupation is not None:
-        keep = typer.confirm(
-            f"\nKeep the {count(len(occupation.tasks), 'task')} of {occupation.title} as your tasks (edit them later)?",
-            default=True,
+    return scaffold(name, person, role, hours, occupation, outcomes, answers, None if kept else tasks, links)
+
+
+def _pick_occupation(occupations: dict[str, Occupation], role: str) -> tuple[str, Occupation | None]:
+    """The O*NET occupation the title means, confirmed by the person at once: the best match and
+    the next ones, numbered; another title searches again; 0 keeps the title as free text.
+    Returns the role as written in the file and the occupation."""
+    from guarantor.tasks.search import find_occupation, rank
+
+    while True:
+        try:
+            found = [find_occupation(occupations, role).occupation]
+            err.print(f"Found: {found[0].title} ({found[0].code}).", highlight=False, markup=False)
+        except Ambiguous:
+            found = []
+            err.print(f"{role!r} could be one of these occupations:", highlight=False, markup=False)
+        except NotFound:
+            found = []
+            err.print(f"No O*NET occupation clearly matches {role!r}; the closest:", highlight=False, markup=False)
+        choices = (
+            found
+            + [m.occupation for m in rank(occupations, role)[:8] if m.occupation not in found][: 5 if found else 8]
         )
-        tasks = None if keep else _own_tasks()
-    else:
-        tasks = _own_tasks() or None
-    return scaffold(name, person, role, hours, occupation, outcomes, {k: v for k, v in answers.items() if v}, tasks)
-
-
-def _pick_occupation(occupations: dict[str, Occupation], role: str) -> Occupation | None:
-    """The O*NET occupation the title means: the clear match, a candidate the person picks, or none
-    (the title stays as free text)."""
-    from guarantor.tasks.search import find_occupation
-
-    try:
-        return find_occupation(occupations, role).occupation
-    except Ambiguous as exc:
-        err.print(f"{role!r} could be one of these occupations:", highlight=False, markup=False)
-        for i, candidate in enumerate(exc.candidates, start=1):
-            err.print(f"  {i}. {candidate}", highlight=False, markup=False)
+        for i, candidate in enumerate(choices, start=1):
+            err.print(f"  {i}. {candidate.title} ({candidate.code})", highlight=False, markup=False)
         err.print(f"  0. none of these: keep {role!r} as free text", highlight=False, markup=False)
-        while not 0 <= (choice := typer.prompt("Pick one", default=1, type=int)) <= len(exc.candidates):
-            err.print(f"Pick a number from 0 to {len(exc.candidates)}.")
-        return occupations[exc.candidates[choice - 1].split()[0]] if choice else None
-    except NotFound:
-        err.print(f"No O*NET occupation matches {role!r}: it stays as free text.", highlight=False, markup=False)
-        return None
+        answer = typer.prompt("Pick one by number, or type another title to search again", default="1").strip()
+        if not answer.isdigit():
+            role = answer
+            continue
+        if int(answer) == 0:
+            return role, None
+        if int(answer) <= len(choices):
+            picked = choices[int(answer) - 1]
+            return f"{picked.code} {picked.title}", picked
+        err.print(f"Pick a number from 0 to {len(choices)}.", highlight=False)
 
 
-def _own_tasks() -> list[str]:
+def _tasks(occupation: Occupation | None) -> tuple[bool, list[str]]:
+    """The occupation's tasks (True: kept, with their default hours), or the person's own."""
+    if occupation is not None and typer.confirm(
+        f"\nKeep the {count(len(occupation.tasks), 'task')} of {occupation.title} as your tasks (edit them later)?",
+        default=True,
+    ):
+        return True, [t.text for t in occupation.tasks]
     err.print("Your main tasks, one a line; an empty line ends the list.")
     tasks: list[str] = []
     while task := typer.prompt(f"Task {len(tasks) + 1}", default="", show_default=False).strip():
         tasks.append(task)
-    return tasks
+    return False, tasks
+
+
+def _links(tasks: list[str], outcomes: list[OutcomeDraft]) -> list[list[int]]:
+    """Which outcomes each task serves (their indexes), asked outcome by outcome over the numbered
+    tasks; a task no answer names serves none, and the person is told which."""
+    if not tasks:
+        return []
+    err.print("\n[bold]Which tasks serve each outcome?[/] Your tasks:")
+    for i, text in enumerate(tasks, start=1):
+        err.print(f"  {i}. {text}", highlight=False, markup=False)
+    serves: list[list[int]] = [[] for _ in tasks]
+    for o, outcome in enumerate(outcomes):
+        while True:
+            answer = typer.prompt(
+                f"Tasks serving {outcome.title!r}: numbers or ranges such as 1 3-5 (empty: none)",
+                default="",
+                show_default=False,
+            )
+            picked = _numbers(answer, len(tasks))
+            if picked is not None:
+                break
+            err.print(
+                f"Numbers from 1 to {len(tasks)}, separated by spaces or commas, or ranges such as 2-4.",
+                highlight=False,
+            )
+        for t in picked:
+            serves[t].append(o)
+    orphans = [i + 1 for i, s in enumerate(serves) if not s]
+    if orphans:
+        err.print(
+            f"{count(len(orphans), 'task')} serve no outcome ({', '.join(map(str, orphans))}): the report shows "
+            "them as work that serves none.",
+            highlight=False,
+        )
+    return serves
+
+
+def _numbers(answer: str, most: int) -> list[int] | None:
+    """The 0-based indexes a person named as "1 3-5, 7", or None when any is not one of 1..most."""
+    picked: set[int] = set()
+    for part in answer.replace(",", " ").split():
+        first, _, last = part.partition("-")
+        if not first.isdigit() or not (last or first).isdigit():
+            return None
+        low, high = int(first), int(last or first)
+        if not 1 <= low <= high <= most:
+            return None
+        picked.update(range(low - 1, high))
+    return sorted(picked)
 
 
 def validate(workspace: Path | None = cli_options.ARGUMENT, workspace_option: Path | None = cli_options.OPTION) -> None:
     """Check a workspace against the schema and resolve its references (owners, serves)."""
     from guarantor.workspace import loader
-    from guarantor.workspace.scaffold import template_fields
 
     workspace = cli_options.workspace(workspace, workspace_option)
     path = loader.resolve(workspace)
     ws, marks = loader.parse(loader.read_text(path), str(path))
-    _check_roles(ws, marks, str(path))
-    for loc, text in template_fields(ws):
-        warning = loader.problem_at(marks, str(path), loc, f"still the template's text ({text!r}): write your own")
-        err.print(f"[yellow]warning:[/] {escape(str(warning))}", highlight=False)
+    _check_references(ws, marks, str(path))
     sizes = ", ".join(
         count(len(items), noun) for items, noun in ((ws.people, "person"), (ws.tasks, "task"), (ws.outcomes, "outcome"))
     )
     out.print(f"{path}: valid — {sizes}.")
 
 
-def _check_roles(ws: Any, marks: Any, name: str) -> None:
-    """Every person's role names one occupation, where the O*NET data is here to say (without it,
-    validate says so and checks the rest)."""
+def _check_references(ws: Any, marks: Any, name: str) -> None:
+    """No template text is left, and every person's role names one occupation, where the O*NET data
+    is here to say (without it, validate says so and checks the rest)."""
     from guarantor.data.files import data_dir
     from guarantor.errors import DataMissing, ValidationFailed
     from guarantor.tasks.catalogue import read_occupations
     from guarantor.workspace import loader
 
-    if not ws.people:
-        return
-    try:
-        occupations = read_occupations(data_dir(cli_options.settings()))
-    except DataMissing:
-        err.print("[yellow]warning:[/] roles not checked: the O*NET data is not here (`guarantor data status`)")
-        return
-    problems = loader.role_problems(ws, marks, name, occupations)
+    occupations = None
+    if ws.people:
+        try:
+            occupations = read_occupations(data_dir(cli_options.settings()))
+        except DataMissing:
+            err.print("[yellow]warning:[/] roles not checked: the O*NET data is not here (`guarantor data status`)")
+    problems = loader.reference_problems(ws, marks, name, occupations)
     if problems:
         raise ValidationFailed(problems)
 

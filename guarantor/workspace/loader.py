@@ -89,17 +89,31 @@ def parse(text: str, name: str, allow_command: bool = True) -> tuple[Workspace, 
     return workspace, marks
 
 
-def role_problems(ws: Workspace, marks: Marks, name: str, occupations: dict[str, Occupation]) -> list[Problem]:
-    """Each person's role that names no occupation, or several, at its line. Unchecked, such a
-    person had no tasks, and the analysis said "0.0 h a week AI frees" with exit 0."""
+def reference_problems(
+    ws: Workspace, marks: Marks | None, name: str, occupations: dict[str, Occupation] | None
+) -> list[Problem]:
+    """What validate and analyze refuse beyond the schema, each at its line: text left as
+    `guarantor init`'s template (a report showed it as content), and each person's role that names
+    no occupation, or several (such a person had no tasks, and the analysis said "0.0 h a week AI
+    frees" with exit 0); roles are not checked where ``occupations`` is None (no data here), and
+    positions are left out without ``marks``."""
     from guarantor.tasks.search import role_problem
+    from guarantor.workspace.scaffold import template_fields
 
-    found = [(i, role_problem(occupations, p.role)) for i, p in enumerate(ws.people)]
-    return [problem_at(marks, name, ("people", i, "role"), why) for i, why in found if why]
+    problems = [
+        problem_at(marks, name, loc, f"still the template's text ({text!r}): write your own")
+        for loc, text in template_fields(ws)
+    ]
+    placeholders = {loc for loc, _ in template_fields(ws)}
+    for i, person in enumerate(ws.people):
+        why = role_problem(occupations, person.role) if occupations is not None else None
+        if why and ("people", i, "role") not in placeholders:
+            problems.append(problem_at(marks, name, ("people", i, "role"), why))
+    return sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
 
 
-def problem_at(marks: Marks, name: str, loc: Path_, message: str) -> Problem:
-    line, col = _where(marks, loc)
+def problem_at(marks: Marks | None, name: str, loc: Path_, message: str) -> Problem:
+    line, col = _where(marks, loc) if marks is not None else (None, None)
     return Problem(name, line, col, _dotted(loc), message)
 
 

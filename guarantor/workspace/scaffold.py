@@ -33,8 +33,8 @@ TEMPLATE_OUTCOME = {
 TEMPLATE_ROLE = "Describe your role"
 TEMPLATE_TASK = "Describe a task you do every week"
 TEMPLATE_TEXTS = frozenset([*QUESTIONS.values(), *TEMPLATE_OUTCOME.values(), TEMPLATE_ROLE, TEMPLATE_TASK])
-"""What `guarantor init` writes for a person to replace: validate warns about each one left, and an
-analysis of a workspace holding any is a draft that keeps them out of the plan."""
+"""What `guarantor init` writes, without a terminal, for a person to replace: validate and analyze
+refuse a file that still holds any, at its line, so no report ever shows them as content."""
 
 
 @dataclass(frozen=True)
@@ -77,15 +77,20 @@ def scaffold(
     outcomes: list[OutcomeDraft] | None = None,
     answers: dict[str, str] | None = None,
     tasks: list[str] | None = None,
+    links: list[list[int]] | None = None,
 ) -> str:
-    """The file's text. What the person did not give is the template's text, to replace later;
-    ``tasks`` replaces the occupation's, which are otherwise seeded with their default hours."""
+    """The file's text. Without answers (no terminal), the template's text stands where the person
+    must write their own, and validate refuses the file until it is replaced; a guided start gives
+    answers, and what was left empty is left out. ``tasks`` replaces the occupation's, which are
+    otherwise seeded with their default hours; ``links`` gives, per task, the indexes of the outcomes
+    it serves."""
     pid = slug(person, 40, "me")
-    drafts = outcomes or [OutcomeDraft(**TEMPLATE_OUTCOME)]
+    drafts = [OutcomeDraft(**TEMPLATE_OUTCOME)] if outcomes is None else outcomes
     ids: list[str] = []
     for draft in drafts:
         base = slug(draft.title, 40, "outcome")
         ids.append(base if base not in ids else f"{base}-{len(ids) + 1}")
+    said = dict(QUESTIONS) if answers is None else {k: v for k, v in answers.items() if v}
     doc: dict[str, Any] = {
         "version": 1,
         "key": f"{slug(name, 56)}-{secrets.token_hex(3)}",  # unique, so two teams of one name never share history
@@ -96,7 +101,7 @@ def scaffold(
                 "name": person,
                 "role": f"{occupation.code} {occupation.title}" if occupation else role,
                 "hours_week": hours,
-                "value_proposition": {key: (answers or {}).get(key) or question for key, question in QUESTIONS.items()},
+                **({"value_proposition": said} if said else {}),
             }
         ],
         "outcomes": [
@@ -111,13 +116,31 @@ def scaffold(
     }
     if tasks:
         share = round(hours / len(tasks), 1)
-        doc["tasks"] = [{"text": text, "hours_week": share, "owner": pid, "serves": []} for text in tasks]
+        doc["tasks"] = [{"text": text, "hours_week": share, "owner": pid} for text in tasks]
     elif occupation:
         seeded = occupation.tasks
         for t, h in zip(seeded, default_hours([t.task_type for t in seeded], hours), strict=True):
-            doc["tasks"].append({"text": t.text, "hours_week": round(h, 1), "owner": pid, "serves": []})
+            doc["tasks"].append({"text": t.text, "hours_week": round(h, 1), "owner": pid})
     else:
-        doc["tasks"].append({"text": TEMPLATE_TASK, "hours_week": 4, "owner": pid, "serves": []})
-    if not outcomes:  # the template outcome, served by the first task, shows how serves: works
-        doc["tasks"][0]["serves"] = [ids[0]]
+        doc["tasks"].append({"text": TEMPLATE_TASK, "hours_week": 4, "owner": pid})
+    served = links or [[0] if outcomes is None and i == 0 else [] for i in range(len(doc["tasks"]))]
+    for task, indexes in zip(doc["tasks"], served, strict=True):  # the template shows how serves: works
+        task["serves"] = [ids[i] for i in indexes]
     return HEADER + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=110)
+
+
+def copied(text: str, name: str | None) -> str:
+    """Another workspace's file under a new key (and name, when given), comments and layout kept: a
+    folder copied with `cp -r` claimed the same key, and the history of both."""
+    import io
+
+    from guarantor.inputs.yamldoc import round_trip
+
+    document = round_trip(text)
+    data = document.load(text)
+    if name:
+        data["name"] = name
+    data["key"] = f"{slug(str(data.get('name') or 'workspace'), 56)}-{secrets.token_hex(3)}"
+    written = io.StringIO()
+    document.dump(data, written)
+    return written.getvalue()

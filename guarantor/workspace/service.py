@@ -39,6 +39,7 @@ from guarantor.db import scope
 from guarantor.errors import Conflict, Forbidden, GuarantorError, NotFound, Problem, ValidationFailed
 from guarantor.guarantees import repository as measurements
 from guarantor.guarantees.sources.base import runs_programs
+from guarantor.inputs import yamldoc
 from guarantor.settings import Settings
 from guarantor.workspace import loader, repository
 from guarantor.workspace.models import WorkspaceRecord, WorkspaceRevision
@@ -86,7 +87,8 @@ def enter(session: Session, path: Path, ws: Workspace, now: datetime) -> Workspa
     elif record.path not in (None, where) and _claims(Path(record.path), key):
         raise Conflict(
             f"Two workspace files claim the key {key!r}: {record.path} and {where}.",
-            hint="Give one of them its own `key:` (a workspace's history follows its key).",
+            hint="A copy of a workspace needs a key of its own (a workspace's history follows its key): "
+            "`guarantor init NEW-FOLDER --from ORIGINAL` makes one, or change one file's `key:`.",
         )
     facts = {
         "path": where,
@@ -171,7 +173,7 @@ def edit(
     if base_revision is not None and base_revision != current.revision.id:
         raise Conflict("The workspace changed since this page was loaded; reload it and edit again.")
     before = current.parse()[0]
-    document = _round_trip(current.revision.text)
+    document = yamldoc.round_trip(current.revision.text)
     data = document.load(current.revision.text)  # the text validated already: no alias bomb reaches here
     change(data)
     written = io.StringIO()
@@ -252,19 +254,6 @@ class EditLimits:
                         )
                     )
         return found
-
-
-def _round_trip(text: str) -> Any:
-    """A round-trip YAML document that writes lists indented the way this file indents them."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.util import load_yaml_guess_indent
-
-    _, sequence, offset = load_yaml_guess_indent(text)
-    document = YAML(typ="rt")
-    document.preserve_quotes = True
-    document.width = 1 << 16  # never re-wrap a line the author wrote
-    document.indent(mapping=offset or 2, sequence=sequence or 2, offset=offset or 0)
-    return document
 
 
 def _apply(item: dict[str, Any], fields: dict[str, Any]) -> None:
