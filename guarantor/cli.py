@@ -49,7 +49,8 @@ PANELS: list[tuple[str, list[Entry]]] = [
                 "init",
                 "guarantor.workspace.cli:init",
                 "Create a guarantor.yaml: on a terminal, a guided start (your role, the outcomes you deliver, "
-                "your value proposition, your main tasks); without one, from the options.",
+                "which tasks serve each, your value proposition); without one, from the options; or a copy of "
+                "another workspace (--from).",
             ),
             Entry(
                 "validate",

@@ -150,9 +150,10 @@ def test_labelled_task_shows_the_human_label_beside_the_prediction(cli) -> None:
         assert [e["text"] for e in train["evidence"]].count(name) == 1
         predicted[reading] = train["predicted"]
     assert predicted == {"text": "E0", "role": "E2"}
-    r = cli("role", "software developers", "--model", "text")
-    line = next(x for x in r.out.splitlines() if x.startswith("│ Train"))
-    assert "human" in line and "E0" in line.split("human", 1)[1], line
+    r = cli("role", "software developers", "--model", "text")  # at 80 columns: a record a task
+    lines = r.out.splitlines()
+    fields = lines[lines.index(name) + 1]
+    assert "exp. E2 · by human · model E0" in fields, fields
 
 
 def test_task_written_differently_still_gets_its_label_and_far_texts_no_evidence(model) -> None:

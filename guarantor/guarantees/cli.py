@@ -270,7 +270,7 @@ def history(
             for m in ms  # a check-in is shown at when it was true
         ]
         columns = [(c, "left") for c in ("when (UTC)", "by", "value", "status", "reason", "note")]
-        console.print_table(columns, rows, {"reason": 1, "note": 1}, wide)
+        console.print_table(columns, rows, {"reason": 1, "note": 1}, wide, head="when (UTC)")
 
 
 def _note(note: str | None, confidence: str | None) -> str:

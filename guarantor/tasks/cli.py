@@ -184,7 +184,9 @@ def role(
                 f"{t.confidence:.0%}",
                 f"{t.hours:.1f}",
                 f"{t.hours_freed:.1f}",
-                f"{ev.label} {ev.text}" if ev else "no close labelled task",
+                ("the same statement" if ev.text == t.text else f"{ev.label} {ev.text}")
+                if ev
+                else "no close labelled task",
             ]
         )
     if not wide:  # type, automation and confidence only where there is room: --wide, --json, the web
