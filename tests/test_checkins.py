@@ -410,3 +410,70 @@ def test_a_check_in_is_by_the_person_the_file_expects_and_by_names_a_person(cli,
     assert all(word in shown for word in ("asked", "twelve", "shoppers", "high", "confidence")), shown
     refused = cli("record", "o", "4.5", "--by", "bob", "-w", str(path))
     assert refused.code == 3 and "--by 'bob' is no person of the workspace: ben" in refused.err, refused.err
+
+
+def test_a_reminder_goes_out_before_a_check_in_is_due_once(env: Settings, tmp_path: Path, hook) -> None:  # type: ignore[no-untyped-def]
+    """remind_before: 1d on a weekly check-in: nothing two days after the last one, one reminder on
+    the loopback webhook in the day before it is due (two runs there send it once), naming the
+    command to run."""
+    url, received = hook
+    path = tmp_path / "guarantor.yaml"
+    path.write_text(
+        "name: Clinic\npeople:\n  - {id: ana, name: Ana, role: Registered Nurses}\n"
+        f"alerts:\n  ops: {{type: webhook, url: '{url}/ops'}}\n"
+        "outcomes:\n  - id: go-live\n    title: The clinic goes live on time\n    for_whom: Patients\n"
+        "    owner: ana\n    guarantee:\n      schedule: 1w\n      alert: {channels: [ops], remind_before: 1d}\n"
+        "      indicators:\n        - {id: readiness, type: manual, unit: '%', target: '>= 80'}\n"
+    )
+    ws, marks = parse(path.read_text(), str(path))
+    context = Context.of(tmp_path, False, env.home, env.resolved_database_url)
+    db = workspace_db(env.resolved_database_url, path)
+    start = datetime(2026, 11, 13, 9, 0, tzinfo=UTC)
+    try:
+        with db.transaction() as s:
+            record_checkin(s, ws, "go-live", None, "85", author="ana", now=start)
+        for hours in (48, 6 * 24 + 2, 6 * 24 + 3):  # due on the 20th at 09:00; reminders from the 19th
+            now = start + timedelta(hours=hours)
+            runner.check(db, ws, marks, str(path), context, lambda now=now: now)  # type: ignore[misc]
+            if hours == 48:
+                assert received == []
+    finally:
+        db.close()
+    reminders = [r["body"] for r in received if r["body"]["event"] == "checkin_due"]  # type: ignore[index]
+    assert len(reminders) == 1, received
+    assert "check-in due 2026-11-20 09:00 UTC: guarantor record go-live readiness VALUE" in reminders[0]["reason"]
+
+
+def test_a_back_dated_check_in_is_drawn_and_listed_at_its_time(server) -> None:  # type: ignore[no-untyped-def]
+    """Recorded now for three days ago: the API's history, the chart's points and the page's log
+    place it three days ago, with its note and confidence."""
+    import re
+
+    import httpx
+
+    from guarantor.clock import utcnow
+
+    when = (utcnow() - timedelta(days=3)).replace(microsecond=0)
+    headers = {"authorization": f"Bearer {server.tokens['editor']}"}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+        answer = client.post(
+            "/api/v1/outcomes/onboarding-satisfaction/checkins",
+            json={
+                "indicator": "onboarding-score",
+                "value": "4.2",
+                "at": when.isoformat(),
+                "note": "after the <b>new</b> welcome call",
+                "confidence": "medium",
+            },
+        )
+        assert answer.status_code in (200, 201), answer.text
+        history = client.get("/api/v1/outcomes/onboarding-satisfaction/history").json()
+        detail = client.get("/api/v1/outcomes/onboarding-satisfaction").json()
+        page = client.get("/outcomes/onboarding-satisfaction").text
+    mine = [m for m in history if m["note"] == "after the <b>new</b> welcome call"]
+    assert len(mine) == 1 and mine[0]["observed_at"].startswith(when.isoformat()[:16]), mine
+    assert [p[0][:16] for p in detail["series"][0]["points"]] == [when.isoformat()[:16]]
+    assert detail["checkins"][0]["confidence"] == "medium"
+    log = page.split("<h3>Check-ins</h3>")[1].split("</table>")[0]
+    assert f"{when:%Y-%m-%d %H:%M}" in log and "(recorded " in log and "medium" in log
+    assert "after the &lt;b&gt;new&lt;/b&gt; welcome call" in log and not re.search(r"<b>new", log)

@@ -260,14 +260,14 @@ def history(
         out.print(f"[bold]{ind}[/] {sparkline(values)}{scale}")
         rows = [
             [
-                f"{(m.scheduled_at if m.trigger == 'checkin' else m.measured_at):%Y-%m-%d %H:%M:%S}",
+                f"{m.observed_at:%Y-%m-%d %H:%M:%S}",
                 m.author or "",
                 display.number(m.value, m.unit, precision[ind]),
                 f"[{_STYLE[m.status]}]{m.status}[/]",
                 escape(m.reason),
                 escape(_note(m.note, m.confidence)),
             ]
-            for m in ms  # a check-in is shown at when it was true
+            for m in ms
         ]
         columns = [(c, "left") for c in ("when (UTC)", "by", "value", "status", "reason", "note")]
         console.print_table(columns, rows, {"reason": 1, "note": 1}, wide, head="when (UTC)")

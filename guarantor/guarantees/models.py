@@ -62,6 +62,12 @@ class Measurement(ScopedRow, Base):
     note: Mapped[str | None] = mapped_column(Text, default=None)
     confidence: Mapped[str | None] = mapped_column(String(8), default=None)  # low | medium | high
 
+    @property
+    def observed_at(self) -> datetime:
+        """When the value was true: a check-in's own time (`record --at` back-dates it), else when
+        it was measured. Histories, charts and the API place a value here."""
+        return self.scheduled_at if self.trigger == "checkin" else self.measured_at
+
 
 class Claim(ScopedKey, Base):
     __tablename__ = "claims"

@@ -232,8 +232,11 @@ def history(
         if limit is not None:
             query = query.order_by(Measurement.measured_at.desc(), Measurement.id.desc()).limit(limit)
         found += session.scalars(query)
-    found.sort(key=lambda m: (m.measured_at, m.id))
-    return found if limit is None else found[-limit:]
+    if limit is not None:
+        found.sort(key=lambda m: (m.measured_at, m.id))
+        found = found[-limit:]
+    found.sort(key=lambda m: (m.observed_at, m.id))  # a back-dated check-in among the values of its time
+    return found
 
 
 def latest(

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import Session
+
 from guarantor.db.session import Database
 from guarantor.guarantees import alerts, channels, repository, service
 from guarantor.guarantees.channels import DeliveryFailed
@@ -22,6 +24,7 @@ from guarantor.guarantees.models import Measurement
 from guarantor.guarantees.scheduler import NeverFires, next_slot
 from guarantor.guarantees.schemas import CheckOut
 from guarantor.guarantees.sources.base import Context, MissingSecret
+from guarantor.guarantees.spec import AlertPolicy
 from guarantor.workspace.loader import Marks
 from guarantor.workspace.schema import Workspace
 
@@ -94,6 +97,33 @@ def check(
     return RunReport(len(items), evaluated, len(items) - len(mine), states, notify(db, ws, states, clock))
 
 
+def _remind(
+    session: Session, workspace: str, policy: AlertPolicy | None, s: service.OutcomeState, now: datetime
+) -> None:
+    """A reminder for the check-ins of an outcome due within the policy's ``remind_before``,
+    recorded once per outcome and due time (the alert's episode), so each is sent once whoever
+    runs first."""
+    if policy is None or policy.remind_before is None:
+        return
+    due: dict[datetime, list[str]] = {}
+    for ind in s.indicators:
+        if ind.manual and ind.due is not None and ind.due - policy.remind_before <= now < ind.due:
+            due.setdefault(ind.due, []).append(ind.id)
+    for when, indicators in due.items():
+        notice = channels.Notice(
+            workspace=workspace,
+            outcome=s.id,
+            title=s.title,
+            event="checkin_due",
+            status=s.status.value,
+            reason=f"check-in due {when:%Y-%m-%d %H:%M} UTC: "
+            + "; ".join(f"guarantor record {s.id} {i} VALUE" for i in indicators),
+            since=when,
+        )
+        for channel in policy.channels:
+            alerts.record(session, s.id, channel, "checkin_due", when, notice.model_dump_json(), now)
+
+
 def notify(
     db: Database, ws: Workspace, states: list[service.OutcomeState], clock: Callable[[], datetime]
 ) -> list[dict[str, str | None]]:
@@ -118,6 +148,8 @@ def notify(
             )
             for channel in policy.channels:
                 alerts.record(session, outcome_id, channel, event, episode, notice.model_dump_json(), now)
+        for state in states:
+            _remind(session, ws.name, policies.get(state.id), state, now)
     with db.transaction() as session:
         taken = alerts.take(session, now)
     report = []

@@ -21,8 +21,12 @@ class MeasurementOut(BaseModel):
     status: StatusName
     reason: str
     target: str
-    measured_at: str
-    scheduled_at: str
+    measured_at: str = Field(description="When Guarantor took or recorded the value.")
+    scheduled_at: str = Field(description="The slot measured; for a check-in, the time it is for (--at).")
+    observed_at: str = Field(
+        description="Where the value belongs in time: a check-in's own time, else when it was measured. "
+        "History and charts place it here."
+    )
     value_at: str | None = Field(description="When the value was true, where the source says.")
     source: str
     spec_hash: str = Field(description="Of the indicator as measured: a changed query starts a new history.")
@@ -75,7 +79,7 @@ class StateOut(BaseModel):
 
 
 class SeriesOut(BaseModel):
-    """One indicator's values in the window, oldest first, for a chart: [measured_at, value] pairs."""
+    """One indicator's values in the window, oldest first, for a chart: [observed_at, value] pairs."""
 
     indicator: str
     unit: str

@@ -335,7 +335,7 @@ def outcome_states(
                 ],
                 b,
                 sorted(
-                    (m for i in ids for m in measured[i] if m.measured_at >= since), key=lambda m: (m.measured_at, m.id)
+                    (m for i in ids for m in measured[i] if m.observed_at >= since), key=lambda m: (m.observed_at, m.id)
                 ),
             )
         )
@@ -524,6 +524,7 @@ def measurement_out(m: Measurement, precision: int | None = None) -> Measurement
         target=m.target,
         measured_at=m.measured_at.isoformat(),
         scheduled_at=m.scheduled_at.isoformat(),
+        observed_at=m.observed_at.isoformat(),
         value_at=m.value_at.isoformat() if m.value_at else None,
         source=m.source,
         spec_hash=m.spec_hash,
@@ -543,7 +544,7 @@ def series(s: OutcomeState) -> list[SeriesOut]:
             unit=ind.unit,
             target=ind.target,
             points=[
-                (m.measured_at.isoformat(), float(m.value))
+                (m.observed_at.isoformat(), float(m.value))
                 for m in s.history
                 if m.indicator_id == ind.id and m.value is not None
             ],

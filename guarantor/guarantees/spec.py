@@ -229,6 +229,11 @@ DEFAULT_ALERT_EVENTS: tuple[AlertEvent, ...] = ("breach", "at_risk", "recovery",
 class AlertPolicy(Strict):
     channels: list[Id] = Field(min_length=1, description="Names of channels under alerts:.")
     on: list[AlertEvent] = Field(default_factory=lambda: list(DEFAULT_ALERT_EVENTS))
+    remind_before: Duration | None = Field(
+        None,
+        description="For indicators people check in: a reminder on the channels this long before a check-in "
+        "is due (e.g. 1d), once per check-in due; `watch` and `check` send it.",
+    )
 
 
 MAX_QUERY_CHARS = 16 * 1024

@@ -15,7 +15,7 @@ from guarantor.analysis.schemas import (
     TaskResult,
     ValuePlan,
 )
-from guarantor.guarantees.schemas import SeriesOut, StateOut, StatusName
+from guarantor.guarantees.schemas import MeasurementOut, SeriesOut, StateOut, StatusName
 from guarantor.guarantees.spec import Guarantee
 from guarantor.work.service import Balance, Orphan, Unlinked
 from guarantor.workspace.schema import Id, OutcomeFields, Text
@@ -197,6 +197,10 @@ class OutcomeDetail(BaseModel):
     guarantee: Guarantee | None
     state: StateOut | None
     series: list[SeriesOut] = Field(description="At most about 400 points each; the full series is under /history.")
+    checkins: list[MeasurementOut] = Field(
+        description="The check-ins of its people-checked indicators in the window, newest first: who, when it "
+        "was true, the value, how sure they were and their note."
+    )
     tasks: list[TaskResult]
     work: WorkServing
     work_closed: list[ClosedItem]

@@ -510,6 +510,7 @@ class Site:
             guarantee=o.guarantee,
             state=state_out(state) if state else None,
             series=[s.model_copy(update={"points": thin(s.points)}) for s in series(state)] if state else [],
+            checkins=[measurement_out(m) for m in reversed(state.history) if m.trigger == "checkin"] if state else [],
             tasks=[t for t in self._analysis(snap).tasks if outcome_id in t.serves],
             work=schemas.WorkServing(items=bucket.count if bucket else 0, points=bucket.points if bucket else 0.0),
             work_closed=[schemas.ClosedItem(closed_at=when, item=item) for when, item in closed],

@@ -34,7 +34,9 @@ class Notice(BaseModel):
     since: datetime
 
     def text(self) -> str:
-        mark = {"breach": "🔴", "at_risk": "🟠", "no_data": "⚪", "error": "🟣", "recovery": "🟢"}[self.event]
+        mark = {"breach": "🔴", "at_risk": "🟠", "no_data": "⚪", "error": "🟣", "recovery": "🟢", "checkin_due": "⏰"}[
+            self.event
+        ]
         since = f"{self.since:%Y-%m-%d %H:%M} UTC"
         return f"{mark} {self.title}: {self.status} — {self.reason} ({self.workspace}, since {since})"
 
