@@ -5,6 +5,7 @@ Keeping progress on stderr keeps stdout clean for `--json` and for piping `class
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -14,11 +15,11 @@ from rich.console import Console
 if TYPE_CHECKING:  # imported where drawn: most commands print neither, and rich's modules cost
     from rich.progress import Progress, TaskID
 
-# Results wrap at whole words to the terminal's width (80 when it is not a terminal, or COLUMNS):
-# a line the terminal cut mid-number read as two wrong numbers. JSON is printed unwrapped (rich's
-# print_json), and machine output goes to sys.stdout itself. Messages are not wrapped: a path or
-# a command in one must stay copyable.
-out = Console()
+# On a terminal, results wrap at whole words to its width: a line the terminal cut mid-number read
+# as two wrong numbers. Into a pipe or a file, lines stay whole for the program reading them; JSON
+# is never wrapped (rich's print_json). Messages are not wrapped: a path or a command in one must
+# stay copyable.
+out = Console(soft_wrap=not sys.stdout.isatty())
 err = Console(stderr=True, soft_wrap=True)
 
 STACK_BELOW = 100

@@ -269,11 +269,13 @@ def test_items_of_an_older_database_get_the_facts_an_import_gives_them(env) -> N
     assert [repository.derived(i)[2] for i in items] == [2.5, pytest.approx(5000 + 7 / 24), 0.0, 500.0, 8000.0]
 
 
-def test_the_balance_table_shows_its_figures_as_people_read_them(cli, imported: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_balance_table_shows_its_figures_as_people_read_them(cli, imported: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Rounded with thousands separators (4,852 days, not 4852; 2,849,433 points, not 2.84943e+06),
-    each the figure `--json` gives for machines."""
+    each the figure `--json` gives for machines (a table, on a terminal of 120 columns)."""
+    from guarantor.console import out
     from guarantor.guarantees import display
 
+    monkeypatch.setattr(out, "_width", 120)
     figures = json.loads(cli("balance", str(imported.parent), "--json").out)["by_outcome"]
     table = cli("balance", str(imported.parent)).out
     row = next(line for line in table.splitlines() if "no outcome" in line)

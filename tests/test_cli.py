@@ -152,7 +152,7 @@ def test_a_new_password_ends_the_users_sessions_and_revokes_their_tokens(cli, en
         tokens = [service.create_token(session, "maria", f"t{n}", utcnow())[0] for n in range(2)]
     monkeypatch.setattr("sys.stdin", io.StringIO("second password\n"))
     changed = cli("user", "passwd", "maria", "--password-stdin")
-    assert changed.code == 0 and "2 API tokens of theirs revoked" in " ".join(changed.out.split()), changed.out
+    assert changed.code == 0 and "2 API tokens of theirs revoked" in changed.out, changed.out
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert cli("user", "passwd", "maria", "--password-stdin").code == 3
     assert cli("user", "passwd", "nobody", "--password-stdin").code == 4

@@ -224,6 +224,8 @@ def test_the_report_reads_as_words_and_shows_the_role_shift(cli, tmp_path: Path)
     assert not re.search(r"served by [^<]*task-\d", html), "tasks by their text, not their ids"
     assert "an LLM alone would halve its time" in html and "mostly automated, a person checks" in html
     assert "task(s)" not in html and "outcome(s)" not in html
+    shown = re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>|<script.*?</script>", "", html, flags=re.S))
+    assert not re.search(r"\b1 outcome gaps\b|0\.00% of conversations|AT_RISK|AT RISK|NO_DATA", shown)
 
 
 def test_ctrl_c_or_ctrl_d_in_the_guided_start_exits_130_and_writes_nothing(env: Settings, tmp_path: Path) -> None:

@@ -31,7 +31,8 @@ def test_every_table_fits_80_and_120_columns(
         ["org", workspace],
     ]
     for width in (80, 120):
-        monkeypatch.setattr(console.out, "_width", width)
+        monkeypatch.setattr(console.out, "_width", width)  # a terminal: this wide, and wrapping
+        monkeypatch.setattr(console.out, "soft_wrap", False)
         for command in commands:
             for wide in [False, True] if command[0] in WIDE else [False]:
                 r = cli(*command, *(["--wide"] if wide else []))
