@@ -172,19 +172,24 @@ def test_freshness_from_each_source_kind(cli, tmp_path: Path) -> None:  # type: 
     assert latest["sql"]["display"] == "93.2%", "the value is kept, rounded for people"
 
 
-def test_manual_check_ins_go_late_alert_once_and_recover(env: Settings, tmp_path: Path, hook) -> None:  # type: ignore[no-untyped-def]
-    url, received = hook
+def _clinic(env: Settings, tmp_path: Path, url: str, alert: str) -> tuple[Path, Any, Any, Context, Any]:
+    """A workspace with one weekly check-in by Ana, alerting on a webhook at ``url`` with ``alert``."""
     path = tmp_path / "guarantor.yaml"
     path.write_text(
         "name: Clinic\npeople:\n  - {id: ana, name: Ana, role: Registered Nurses}\n"
         f"alerts:\n  ops: {{type: webhook, url: '{url}/ops'}}\n"
         "outcomes:\n  - id: go-live\n    title: The clinic goes live on time\n    for_whom: Patients\n"
-        "    owner: ana\n    guarantee:\n      schedule: 1w\n      alert: {channels: [ops]}\n      indicators:\n"
+        f"    owner: ana\n    guarantee:\n      schedule: 1w\n      alert: {alert}\n      indicators:\n"
         "        - {id: readiness, type: manual, unit: '%', target: '>= 80'}\n"
     )
     ws, marks = parse(path.read_text(), str(path))
     context = Context.of(tmp_path, False, env.home, env.resolved_database_url)
-    db = workspace_db(env.resolved_database_url, path)
+    return path, ws, marks, context, workspace_db(env.resolved_database_url, path)
+
+
+def test_manual_check_ins_go_late_alert_once_and_recover(env: Settings, tmp_path: Path, hook) -> None:  # type: ignore[no-untyped-def]
+    url, received = hook
+    path, ws, marks, context, db = _clinic(env, tmp_path, url, "{channels: [ops]}")
     start = datetime(2026, 11, 13, 9, 0, tzinfo=UTC)
     clock = {"now": start}
     try:
@@ -417,17 +422,7 @@ def test_a_reminder_goes_out_before_a_check_in_is_due_once(env: Settings, tmp_pa
     the loopback webhook in the day before it is due (two runs there send it once), naming the
     command to run."""
     url, received = hook
-    path = tmp_path / "guarantor.yaml"
-    path.write_text(
-        "name: Clinic\npeople:\n  - {id: ana, name: Ana, role: Registered Nurses}\n"
-        f"alerts:\n  ops: {{type: webhook, url: '{url}/ops'}}\n"
-        "outcomes:\n  - id: go-live\n    title: The clinic goes live on time\n    for_whom: Patients\n"
-        "    owner: ana\n    guarantee:\n      schedule: 1w\n      alert: {channels: [ops], remind_before: 1d}\n"
-        "      indicators:\n        - {id: readiness, type: manual, unit: '%', target: '>= 80'}\n"
-    )
-    ws, marks = parse(path.read_text(), str(path))
-    context = Context.of(tmp_path, False, env.home, env.resolved_database_url)
-    db = workspace_db(env.resolved_database_url, path)
+    path, ws, marks, context, db = _clinic(env, tmp_path, url, "{channels: [ops], remind_before: 1d}")
     start = datetime(2026, 11, 13, 9, 0, tzinfo=UTC)
     try:
         with db.transaction() as s:
