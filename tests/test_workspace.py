@@ -104,7 +104,7 @@ def test_validate_reports_every_problem_with_exit_3(cli, tmp_path: Path) -> None
     assert f"{path}:6:5: people.0.age" in r.err and "tasks.0.owner" in r.err
 
 
-def test_init_from_role_writes_a_valid_workspace(cli, tmp_path: Path) -> None:
+def test_init_from_role_writes_a_workspace_that_parses_with_placeholders_to_replace(cli, tmp_path: Path) -> None:
     path = tmp_path / "guarantor.yaml"
     r = cli("init", str(path), "--from-role", "accountant", "--name", "Books", "--person", "Ana Lima")
     assert r.code == 0, r.err
@@ -112,7 +112,8 @@ def test_init_from_role_writes_a_valid_workspace(cli, tmp_path: Path) -> None:
     assert ws.people[0].id == "ana-lima" and ws.people[0].role.startswith("13-2011.00")
     assert len(ws.tasks) == 30 and sum(t.hours_week or 0 for t in ws.tasks) == pytest.approx(40, abs=0.5)
     assert cli("init", str(path)).code != 0, "an existing file is not overwritten"
-    assert cli("validate", str(path)).code == 0
+    r = cli("validate", str(path))  # the schema holds; only the template's text is left to write
+    assert r.code == 3 and all("still the template's text" in line for line in r.err.splitlines()[1:] if line), r.err
 
 
 @pytest.mark.parametrize("command", ["validate", "analyze", "check", "balance", "systems"])
