@@ -58,9 +58,9 @@ def init(
         occupations = read_occupations(data_dir(cli_options.settings())) if from_role else {}
         occupation = find_occupation(occupations, from_role).occupation if from_role else None
         text = scaffold(name or "My work", person or "Me", from_role or TEMPLATE_ROLE, hours, occupation)
-    loader.parse(text, str(path))  # what init writes must parse; placeholders are the person's to replace
+    written = loader.parse(text, str(path))[0]  # what init writes must parse; placeholders are the person's
     write_text(path, text)
-    drafts = template_fields(loader.parse(text, str(path))[0])
+    drafts = template_fields(written)
     if drafts:
         out.print(
             f"Wrote {path}. {count(len(drafts), 'field')} still hold the template's text: replace them "

@@ -100,11 +100,11 @@ def reference_problems(
     from guarantor.tasks.search import role_problem
     from guarantor.workspace.scaffold import template_fields
 
+    placeholders = dict(template_fields(ws))
     problems = [
         problem_at(marks, name, loc, f"still the template's text ({text!r}): write your own")
-        for loc, text in template_fields(ws)
+        for loc, text in placeholders.items()
     ]
-    placeholders = {loc for loc, _ in template_fields(ws)}
     for i, person in enumerate(ws.people):
         why = role_problem(occupations, person.role) if occupations is not None else None
         if why and ("people", i, "role") not in placeholders:

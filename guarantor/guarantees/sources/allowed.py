@@ -73,12 +73,11 @@ POSTGRES = COMMON | {
     # what PostgreSQL's grammar turns syntax into (x AT TIME ZONE z, EXTRACT, SIMILAR TO, IS NORMALIZED)
     "pg_collation_for", "is_normalized", "normalize", "int4", "int8", "float8", "numeric", "text", "bool",
 }  # fmt: skip
-SQLITE = COMMON | {"glob", "likelihood", "likely", "unlikely", "zeroblob", "sign", "max", "min", "nullif", "ifnull"}
+SQLITE = COMMON | {"glob", "likelihood", "likely", "unlikely", "zeroblob"}
 DUCKDB = COMMON | {
-    "list_aggregate", "list_sum", "list_avg", "list_count", "list_max", "list_min", "array_agg",
-    "struct_extract", "list_extract", "array_extract", "try_cast", "row", "struct_pack", "list_value",
-    "count_star", "~~", "!~~", "~~*", "!~~*", "regexp_matches", "date_part", "epoch_us", "epoch_ns",
-    "make_timestamp", "to_timestamp", "time_bucket", "strftime", "strptime",
+    "list_aggregate", "list_sum", "list_avg", "list_count", "list_max", "list_min", "struct_extract",
+    "list_extract", "array_extract", "try_cast", "row", "struct_pack", "list_value", "~~", "!~~", "~~*",
+    "!~~*", "epoch_us", "epoch_ns",
 }  # fmt: skip
 FILE_READERS = frozenset(
     {"read_csv", "read_csv_auto", "read_parquet", "parquet_scan", "read_json", "read_json_auto", "read_ndjson"}
