@@ -6,6 +6,7 @@ Set GUARANTOR_TEST_CHROMIUM to use another Chromium binary; .ci/run installs /us
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,8 +15,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from guarantor.guarantees.models import Status
 from guarantor.settings import Settings
-from tests.web_server import PASSWORD, Server, prepare, serving
+from guarantor.workspace import loader
+from tests.web_server import PASSWORD, Server, prepare, seed_history, serving
 
 CHROMIUM = os.environ.get("GUARANTOR_TEST_CHROMIUM", "/usr/bin/chromium")
 # Without these, Chromium tries to reach Google's services at start, and this machine has no network.
@@ -241,3 +244,60 @@ def test_a_member_of_two_teams_switches_between_them_and_opens_the_organisation(
         expect(page.locator("table.org tbody tr")).to_have_count(1)
         assert "Ward B" not in page.content()
     assert errors == []
+
+
+# Each SVG's text boxes as the browser lays them out: a text outside its chart (clipped), two
+# texts that cross (e.g. a target written over an axis value), a text drawn under 10 px.
+TEXT_PROBLEMS = """() => {
+  const problems = [];
+  document.querySelectorAll('svg').forEach((svg, n) => {
+    const box = svg.getBoundingClientRect();
+    const scale = box.width / svg.viewBox.baseVal.width;
+    const texts = [...svg.querySelectorAll('text')].map(t => ({
+      text: t.textContent, r: t.getBoundingClientRect(), px: parseFloat(getComputedStyle(t).fontSize) * scale}));
+    for (const a of texts) {
+      if (a.r.left < box.left - 0.5 || a.r.right > box.right + 0.5 || a.r.top < box.top - 0.5
+          || a.r.bottom > box.bottom + 0.5) problems.push(`chart ${n}: "${a.text}" is clipped`);
+      if (a.px < 10) problems.push(`chart ${n}: "${a.text}" is ${a.px.toFixed(1)} px`);
+    }
+    texts.forEach((a, i) => texts.slice(i + 1).forEach(b => {
+      const across = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+      const down = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+      if (across > 0.5 && down > 0.5) problems.push(`chart ${n}: "${a.text}" overlaps "${b.text}"`);
+    }));
+  });
+  return problems;
+}"""
+
+
+def test_the_report_reads_at_two_widths_with_names_never_ids(
+    chromium: Browser,
+    env: Settings,
+    cli,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """The report a manager forwards, with four weeks of measurements and a second analysis (a
+    trend): its charts measured in Chromium at 800 and 1280 px, and its text read for the handles
+    the workspace file uses (ids of people, outcomes, indicators, systems), status codes, O*NET
+    codes and the model's id."""
+    workspace = prepare(tmp_path / "shop", env, cli)
+    seed_history(env.resolved_database_url)
+    report = tmp_path / "report.html"
+    assert cli("analyze", str(workspace), "-o", str(report)).code == 0
+    ws = loader.load(workspace)
+    handles = {p.id for p in ws.people} | {s.id for s in ws.systems}
+    for o in ws.outcomes:
+        handles |= {o.id} | {i.id for i in (o.guarantee.indicators if o.guarantee else [])}
+    handles |= {s.value for s in Status}
+    for width in (800, 1280):
+        page = chromium.new_page(viewport={"width": width, "height": 900})
+        page.goto(report.as_uri())
+        assert page.locator("svg").count() >= 8  # exposure, people, trend, automation, outcomes, indicators, work
+        assert page.evaluate(TEXT_PROBLEMS) == [], width
+        text = page.inner_text("body")
+        model = (page.get_attribute("meta[name=generator]", "content") or "").rsplit(" ", 1)[-1]
+        assert model and model not in text
+        assert {h for h in handles if re.search(rf"(?<![\w-]){re.escape(h)}(?![\w-])", text)} == set()
+        assert not re.search(r"\b\d\d-\d{4}\.\d\d\b", text), "an O*NET code: occupations are named by title"
+        assert "Share of payouts settled by their due date" in text and "Ana Ruiz" in text
+        page.close()

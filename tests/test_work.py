@@ -523,7 +523,7 @@ def test_systems_readiness(cli, ws: Path, tmp_path: Path) -> None:
     after = {r["id"]: r for r in json.loads(cli("systems", str(ws), "--json").out)}
     assert after["mainframe"]["ready"] and after["mainframe"]["blocking"] == {}
     assert not after["payout-service"]["ready"], "the new system cannot retire: it is the only guarantee"
-    assert "only through payout-service" in after["payout-service"]["blocking"]["payouts-on-time"]
+    assert "only through Payout service" in after["payout-service"]["blocking"]["payouts-on-time"]
 
 
 def test_report_shows_balance_orphans_and_systems(cli, ws: Path, tmp_path: Path) -> None:

@@ -126,6 +126,9 @@ def analyze(
         found = assess(model, [specs[i][1] for i in here], [specs[i][5] for i in here], role)
         if observed_use is not None:
             attach_observed(observed_use, model, found, code)
+        for e in (e for a in found for e in a.evidence):
+            known = inputs.occupations.get(e.occupation_code)
+            e.occupation = known.title if known else ""
         assessed.update(zip(here, found, strict=True))
     tasks = [
         TaskResult(id=s[0], owner=s[2], serves=list(s[3]), source=s[4], assessment=assessed[i])

@@ -9,7 +9,7 @@ to the objective's window (the classic numbers are for 30 days).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -156,13 +156,19 @@ def _short(d: timedelta) -> str:
     return f"{minutes / 60:g}h" if minutes >= 60 else f"{minutes:g}m"
 
 
-def outcome_status(latest: Sequence[Measurement | None], b: Budget | None) -> tuple[Status, str]:
-    """The outcome's status from its indicators' latest measurements and its budget."""
+def outcome_status(
+    latest: Sequence[Measurement | None], b: Budget | None, names: Mapping[str, str] | None = None
+) -> tuple[Status, str]:
+    """The outcome's status from its indicators' latest measurements and its budget. The reason
+    names the indicator it comes from (by ``names``: indicator id -> the name people read) only
+    where the outcome has several."""
     known = [m for m in latest if m is not None]
     if not known:
         return Status.NO_DATA, "never measured: run `guarantor check`"
     worst = max(known, key=lambda m: SEVERITY[Status(m.status)])
-    status, reason = Status(worst.status), f"{worst.indicator_id}: {worst.reason}"
+    status, reason = Status(worst.status), worst.reason
+    if len(latest) > 1:
+        reason = f"{(names or {}).get(worst.indicator_id, worst.indicator_id)}: {reason}"
     if len(known) < len(latest) and SEVERITY[status] < SEVERITY[Status.NO_DATA]:
         status, reason = Status.NO_DATA, "some indicators were never measured"
     if b is None or b.achieved is None:

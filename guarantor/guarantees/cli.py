@@ -135,6 +135,10 @@ def _print_states(r: RunReport, wide: bool = False) -> None:
     columns = [(c, "left") for c in ("outcome", "status", "indicator", "value", "reason")]  # the reason has the target
     title = f"{display.count(r.evaluated, 'indicator')} measured, {r.skipped} already measured or in progress"
     console.print_table(columns, rows, {"outcome": 1, "indicator": 1, "reason": 3}, wide, title)
+    for s in r.states:  # the command here, not in the reason: the reason is also read in reports
+        for i in s.indicators:
+            if i.manual and i.latest is not None and i.latest.trigger == "overdue":
+                out.print(f"Check in: guarantor record {s.id} {i.id} VALUE", highlight=False)
     for s in r.states:
         if s.budget and s.budget.achieved is not None:
             b = s.budget

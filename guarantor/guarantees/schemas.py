@@ -39,6 +39,7 @@ class MeasurementOut(BaseModel):
 
 class IndicatorOut(BaseModel):
     id: str
+    name: str = Field(description="What people read; the id is the handle for files and commands.")
     target: str
     unit: str
     manual: bool = Field(description="Measured by a person's check-in.")
@@ -82,6 +83,7 @@ class SeriesOut(BaseModel):
     """One indicator's values in the window, oldest first, for a chart: [observed_at, value] pairs."""
 
     indicator: str
+    name: str = ""  # empty in analyses saved before indicators had names
     unit: str
     target: str
     points: list[tuple[str, float]]

@@ -243,6 +243,7 @@ class Evaluator:
 @dataclass
 class IndicatorState:
     id: str
+    name: str  # what people read (Outcome.indicator_name)
     unit: str
     target: str
     latest: Measurement | None
@@ -314,7 +315,8 @@ def outcome_states(
             return budgets.Tally(*(sum(n) for n in zip(*(tallies[i][t] for i in ids), strict=True)))
 
         b = budgets.budget(o.guarantee, tally, now)
-        status, reason = budgets.outcome_status([mine.get(i) for i in ids], b)
+        names = {ind.id: o.indicator_name(ind) for ind in o.guarantee.indicators}
+        status, reason = budgets.outcome_status([mine.get(i) for i in ids], b, names)
         states.append(
             OutcomeState(
                 o.id,
@@ -324,6 +326,7 @@ def outcome_states(
                 [
                     IndicatorState(
                         ind.id,
+                        o.indicator_name(ind),
                         ind.shown_unit,
                         str(ind.goal),
                         mine.get(ind.id),
@@ -348,7 +351,7 @@ def _overdue(
     """A manual indicator whose check-in is late is NO_DATA until the next one: a stand-in
     measurement (never stored) says since when and what was due."""
     if last is None:
-        reason = f"no check-in yet: guarantor record {o.id} {ind.id} VALUE"
+        reason = "no check-in yet"
     else:
         reason = f"check-in due {due:%Y-%m-%d}, none since {last.scheduled_at:%Y-%m-%d}"
     return _manual(o, ind, spec_hash, due, now, None, Status.NO_DATA, reason, "overdue")
@@ -541,6 +544,7 @@ def series(s: OutcomeState) -> list[SeriesOut]:
     return [
         SeriesOut(
             indicator=ind.id,
+            name=ind.name,
             unit=ind.unit,
             target=ind.target,
             points=[
@@ -565,6 +569,7 @@ def state_out(s: OutcomeState) -> StateOut:
         indicators=[
             IndicatorOut(
                 id=i.id,
+                name=i.name,
                 target=i.target,
                 unit=i.unit,
                 manual=i.manual,

@@ -245,6 +245,11 @@ Reduce = Literal["sum", "avg", "min", "max", "count", "first", "last"]
 
 class Indicator(Strict):
     id: Id = Field(description="Explicit and unique: history is kept under it.")
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = Field(
+        None,
+        description="What people read, in reports and on pages. Default: the outcome's indicator: "
+        "when it is the only one, else the id in words.",
+    )
     type: Literal["source", "manual"] = Field(
         "source",
         description="source: measured by a query on a source; manual: people check in the value (guarantor "

@@ -26,6 +26,7 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters["count"] = display.count
+_env.filters["with_unit"] = display.with_unit
 
 
 def render(analysis: Analysis, history: list[tuple[str, float]]) -> str:

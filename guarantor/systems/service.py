@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from guarantor.guarantees.models import Status
 from guarantor.guarantees.service import OutcomeState
 from guarantor.workspace import repository as workspaces
 from guarantor.workspace.schema import System, Workspace
@@ -65,11 +66,13 @@ def _blocks(system: System, outcome: str, guarantee: object, state: OutcomeState
     others = [i for i in state.indicators if _system_of(guarantee, i.id) not in (None, system.id)]
     if not others:
         return (
-            f"it is measured only through {system.id}, or through no named system: measure it through the replacement"
+            f"it is measured only through {system.name}, or through no named system: measure it through the replacement"
         )
     met = [i for i in others if i.latest is not None and i.latest.status == "MET"]
     if not met:
-        latest = ", ".join(f"{i.id} {i.latest.status if i.latest else 'never measured'}" for i in others)
+        latest = ", ".join(
+            f"{i.name}: {Status(i.latest.status).word if i.latest else 'never measured'}" for i in others
+        )
         return f"its guarantee through another system is not met ({latest})"
     return None
 

@@ -52,6 +52,7 @@ class EvidenceItem:
     label: str
     occupation_code: str
     similarity: float
+    occupation: str = ""  # its title, where the reader knows the occupations (a report names, never codes)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from guarantor.errors import NotFound
 from guarantor.guarantees.channels import Channel
 from guarantor.guarantees.sources import SourceSpec
-from guarantor.guarantees.spec import Guarantee
+from guarantor.guarantees.spec import Guarantee, Indicator
 
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -79,6 +79,15 @@ class Outcome(OutcomeFields):
     guarantee: Guarantee | None = Field(
         None, description="How the outcome is measured: indicators from sources, on a schedule, against targets."
     )
+
+    def indicator_name(self, indicator: Indicator) -> str:
+        """The name people read for one of this outcome's indicators: the id is a handle for files
+        and commands, and reads as one in a report a manager forwards."""
+        if indicator.name:
+            return indicator.name
+        if self.indicator and self.guarantee is not None and len(self.guarantee.indicators) == 1:
+            return self.indicator
+        return indicator.id.replace("-", " ").replace("_", " ")
 
     def fields(self) -> OutcomeFields:
         """The outcome as people wrote it, without its guarantee (what the pages list)."""
