@@ -170,3 +170,12 @@ def test_a_saved_analysis_reads_back_as_it_was_saved(cli) -> None:  # type: igno
     assert read_saved({"workspace": "Old", "tasks": "not a list"}) is None
     listed = json.loads(cli("analyses", str(EXAMPLES / "product-team"), "--limit", "1", "--json").out)
     assert len(listed) == 1 and listed[0]["workspace"] == printed["workspace"]
+
+
+def test_the_summary_names_people_and_outcomes_and_lists_only_the_gaps_there_are(cli) -> None:
+    r = cli("analyze", str(EXAMPLES / "product-team"))
+    assert r.code == 0, r.err
+    assert "  Priya Raman: " in r.out and "  priya:" not in r.out
+    assert "→ Patients turn up for their appointments" in r.out and "→ fewer-no-shows" not in r.out
+    assert "Software Developers" in r.out and "15-1252.00" not in r.out, "occupations by title"
+    assert "0 outcomes" not in r.out and "0 tasks" not in r.out

@@ -169,10 +169,11 @@ def test_a_file_left_as_the_template_fails_until_it_is_written(cli, tmp_path: Pa
     report = tmp_path / "report.html"
     r = cli("analyze", str(path), "-o", str(report))
     assert r.code == 3 and "still the template's text" in r.err and not report.exists()
-    from guarantor.workspace.scaffold import QUESTIONS, TEMPLATE_OUTCOME
+    from guarantor.workspace.scaffold import TEMPLATE_OUTCOME
+    from guarantor.workspace.schema import VALUE_QUESTIONS
 
     text = path.read_text()
-    for placeholder in [*QUESTIONS.values(), *TEMPLATE_OUTCOME.values()]:
+    for placeholder in [*VALUE_QUESTIONS.values(), *TEMPLATE_OUTCOME.values()]:
         text = text.replace(placeholder, f"Ours, {len(placeholder)}")
     path.write_text(text)
     assert cli("validate", str(path)).code == 0

@@ -152,7 +152,7 @@ def _summary(a: Analysis) -> None:
     rows = [
         [
             escape(p.name),
-            escape(p.occupation or p.role),
+            escape(p.occupation_title or p.role),
             f"{p.hours_week:g}",
             f"{p.hours_freed:.1f}",
             f"{p.hours_exposed:.1f}",
@@ -161,13 +161,22 @@ def _summary(a: Analysis) -> None:
     ]
     columns = [("person", "left"), ("role", "left"), ("h/week", "right"), ("freed", "right"), ("exposed h", "right")]
     console.print_table(columns, rows, {"person": 1, "role": 2})
+    gaps = [
+        f"{display.count(n, noun)} {what}"
+        for n, noun, what in (
+            (len(a.orphan_tasks), "task", "serving no outcome"),
+            (len(a.unserved_outcomes), "outcome", "with no work"),
+            (len(a.outcomes_without_indicator), "outcome", "lacking an indicator or target"),
+        )
+        if n
+    ]
     out.print(
-        f"{display.count(len(a.orphan_tasks), 'task')} serving no outcome; "
-        f"{display.count(len(a.unserved_outcomes), 'outcome')} with no work; "
-        f"{display.count(len(a.outcomes_without_indicator), 'outcome')} lacking an indicator or target."
+        "; ".join(gaps) + "." if gaps else "Every task serves an outcome; every outcome has work and an indicator."
     )
+    names, titles = {p.id: p.name for p in a.people}, {o.id: o.title for o in a.outcomes}
     for g in a.plan.freed_hours_go_to:
-        out.print(f"  {g.person}: {g.hours:.1f} h → {g.outcome or 'define outcomes'} ({g.why})")
+        where = titles.get(g.outcome, g.outcome) if g.outcome else "define outcomes"
+        out.print(f"  {escape(names.get(g.person, g.person))}: {g.hours:.1f} h → {escape(where)} ({g.why})")
 
 
 def analyses(

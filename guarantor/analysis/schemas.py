@@ -89,6 +89,11 @@ class PersonResult(Result):
     value_proposition: dict[str, str | None] | None = None
     observed: OccupationUse | None = Field(None, description="The occupation's observed AI applicability and rank.")
 
+    @property
+    def occupation_title(self) -> str | None:
+        """The O*NET occupation by its title: what people read (the code is for machines)."""
+        return self.occupation.split(" ", 1)[-1] if self.occupation else None
+
 
 class OutcomeResult(Result):
     id: str

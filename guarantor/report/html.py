@@ -15,6 +15,7 @@ from guarantor.guarantees.spec import parse_target
 from guarantor.report import charts
 from guarantor.tasks.catalogue import AUTOMATION_WORDS, EXPOSURE_LEVELS, EXPOSURE_WORDS
 from guarantor.tasks.service import UNFAMILIAR_NOTE
+from guarantor.workspace.schema import value_answers
 
 # Every value is escaped: titles, names and task texts come from files anyone can hand a user, and
 # a report is what people forward. (select_autoescape would skip the template's .j2 extension.)
@@ -27,6 +28,7 @@ _env = Environment(
 )
 _env.filters["count"] = display.count
 _env.filters["with_unit"] = display.with_unit
+_env.filters["value_answers"] = value_answers
 
 
 def render(analysis: Analysis, history: list[tuple[str, float]]) -> str:

@@ -33,6 +33,7 @@ from guarantor.web.cache import versioned
 from guarantor.web.security import SESSION_COOKIE, editor, principal, server, site, viewer, writer
 from guarantor.web.service import Server, Site
 from guarantor.workspace import service as ws_svc
+from guarantor.workspace.schema import value_answers
 
 _env = Environment(
     loader=ChoiceLoader(  # the report's templates too: labels.j2, the macros both show
@@ -45,6 +46,7 @@ _env = Environment(
 ASSETS = Assets(Path(__file__).parent / "static")
 _env.globals["asset"] = ASSETS.url
 _env.filters["with_unit"] = display.with_unit
+_env.filters["value_answers"] = value_answers
 _env.filters["count"] = display.count
 _env.filters["num"] = lambda v: f"{float(v):,.4g}" if abs(float(v)) < 1e4 else f"{float(v):,.0f}"
 public = APIRouter(include_in_schema=False)

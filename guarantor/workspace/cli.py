@@ -78,7 +78,8 @@ def _guided(
     """The questions of a guided start, in the order that makes the file worth analysing: the
     occupation confirmed as soon as it is found, the outcomes, the tasks and which outcome each
     serves, then the value proposition. Nothing is written before the last answer."""
-    from guarantor.workspace.scaffold import QUESTIONS, OutcomeDraft, scaffold
+    from guarantor.workspace.scaffold import OutcomeDraft, scaffold
+    from guarantor.workspace.schema import VALUE_QUESTIONS
 
     name = name or typer.prompt("Workspace name", default="My work")
     person = person or typer.prompt("Your name", default="Me")
@@ -100,7 +101,7 @@ def _guided(
     kept, tasks = _tasks(occupation)
     links = _links(tasks, outcomes) if outcomes else [[] for _ in tasks]
     err.print("\n[bold]Your value proposition[/], in your words (empty: answer later in the file).")
-    answers = {key: typer.prompt(question, default="", show_default=False) for key, question in QUESTIONS.items()}
+    answers = {key: typer.prompt(question, default="", show_default=False) for key, question in VALUE_QUESTIONS.items()}
     return scaffold(name, person, role, hours, occupation, outcomes, answers, None if kept else tasks, links)
 
 

@@ -10,7 +10,7 @@ import yaml
 
 from guarantor.tasks.catalogue import Occupation
 from guarantor.tasks.service import default_hours
-from guarantor.workspace.schema import Workspace, slug
+from guarantor.workspace.schema import VALUE_QUESTIONS, Workspace, slug
 
 HEADER = (
     "# Guarantor workspace: your work as code. Schema: `guarantor schema` prints it.\n"
@@ -18,11 +18,6 @@ HEADER = (
 )
 
 
-QUESTIONS = {
-    "outcomes_delivered": "What outcomes do I consistently deliver that matter to others?",
-    "problems_obsessed_with": "What problems am I obsessed with solving?",
-    "perspective": "What perspective do I bring that AI can't replicate?",
-}
 TEMPLATE_OUTCOME = {
     "title": "Name an outcome someone else gets from your work",
     "for_whom": "Who benefits",
@@ -32,7 +27,7 @@ TEMPLATE_OUTCOME = {
 }
 TEMPLATE_ROLE = "Describe your role"
 TEMPLATE_TASK = "Describe a task you do every week"
-TEMPLATE_TEXTS = frozenset([*QUESTIONS.values(), *TEMPLATE_OUTCOME.values(), TEMPLATE_ROLE, TEMPLATE_TASK])
+TEMPLATE_TEXTS = frozenset([*VALUE_QUESTIONS.values(), *TEMPLATE_OUTCOME.values(), TEMPLATE_ROLE, TEMPLATE_TASK])
 """What `guarantor init` writes, without a terminal, for a person to replace: validate and analyze
 refuse a file that still holds any, at its line, so no report ever shows them as content."""
 
@@ -55,7 +50,7 @@ def template_fields(ws: Workspace) -> list[tuple[tuple[str | int, ...], str]]:
         if person.role in TEMPLATE_TEXTS:
             found.append((("people", i, "role"), person.role))
         vp = person.value_proposition
-        for key in QUESTIONS:
+        for key in VALUE_QUESTIONS:
             value = getattr(vp, key) if vp else None
             if value in TEMPLATE_TEXTS:
                 found.append((("people", i, "value_proposition", key), value))
@@ -90,7 +85,7 @@ def scaffold(
     for draft in drafts:
         base = slug(draft.title, 40, "outcome")
         ids.append(base if base not in ids else f"{base}-{len(ids) + 1}")
-    said = dict(QUESTIONS) if answers is None else {k: v for k, v in answers.items() if v}
+    said = dict(VALUE_QUESTIONS) if answers is None else {k: v for k, v in answers.items() if v}
     doc: dict[str, Any] = {
         "version": 1,
         "key": f"{slug(name, 56)}-{secrets.token_hex(3)}",  # unique, so two teams of one name never share history

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -37,6 +38,20 @@ class ValueProposition(Strict):
     )
     problems_obsessed_with: Answer | None = Field(None, description="What problems am I obsessed with solving?")
     perspective: Answer | None = Field(None, description="What perspective do I bring that AI can't replicate?")
+
+
+VALUE_QUESTIONS = {key: field.description or key for key, field in ValueProposition.model_fields.items()}
+"""Each question of the value proposition, as `init`, the template and the web form ask it."""
+VALUE_LABELS = {
+    "outcomes_delivered": "Outcomes I consistently deliver",
+    "problems_obsessed_with": "Problems I am obsessed with",
+    "perspective": "The perspective I bring that AI can't replicate",
+}
+
+
+def value_answers(answers: Mapping[str, str | None] | None) -> list[tuple[str, str]]:
+    """(label, answer) of each question answered, labelled alike in the report and on the pages."""
+    return [(label, answer) for key, label in VALUE_LABELS.items() if (answer := (answers or {}).get(key))]
 
 
 class Person(Strict):
