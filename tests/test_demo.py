@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 
 from tests.conftest import DATA_DIR, ROOT
-from tests.web_server import free_port
+from tests.web_server import log_in, serve_process
 
 
 def _shell_env(tmp_path: Path) -> dict[str, str]:
@@ -49,33 +47,11 @@ def test_every_next_step_the_demo_prints_runs_as_printed(tmp_path: Path, model_h
 
 
 def _serve_runs(step: str, shell: dict[str, str]) -> None:
-    """The printed `serve` answers on its port and stops with Ctrl-C, exit 0. The one-time password
-    comes once the server listens, and logs in."""
-    port = free_port()
-    server = subprocess.Popen(
-        ["bash", "-c", step],
-        cwd=ROOT,
-        env=shell | {"GUARANTOR_WEB_PORT": str(port)},
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stderr is not None
-        lines: list[str] = []
-        deadline = time.monotonic() + 120
-        while not any(line.startswith("Serving") for line in lines):
-            assert time.monotonic() < deadline and server.poll() is None, "".join(lines)
-            lines.append(server.stderr.readline())
+    """The printed `serve` answers on its port and stops with Ctrl-C, exit 0 (bash runs the one
+    command in its own place). The one-time password comes once the server listens, and logs in."""
+    with serve_process(["bash", "-c", step], shell, ROOT) as (url, lines):
         password = re.search(r"password (\S+) \(shown once\)", "".join(lines))
         assert password, "".join(lines)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            form = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-            assert form
-            answer = client.post("/login", data={"username": "admin", "password": password[1], "csrf_token": form[1]})
+        with httpx.Client(base_url=url, timeout=30) as client:
+            answer = log_in(client, "admin", password[1])
             assert answer.status_code == 303 and "login" not in answer.headers["location"], answer.text
-    finally:
-        server.send_signal(signal.SIGINT)  # bash runs the one command in its own place
-        code = server.wait(timeout=30)
-        assert server.stderr is not None
-        server.stderr.close()
-    assert code == 0

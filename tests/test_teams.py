@@ -4,8 +4,10 @@ and the API; an existing database upgrades in place; the organisation view adds 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from guarantor.workspace import repository as workspaces
 from tests.http_peer import peer
 from tests.scoped import workspace_db
 from tests.test_sync import FakeGitHub
-from tests.web_server import EXAMPLE, PASSWORD, serving
+from tests.web_server import EXAMPLE, PASSWORD, log_in, serve_process, serving
 
 JIRA = EXAMPLE / "jira-export.csv"
 
@@ -377,3 +379,38 @@ def test_a_database_at_the_newest_schema_opens_without_alembic(env: Settings, tm
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_folder_of_teams_serves_the_valid_ones_and_shows_the_others_with_their_errors(env: Settings, teams) -> None:  # type: ignore[no-untyped-def]
+    """One team's broken file, or a copy made with `cp -r` (its key claimed twice), no longer stops
+    the organisation's server: the rest are served, and an admin sees what was refused and why."""
+    a, b = teams
+    text = (
+        (b / "guarantor.yaml")
+        .read_text()
+        .replace(
+            "target: '>= 4'}\n",
+            "target: '>= 4'}\n        - {id: rows, source: files, query: SELECT 1, target: '>= 1'}\n",
+        )
+    )
+    (b / "guarantor.yaml").write_text(text + "sources:\n  files: {type: file}\n")  # DuckDB's, for its query
+    broken = _team(a.parent / "ward-c", "Ward C")
+    (broken / "guarantor.yaml").write_text(
+        (broken / "guarantor.yaml").read_text().replace("serves: [happy]", "serves: [zzqx-blorf]")
+    )
+    shutil.copytree(a, a.parent / "ward-d")  # a copy: the key ward-a, claimed by ward-a, which comes first
+    command = [sys.executable, "-m", "guarantor", "serve", str(a.parent)]
+    with serve_process(command, dict(os.environ), a.parent) as (url, lines):
+        said = "".join(lines)
+        assert "Not served: " + str(broken / "guarantor.yaml") in said and "zzqx-blorf" in said, said
+        assert "Not served: " + str(a.parent / "ward-d" / "guarantor.yaml") in said and "'ward-a'" in said, said
+        assert "Serving 2 workspaces" in said
+        password = re.search(r"password (\S+) \(shown once\)", said)
+        assert password, said
+        with httpx.Client(base_url=url, timeout=30, follow_redirects=True) as client:
+            assert log_in(client, "admin", password[1]).status_code == 200
+            home = client.get("/").text
+            assert "Ward A" in home and "Ward B" in home and "2 workspaces not served" in home
+            assert "zzqx-blorf" in home and "guarantor init NEW-FOLDER --from ORIGINAL" in home, "the way to a copy"
+            assert client.get("/w/ward-b/outcomes").status_code == 200
+    assert "nanobind" not in "".join(lines), "a clean stop says nothing of DuckDB's bindings"

@@ -7,6 +7,7 @@ import math
 import random
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -48,6 +49,38 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+@contextmanager
+def serve_process(command: list[str], env: dict[str, str], cwd: Path) -> Iterator[tuple[str, list[str]]]:
+    """``guarantor serve`` as a person runs it, on a port the OS picked: yields its URL and the lines
+    it printed (to stderr) once it listens; on leaving, Ctrl-C, after which it must end with 0 and
+    the lines it printed while stopping are added."""
+    port = free_port()
+    server = subprocess.Popen(
+        command, cwd=cwd, env=env | {"GUARANTOR_WEB_PORT": str(port)}, stderr=subprocess.PIPE, text=True
+    )
+    assert server.stderr is not None
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 120
+        while not any(line.startswith("Serving") for line in lines):
+            assert time.monotonic() < deadline and server.poll() is None, "".join(lines)
+            lines.append(server.stderr.readline())
+        yield f"http://127.0.0.1:{port}", lines
+    finally:
+        server.send_signal(signal.SIGINT)
+        code = server.wait(timeout=30)
+        lines += server.stderr.readlines()
+        server.stderr.close()
+    assert code == 0, "".join(lines)
+
+
+def log_in(client: httpx.Client, username: str, password: str) -> httpx.Response:
+    """The login form, filled and sent as a browser does (with its CSRF token)."""
+    form = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert form
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": form[1]})
 
 
 def prepare(folder: Path, settings: Settings, run_cli: Callable[..., Any]) -> Path:

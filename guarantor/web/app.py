@@ -161,6 +161,7 @@ def create_app(settings: Settings | None = None, workspaces: Sequence[Path] | Pa
         # which took 40 to 90 ms of every request waiting at the time (p99 under load).
         gc.freeze()
         yield
+        gc.unfreeze()  # frozen objects outlive the interpreter: DuckDB's bindings would list each as leaked
         server.close()
         if served:
             _exit_soon()

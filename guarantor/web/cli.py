@@ -69,20 +69,22 @@ def serve(
 def _accounts_ready(paths: list[Path], host: str, database_url: str) -> dict[int, str]:
     """Enter the workspaces in the database and make the first admin where there is none (its
     password shown once); returns the workspaces' names by id."""
+    from rich.markup import escape
+
     from guarantor.accounts import repository, service
     from guarantor.clock import utcnow
     from guarantor.db.session import Database
     from guarantor.web.security import is_loopback
-    from guarantor.workspace import loader
-    from guarantor.workspace.service import enter
+    from guarantor.workspace.service import enter_all
 
     db = Database(database_url)
     try:
-        ids: dict[int, str] = {}
-        for path in paths:
-            with db.transaction() as session:
-                ws = loader.load(path)
-                ids[enter(session, path, ws, utcnow()).id] = ws.name
+        entered, refused = enter_all(db, paths, utcnow())
+        if not entered:
+            raise refused[0].error
+        for r in refused:
+            err.print(f"[red]Not served[/]: {escape(str(r.path))}: {escape(r.error.message)}", highlight=False)
+        ids = {e.id: e.name for e in entered}
         with db.transaction() as session:
             public = None if is_loopback(host) else host
             password = service.first_admin(session, list(ids), utcnow(), public)

@@ -80,6 +80,8 @@ def render(request: Request, template: str, code: int = 200, **context: Any) -> 
         role=who.role_in(here.workspace_id) if who and here else None,
         can=lambda role: bool(who and here and who.can(here.workspace_id, role)),
         workspaces=server.visible(who) if who and server else [],
+        # the files this server refused, with their errors: for whoever administers what it serves
+        refused=server.refused if who and server and any(who.can(w, "admin") for w in who.workspaces) else [],
         path=request.url.path.removeprefix(here.root) if here else request.url.path,
         version=__version__,
         attribution=ATTRIBUTION.split("\n"),

@@ -34,7 +34,7 @@ from guarantor.analysis.schemas import Analysis, SavedAnalysis, TaskResult
 from guarantor.clock import Clock, utcnow
 from guarantor.data.files import data_dir, observed_dir
 from guarantor.db.session import Database
-from guarantor.errors import Busy, Conflict, GuarantorError, NotFound
+from guarantor.errors import Busy, GuarantorError, NotFound
 from guarantor.guarantees import repository as measurements
 from guarantor.guarantees import runner
 from guarantor.guarantees.models import BY_SEVERITY
@@ -128,8 +128,9 @@ class Snapshot:
 class Server:
     """One server process: the database, who asks, the model, and a ``Site`` per workspace served.
 
-    Each workspace file is its own source of truth, with its own revisions; a key claimed by two
-    of the files served is refused at start."""
+    Each workspace file is its own source of truth, with its own revisions. A file that does not
+    validate at start, or claims a key another one claims, is ``refused`` alone; with none left,
+    the server does not start."""
 
     def __init__(self, settings: Settings, workspaces: Sequence[Path], clock: Clock = utcnow) -> None:
         self.settings = settings
@@ -140,17 +141,12 @@ class Server:
         self._model: ExposureModel | None = None
         self.sites: dict[str, Site] = {}
         try:
-            for given in dict.fromkeys(loader.resolve(w).resolve() for w in workspaces):
-                ws = loader.load(given)
-                with self.db.transaction() as session:
-                    record = ws_svc.enter(session, given, ws, clock())
-                key = record.key or str(record.id)
-                if key in self.sites:
-                    raise Conflict(
-                        f"Two workspace files served claim the key {key!r}: {self.sites[key].path} and {given}.",
-                        hint="Give one of them its own `key:`.",
-                    )
-                self.sites[key] = Site(self, given, record.id, key)
+            given = list(dict.fromkeys(loader.resolve(w).resolve() for w in workspaces))
+            entered, self.refused = ws_svc.enter_all(self.db, given, clock())
+            if not entered:
+                raise self.refused[0].error
+            for e in entered:
+                self.sites[e.key] = Site(self, e.path, e.id, e.key)
         except BaseException:
             self.db.close()
             raise

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from guarantor.atomic import write_text
 from guarantor.db import scope
+from guarantor.db.session import Database
 from guarantor.errors import Conflict, Forbidden, GuarantorError, NotFound, Problem, ValidationFailed
 from guarantor.guarantees import repository as measurements
 from guarantor.guarantees.sources.base import runs_programs
@@ -71,6 +72,48 @@ def lock(home: Path, path: Path) -> Iterator[None]:
     folder.mkdir(parents=True, exist_ok=True)
     with FileLock(folder / (_sha(str(path)) + ".lock")):
         yield
+
+
+@dataclass(frozen=True)
+class Entered:
+    path: Path
+    id: int
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A workspace file a server does not serve, and why (shown to its admins)."""
+
+    path: Path
+    error: GuarantorError
+
+
+def enter_all(db: Database, paths: Sequence[Path], now: datetime) -> tuple[list[Entered], list[Refused]]:
+    """Each workspace file entered, in its own transaction. One that does not read, validate, or
+    claims a key another file here claims is refused alone: an organisation's other teams are
+    still served, and the refused one is shown with its errors."""
+    entered: list[Entered] = []
+    refused: list[Refused] = []
+    keys: dict[str, Path] = {}
+    for path in paths:
+        try:
+            ws = loader.load(path)
+            with db.transaction() as session:
+                record = enter(session, path, ws, now)
+            key = record.key or str(record.id)
+            if key in keys:
+                raise Conflict(
+                    f"Two workspace files served claim the key {key!r}: {keys[key]} and {path}.",
+                    hint="Give one of them its own `key:`.",
+                )
+        except GuarantorError as exc:
+            refused.append(Refused(path, exc))
+            continue
+        keys[key] = path
+        entered.append(Entered(path, record.id, key, ws.name))
+    return entered, refused
 
 
 def enter(session: Session, path: Path, ws: Workspace, now: datetime) -> WorkspaceRecord:
