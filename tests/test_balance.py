@@ -334,3 +334,22 @@ def test_an_export_read_in_a_second_process_is_written_as_one_read_here(cli, env
         assert _same(found, expected)
     assert len(written["here"][0]) == 1500 and written["here"][1]
     assert written["apart"] == written["here"]
+
+
+def test_balance_by_month_has_a_row_per_month_with_the_share_serving_an_outcome(
+    cli, imported: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Swarmia's month-by-month view in the terminal: each row's figures are the ones `--json` gives."""
+    from guarantor.console import out
+    from guarantor.guarantees import display
+
+    monkeypatch.setattr(out, "_width", 120)
+    months = json.loads(cli("balance", str(imported.parent), "--json").out)["by_month"]
+    table = cli("balance", str(imported.parent), "--by-month").out
+    rows = {cells[0]: cells for line in table.splitlines() if (cells := [c.strip() for c in line.split("│")[1:-1]])}
+    assert len(months) >= 2 and set(rows) == set(months)
+    for month, outcomes in months.items():
+        items = sum(b["count"] for b in outcomes.values())
+        served = items - outcomes.get("no outcome", {"count": 0})["count"]
+        points = display.number(sum(b["points"] for b in outcomes.values()))
+        assert rows[month][1:4] == [f"{items:,}", points, f"{served / items:.0%}"], month

@@ -18,7 +18,7 @@ from guarantor.work import importers
 if TYPE_CHECKING:
     from guarantor.settings import Settings
     from guarantor.work.importers.base import Columns
-    from guarantor.work.service import Exposure
+    from guarantor.work.service import Balance, Exposure
     from guarantor.work.sync.driver import Tracker
 
 Connect = Callable[["Settings", Mapping[str, str]], "tuple[Tracker, str]"]
@@ -261,6 +261,11 @@ def balance(
     workspace_option: Path | None = cli_options.OPTION,
     as_json: bool = cli_options.JSON,
     wide: bool = cli_options.wide("texts"),
+    by_month: bool = typer.Option(
+        False,
+        "--by-month",
+        help="A row per month the items were made: how much of each month's work served an outcome.",
+    ),
 ) -> None:
     """Where the effort goes: per outcome, per AI-exposure level, over time, and the orphan work."""
     from guarantor.work import service
@@ -270,6 +275,8 @@ def balance(
     if as_json:
         return cli_options.print_json(b, exclude={"closed_by_outcome"})
     titles = {o.id: o.title for o in ws.outcomes}
+    if by_month:
+        return _months(b, titles, wide)
     total = sum(x.count for x in b.by_outcome.values()) or 1
     rows = [
         [
@@ -292,3 +299,27 @@ def balance(
         out.print(f"[yellow]No work serves:[/] {', '.join(titles[o] for o in b.unserved)}")
     for o in b.orphans[:10]:
         out.print(f"  orphan: {o.item} {o.title}" + (f" ({display.count(o.points, 'point')})" if o.points else ""))
+
+
+def _months(b: Balance, titles: dict[str, str], wide: bool) -> None:
+    """Swarmia's investment view, month by month: the items made, and the share that serves an
+    outcome, with the outcome that took most of them."""
+    from guarantor.work.service import NO_OUTCOME
+
+    rows = []
+    for month, outcomes in b.by_month.items():
+        items = sum(x.count for x in outcomes.values())
+        served = items - (outcomes[NO_OUTCOME].count if NO_OUTCOME in outcomes else 0)
+        top = max((kv for kv in outcomes.items() if kv[0] != NO_OUTCOME), key=lambda kv: kv[1].count, default=None)
+        rows.append(
+            [
+                month,
+                f"{items:,}",
+                display.number(sum(x.points for x in outcomes.values())),
+                f"{served / items:.0%}" if items else "—",
+                escape(f"{titles.get(top[0], top[0])} ({top[1].count:,})") if top else "—",
+            ]
+        )
+    columns = [("month", "left"), *[(c, "right") for c in ("items", "points", "serve an outcome")]]
+    columns.append(("most items went to", "left"))
+    console.print_table(columns, rows, {"most items went to": 1}, wide, "Per month", head="month")
