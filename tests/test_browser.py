@@ -87,7 +87,7 @@ def test_log_in_explore_a_role_read_an_outcome_accept_a_link_log_out(
 
         page.get_by_role("link", name="Outcomes", exact=True).click()
         page.get_by_role("link", name="Merchants receive payouts on the promised day").click()
-        expect(page.get_by_role("heading", name="payouts-on-time-share")).to_be_visible()
+        expect(page.get_by_role("heading", name="Share of payouts settled by their due date")).to_be_visible()
         drawn(page, "canvas[data-chart=ind-0]")
 
         page.get_by_role("link", name="Work", exact=True).click()

@@ -472,3 +472,34 @@ def test_a_back_dated_check_in_is_drawn_and_listed_at_its_time(server) -> None: 
     log = page.split("<h3>Check-ins</h3>")[1].split("</table>")[0]
     assert f"{when:%Y-%m-%d %H:%M}" in log and "(recorded " in log and "medium" in log
     assert "after the &lt;b&gt;new&lt;/b&gt; welcome call" in log and not re.search(r"<b>new", log)
+
+
+def test_a_web_check_in_is_the_persons_keeps_what_was_typed_and_shows_progress_and_confidence(server) -> None:  # type: ignore[no-untyped-def]
+    """Logged in as "Ben", a check-in is Ben Okoro's (the workspace person), as `record --by ben`
+    makes it; a mistyped value comes back with the note and confidence as typed; the page shows
+    the way from the first check-in to the target, and how sure people were, in order."""
+    from guarantor.accounts import service as accounts
+    from guarantor.clock import utcnow
+    from guarantor.db import scope
+    from tests.scoped import workspace_db
+    from tests.web_server import PASSWORD, browser
+
+    db = workspace_db(server.settings.resolved_database_url, server.workspace.parent)
+    with db.transaction() as session:
+        accounts.add_user(session, "Ben", PASSWORD, utcnow(), {scope.current(session): "editor"})
+    db.close()
+    path = "/outcomes/onboarding-satisfaction"
+    with browser(server, "Ben") as (client, csrf):
+        form = {"csrf_token": csrf, "indicator": "onboarding-score", "note": "two calls, one complaint"}
+        refused = client.post(path + "/checkins", data={**form, "value": "4,x", "confidence": "high"})
+        assert refused.status_code == 422 and 'role="alert"' in refused.text
+        assert 'value="4,x"' in refused.text and 'value="two calls, one complaint"' in refused.text
+        assert "<option selected>high</option>" in refused.text
+        for value, confidence in (("3.8", "low"), ("4.0", "medium")):
+            assert client.post(path + "/checkins", data={**form, "value": value, "confidence": confidence}).is_success
+        page = client.get(path).text
+        made = client.get("/api/v1" + path + "/history").json()
+    assert {m["author"] for m in made if m["trigger"] == "checkin"} == {"ben"}
+    assert "by Ben Okoro" in page
+    assert "Progress toward the target: <strong>50%</strong>" in page, "3.8 to 4.0, of the way to 4.2"
+    assert "Confidence over time: low → medium" in page

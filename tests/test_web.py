@@ -240,7 +240,7 @@ def test_pages_show_the_workspace(server: Server) -> None:
         assert re.search(r'<td class="num">2\.1</td><td class="num">0\.0</td>', confer[0]), "E0 frees nothing"
         assert "observed AI applicability, rank 133 of 785" in developers and "microsoft/working-with-ai" in developers
         outcome = client.get("/outcomes/payouts-on-time").text
-        assert 'data-chart="ind-0"' in outcome and "payouts-on-time-share" in outcome
+        assert 'data-chart="ind-0"' in outcome and "<h2>Share of payouts settled by their due date " in outcome
         assert "Nightly payout batch" in client.get("/systems").text
         assert "Suggested links" in client.get("/work").text
         assert "Ana Ruiz" in client.get("/people").text

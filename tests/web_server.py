@@ -174,10 +174,7 @@ def browser(server: Server, role: str) -> Iterator[tuple[httpx.Client, str]]:
 
 
 def _login(client: httpx.Client, role: str) -> str:
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token
-    done = client.post("/login", data={"username": role, "password": PASSWORD, "csrf_token": token[1], "next": "/"})
+    done = log_in(client, role, PASSWORD)
     assert done.status_code == 200 and done.url.path == "/"
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', done.text)
     assert csrf

@@ -90,6 +90,18 @@ class SeriesOut(BaseModel):
     precision: int | None = Field(description="Decimal places to show; null: at most two, zeros dropped.")
 
 
+class ProgressOut(BaseModel):
+    """How far a people-checked indicator moved toward its target over the window (as OKR tools
+    show a key result): from the first check-in in the window to the latest."""
+
+    indicator: str
+    start: str = Field(description="The first check-in's value in the window, rounded for people.")
+    current: str = Field(description="The latest check-in's value, rounded for people.")
+    target: str
+    share: float = Field(description="(latest - first) / (target - first), between 0 and 1; 1 once the target holds.")
+    since: str = Field(description="When the first check-in was true.")
+
+
 class GuaranteeFacts(StateOut):
     """What an analysis keeps of a guaranteed outcome: its state and the chart of each indicator."""
 

@@ -35,6 +35,7 @@ from guarantor.guarantees.schemas import (
     GuaranteeFacts,
     IndicatorOut,
     MeasurementOut,
+    ProgressOut,
     SeriesOut,
     StateOut,
 )
@@ -556,6 +557,32 @@ def series(s: OutcomeState) -> list[SeriesOut]:
         )
         for ind in s.indicators
     ]
+
+
+def progress(s: OutcomeState, ind: Indicator) -> ProgressOut | None:
+    """How far ``ind``'s check-ins in the window went toward its target: (latest - first) /
+    (target - first), kept between 0 and 1, and 1 once the target holds. None without a single
+    threshold to move toward (a range, an equality) or without a check-in."""
+    values = [m for m in s.history if m.indicator_id == ind.id and m.trigger == "checkin" and m.value is not None]
+    goal = ind.goal
+    if not values or goal.threshold is None or goal.comparator in ("==", "!="):
+        return None
+    first, latest = Decimal(values[0].value or 0), Decimal(values[-1].value or 0)
+    if goal.holds(latest):
+        share = 1.0
+    elif goal.threshold == first:
+        share = 0.0
+    else:
+        share = min(1.0, max(0.0, float((latest - first) / (goal.threshold - first))))
+    shown = display.precision_for(ind.unit, ind.precision)
+    return ProgressOut(
+        indicator=ind.id,
+        start=display.number(first, ind.unit, shown),
+        current=display.number(latest, ind.unit, shown),
+        target=display.with_unit(str(goal), ind.unit),
+        share=share,
+        since=values[0].observed_at.isoformat(),
+    )
 
 
 def state_out(s: OutcomeState) -> StateOut:

@@ -21,7 +21,7 @@ from guarantor.analysis import org as org_svc
 from guarantor.analysis.org import Team
 from guarantor.analysis.schemas import PersonResult, week
 from guarantor.data.files import ATTRIBUTION, OBSERVED_ATTRIBUTION
-from guarantor.errors import TooManyAttempts
+from guarantor.errors import InputError, TooManyAttempts
 from guarantor.guarantees import display, sources
 from guarantor.guarantees.schemas import SeriesOut
 from guarantor.guarantees.spec import parse_target
@@ -343,9 +343,17 @@ def outcomes(request: Request, s: Site = Depends(site)) -> HTMLResponse:
 @router.get("/outcomes/{outcome_id}")
 @versioned
 def outcome(request: Request, outcome_id: str, s: Site = Depends(site)) -> HTMLResponse:
+    return _outcome_page(request, s, outcome_id)
+
+
+def _outcome_page(request: Request, s: Site, outcome_id: str, code: int = 200, **typed: str) -> HTMLResponse:
+    """The outcome's page; ``typed``: a check-in refused, shown again as typed with why (a value
+    mistyped loses nothing of the note written with it)."""
     d = s.outcome(outcome_id)
     charts = {f"ind-{i}": timeseries(series, d.work_closed) for i, series in enumerate(d.series)}
-    return render(request, "outcome.html.j2", d=d, charts=charts, kinds=sources.REGISTRY, editable=INDICATOR_FIELDS)
+    people = {p.id: p.name for p in s.snapshot().workspace.people}
+    context = {"d": d, "charts": charts, "kinds": sources.REGISTRY, "editable": INDICATOR_FIELDS, "people": people}
+    return render(request, "outcome.html.j2", code, typed=typed, **context)
 
 
 def _outcome_fields(form: dict[str, Any]) -> dict[str, Any]:
@@ -396,6 +404,7 @@ async def check_outcome(outcome_id: str, _: Principal = Depends(editor), s: Site
 
 @router.post("/outcomes/{outcome_id}/checkins")
 def checkin_outcome(
+    request: Request,
     outcome_id: str,
     indicator: str = Form(...),
     value: str = Form(...),
@@ -404,7 +413,11 @@ def checkin_outcome(
     who: Principal = Depends(editor),
     s: Site = Depends(site),
 ) -> Response:
-    s.checkin(who, outcome_id, indicator, value, note.strip() or None, confidence or None)
+    try:
+        s.checkin(who, outcome_id, indicator, value, note.strip() or None, confidence or None)
+    except InputError as exc:
+        typed = {"indicator": indicator, "value": value, "note": note, "confidence": confidence}
+        return _outcome_page(request, s, outcome_id, exc.http_status, error=exc.message, **typed)
     return _back(f"/outcomes/{outcome_id}", s)
 
 

@@ -15,7 +15,7 @@ from guarantor.analysis.schemas import (
     TaskResult,
     ValuePlan,
 )
-from guarantor.guarantees.schemas import MeasurementOut, SeriesOut, StateOut, StatusName
+from guarantor.guarantees.schemas import MeasurementOut, ProgressOut, SeriesOut, StateOut, StatusName
 from guarantor.guarantees.spec import Guarantee
 from guarantor.work.service import Balance, Orphan, Unlinked
 from guarantor.workspace.schema import Id, OutcomeFields, Text
@@ -201,6 +201,7 @@ class OutcomeDetail(BaseModel):
         description="The check-ins of its people-checked indicators in the window, newest first: who, when it "
         "was true, the value, how sure they were and their note."
     )
+    progress: list[ProgressOut] = Field(description="Each people-checked indicator's way toward its target.")
     tasks: list[TaskResult]
     work: WorkServing
     work_closed: list[ClosedItem]

@@ -44,6 +44,7 @@ from guarantor.guarantees.service import (
     due_checkins,
     measurement_out,
     outcome_states,
+    progress,
     record_checkin,
     series,
     state_out,
@@ -507,6 +508,9 @@ class Site:
             state=state_out(state) if state else None,
             series=[s.model_copy(update={"points": thin(s.points)}) for s in series(state)] if state else [],
             checkins=[measurement_out(m) for m in reversed(state.history) if m.trigger == "checkin"] if state else [],
+            progress=[
+                p for ind in (o.guarantee.indicators if o.guarantee else []) if state and (p := progress(state, ind))
+            ],
             tasks=[t for t in self._analysis(snap).tasks if outcome_id in t.serves],
             work=schemas.WorkServing(items=bucket.count if bucket else 0, points=bucket.points if bucket else 0.0),
             work_closed=[schemas.ClosedItem(closed_at=when, item=item) for when, item in closed],
@@ -639,7 +643,7 @@ class Site:
                 outcome_id,
                 indicator,
                 value,
-                author=principal.username,
+                author=snap.workspace.person_for(principal.username),
                 now=self.clock(),
                 at=at,
                 note=note,

@@ -166,6 +166,14 @@ class Workspace(Strict):
         kind = "outcome with a guarantee" if guaranteed else "outcome"
         raise NotFound(f"No {kind} {outcome_id!r}.", hint=f"{kind.capitalize()}s: {', '.join(these) or 'none yet'}.")
 
+    def person_for(self, username: str) -> str:
+        """The workspace person a logged-in user is: the one whose id, or name, is the username
+        (case aside); else the username itself. A check-in made on the web then has the same
+        author as one `guarantor record --by` makes."""
+        wanted = username.casefold()
+        found = next((p.id for p in self.people if wanted in (p.id.casefold(), p.name.casefold())), None)
+        return found or username
+
 
 def slug(text: str, length: int = 64, empty: str = "workspace") -> str:
     """A name as an id or key: lower-case letters and digits joined by single hyphens."""
