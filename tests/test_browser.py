@@ -301,3 +301,53 @@ def test_the_report_reads_at_two_widths_with_names_never_ids(
         assert not re.search(r"\b\d\d-\d{4}\.\d\d\b", text), "an O*NET code: occupations are named by title"
         assert "Share of payouts settled by their due date" in text and "Ana Ruiz" in text
         page.close()
+
+
+def test_an_editor_links_a_task_and_writes_a_value_proposition_from_the_pages(
+    chromium: Browser,
+    env: Settings,
+    cli,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """What the API could do and the pages could not: tick the outcomes a task serves, and answer
+    the value proposition's three questions; both are written to the workspace file."""
+    settings = env.model_copy(update={"web_cache_s": 0.0})
+    workspace = prepare(tmp_path / "shop", settings, cli)
+    errors: list[str] = []
+    with serving(settings, workspace) as url:
+        page = _watched(chromium, errors)
+        page.goto(url + "/people/ana")
+        _log_in(page, "editor")
+        expect(page).to_have_url(url + "/w/shop/people/ana")
+        row = page.get_by_role("row").filter(has_text="Investigate failed payouts")
+        row.get_by_text("Link").click()
+        row.get_by_label("Merchants receive payouts on the promised day").uncheck()
+        row.get_by_label("Orders arrive within five days").check()
+        row.get_by_role("button", name="Save").click()
+        expect(page).to_have_url(url + "/w/shop/people/ana")
+        row = page.get_by_role("row").filter(has_text="Investigate failed payouts")
+        expect(row.get_by_role("link", name="Orders arrive within five days")).to_be_visible()
+        expect(row.get_by_role("link", name="Merchants receive payouts on the promised day")).to_have_count(0)
+
+        page.get_by_label("Problems I am obsessed with").fill("Why a payout <b>fails</b> silently")
+        page.get_by_role("button", name="Save").last.click()
+        expect(page.locator("dl.vp")).to_contain_text("Why a payout <b>fails</b> silently")
+        headers = {
+            "authorization": f"Bearer {(workspace.parent / '.tokens').read_text().split('editor=')[1].split()[0]}"
+        }
+        answer = httpx.patch(
+            url + "/api/v1/people/ben",
+            json={"value_proposition": {"perspective": "Ten years on the support desk"}},
+            headers=headers,
+            timeout=30,
+        )
+        assert answer.status_code == 200, answer.text
+    ws = loader.load(workspace)
+    task = next(t for t in ws.tasks if t.text.startswith("Investigate failed payouts"))
+    assert task.serves == ["quick-delivery"]
+    people = {p.id: p for p in ws.people}
+    assert people["ana"].value_proposition is not None
+    assert people["ana"].value_proposition.problems_obsessed_with == "Why a payout <b>fails</b> silently"
+    assert people["ben"].value_proposition is not None
+    assert people["ben"].value_proposition.perspective == "Ten years on the support desk"
+    assert errors == []

@@ -141,6 +141,14 @@ def update_task(
     return _edited(s, who, ws_svc.update_task(task_id, body.model_dump(exclude_unset=True)))
 
 
+@router.patch("/people/{person_id}", responses=ERRORS)
+def update_person(
+    person_id: str, body: schemas.PersonUpdate, who: Principal = Depends(editor), s: Site = Depends(site)
+) -> schemas.Edited:
+    """Change a person's value proposition (the answers they would give their manager)."""
+    return _edited(s, who, ws_svc.update_person(person_id, body.model_dump(exclude_unset=True)))
+
+
 @router.get("/people", responses=ERRORS)
 @versioned
 def people(s: Site = Depends(site)) -> list[schemas.PersonTasks]:

@@ -33,7 +33,7 @@ from guarantor.web.cache import versioned
 from guarantor.web.security import SESSION_COOKIE, editor, principal, server, site, viewer, writer
 from guarantor.web.service import Server, Site
 from guarantor.workspace import service as ws_svc
-from guarantor.workspace.schema import value_answers
+from guarantor.workspace.schema import VALUE_LABELS, VALUE_QUESTIONS, value_answers
 
 _env = Environment(
     loader=ChoiceLoader(  # the report's templates too: labels.j2, the macros both show
@@ -330,7 +330,42 @@ def api_reference(request: Request) -> HTMLResponse:
 @versioned
 def person(request: Request, person_id: str, s: Site = Depends(site)) -> HTMLResponse:
     p = s.person(person_id)
-    return render(request, "person.html.j2", p=p)
+    snap = s.snapshot()
+    outcomes = [(o.id, o.title) for o in snap.workspace.outcomes]
+    in_file = {ws_svc.task_key(t.model_dump(), i) for i, t in enumerate(snap.workspace.tasks)}
+    return render(
+        request,
+        "person.html.j2",
+        p=p,
+        outcomes=outcomes,
+        in_file=in_file,
+        questions=VALUE_QUESTIONS,
+        vp_labels=VALUE_LABELS,
+        revision=snap.revision.id,
+    )
+
+
+@router.post("/people/{person_id}/value-proposition")
+async def update_value_proposition(
+    request: Request, person_id: str, who: Principal = Depends(editor), s: Site = Depends(site)
+) -> Response:
+    form = dict(await request.form())
+    answers = {k: str(form.get(k) or "").strip() or None for k in VALUE_QUESTIONS}
+    s.edit(who, ws_svc.update_person(person_id, {"value_proposition": answers}), "web", _revision(form))
+    return _back(f"/people/{person_id}", s)
+
+
+@router.post("/tasks/{task_id}/serves")
+async def link_task(
+    request: Request, task_id: str, who: Principal = Depends(editor), s: Site = Depends(site)
+) -> Response:
+    """The outcomes a task serves, as ticked on a person's page (none ticked: it serves none)."""
+    form = await request.form()
+    serves = [str(v) for v in form.getlist("serves")]
+    s.edit(who, ws_svc.update_task(task_id, {"serves": serves}), "web", _revision(dict(form)))
+    person = str(form.get("person") or "")
+    known = any(p.id == person for p in s.snapshot().workspace.people)
+    return _back(f"/people/{person}" if known else "/people", s)
 
 
 @router.get("/outcomes")

@@ -18,7 +18,7 @@ from guarantor.analysis.schemas import (
 from guarantor.guarantees.schemas import MeasurementOut, ProgressOut, SeriesOut, StateOut, StatusName
 from guarantor.guarantees.spec import Guarantee
 from guarantor.work.service import Balance, Orphan, Unlinked
-from guarantor.workspace.schema import Id, OutcomeFields, Text
+from guarantor.workspace.schema import Id, OutcomeFields, Text, ValueProposition
 
 
 class Body(BaseModel):
@@ -65,6 +65,12 @@ class TaskUpdate(Body):
     hours_week: float | None = Field(None, ge=0, le=168)
     owner: Id | None = None
     serves: list[Id] | None = None
+
+
+class PersonUpdate(Body):
+    value_proposition: ValueProposition | None = Field(
+        None, description="The three answers; an answer left empty is removed, and so are all three when none is left."
+    )
 
 
 class LinkDecision(Body):

@@ -324,14 +324,35 @@ def add_outcome(fields: dict[str, Any]) -> Change:
     return change
 
 
-def update_outcome(outcome_id: str, fields: dict[str, Any]) -> Change:
+def _update(
+    kind: str, noun: str, wanted: str, fields: dict[str, Any], key: Callable[[dict[str, Any], int], str]
+) -> Change:
+    """Change the fields of the entry of ``kind`` (outcomes, tasks, people) whose ``key`` is ``wanted``."""
+
     def change(data: dict[str, Any]) -> None:
-        found = next((o for o in _entries(data, "outcomes") if o.get("id") == outcome_id), None)
+        found = next((e for i, e in enumerate(_entries(data, kind)) if key(e, i) == wanted), None)
         if found is None:
-            raise NotFound(f"No outcome {outcome_id!r}.")
+            raise NotFound(f"No {noun} {wanted!r}.")
         _apply(found, fields)
 
     return change
+
+
+def _id(entry: dict[str, Any], _: int) -> str:
+    return str(entry.get("id"))
+
+
+def update_outcome(outcome_id: str, fields: dict[str, Any]) -> Change:
+    return _update("outcomes", "outcome", outcome_id, fields, _id)
+
+
+def update_person(person_id: str, fields: dict[str, Any]) -> Change:
+    """A person's fields; an empty value proposition is removed rather than written as nothing."""
+    answers = fields.get("value_proposition")
+    if isinstance(answers, dict):
+        kept = {k: v for k, v in answers.items() if v}
+        fields = {**fields, "value_proposition": kept or None}
+    return _update("people", "person", person_id, fields, _id)
 
 
 def update_indicator(outcome_id: str, indicator_id: str, fields: dict[str, Any]) -> Change:
@@ -366,11 +387,4 @@ def add_task(fields: dict[str, Any]) -> Change:
 
 
 def update_task(task_id: str, fields: dict[str, Any]) -> Change:
-    def change(data: dict[str, Any]) -> None:
-        tasks = _entries(data, "tasks")
-        found = next((t for i, t in enumerate(tasks) if task_key(t, i) == task_id), None)
-        if found is None:
-            raise NotFound(f"No task {task_id!r}.")
-        _apply(found, fields)
-
-    return change
+    return _update("tasks", "task", task_id, fields, task_key)
