@@ -246,6 +246,9 @@ def test_a_database_of_todays_release_upgrades_with_its_history_under_its_worksp
         assert conn.exec_driver_sql("SELECT name FROM api_tokens").scalars().all() == ["ci"]
     engine.dispose()
     assert _json(cli, "balance", str(a))["items"] == 1
+    assert _json(cli, "balance", str(a))["by_category"] == {"new work": {"count": 1, "points": 0.0, "days": 0.0}}, (
+        "the Story of before 0014 has its kind of work"
+    )
     assert _json(cli, "balance", str(b))["items"] == 0 and _json(cli, "analyses", str(b)) == []
     scoped = workspace_db(env.resolved_database_url, a)
     with scoped.transaction() as s:

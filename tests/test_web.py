@@ -242,7 +242,8 @@ def test_pages_show_the_workspace(server: Server) -> None:
         outcome = client.get("/outcomes/payouts-on-time").text
         assert 'data-chart="ind-0"' in outcome and "<h2>Share of payouts settled by their due date " in outcome
         assert "Nightly payout batch" in client.get("/systems").text
-        assert "Suggested links" in client.get("/work").text
+        work_page = client.get("/work").text
+        assert "Suggested links" in work_page and "<h3>By kind of work</h3>" in work_page
         assert "Ana Ruiz" in client.get("/people").text
         assert "Workspace revisions" in client.get("/analyses").text
         missing = client.get("/outcomes/nope")

@@ -534,7 +534,7 @@ def test_report_shows_balance_orphans_and_systems(cli, ws: Path, tmp_path: Path)
     a = json.loads(r.out)
     assert a["work"]["items"] == 3 and [s["id"] for s in a["systems"]] == ["mainframe", "payout-service"]
     html = report.read_text()
-    assert "Where the effort goes" in html and "Quarterly roadmap slides" in html
+    assert "Where the effort goes" in html and "Quarterly roadmap slides" in html and "By kind of work: " in html
     assert "Batch payouts (COBOL)" in html and "not ready" in html and "no guarantee measures it" in html
 
 

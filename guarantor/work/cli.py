@@ -295,6 +295,8 @@ def balance(
     )
     levels = ", ".join(f"{k} {v.count:,}" for k, v in sorted(b.by_exposure.items()))
     out.print(f"By AI exposure of the item text: {levels}")
+    kinds = ", ".join(f"{k} {v.count:,} ({v.count / (b.items or 1):.0%})" for k, v in b.by_category.items())
+    out.print(f"By kind of work: {kinds}", highlight=False)
     if b.unserved:
         out.print(f"[yellow]No work serves:[/] {', '.join(titles[o] for o in b.unserved)}")
     for o in b.orphans[:10]:

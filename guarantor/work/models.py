@@ -22,6 +22,7 @@ class WorkItem(ScopedRow, Base):
         Index("ix_work_items_closed_at", "workspace_id", "closed_at"),
         Index("ix_work_items_totals", "workspace_id", "month", "exposure", "estimate", "days"),
         Index("ix_work_items_size", "workspace_id", "size", "id"),
+        Index("ix_work_items_category", "workspace_id", "category", "estimate", "days"),
         Index(
             "ix_work_items_unclassified",
             "workspace_id",
@@ -57,6 +58,7 @@ class WorkItem(ScopedRow, Base):
     month: Mapped[str | None] = mapped_column(String(7))  # YYYY-MM (UTC) of the close, else of the creation
     days: Mapped[float | None] = mapped_column(Float)  # start (or creation) to close, of a closed item
     size: Mapped[float | None] = mapped_column(Float)  # points * 1000 + days: the largest items come first
+    category: Mapped[str | None] = mapped_column(String(16))  # new work, maintenance, bugs, chores (``categories``)
 
 
 class WorkLink(Scoped, Base):

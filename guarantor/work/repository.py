@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from guarantor.db import scope
 from guarantor.db.base import chunks
+from guarantor.work.categories import NOT_CATEGORISED, category
 from guarantor.work.importers.base import Item
 from guarantor.work.models import LinkDecision, SyncState, WorkItem, WorkLink
 from guarantor.workspace.models import WorkspaceRecord
@@ -39,6 +40,7 @@ _STORED = (
     "month",
     "days",
     "size",
+    "category",
 )
 _WRITTEN = ("workspace_id", "source", "external_id", *_STORED, "labels", "components", "links", "exposure")
 """The columns an import writes, in the order of ``row``'s values and then the exposure (found
@@ -105,6 +107,7 @@ def row(item: Item, now: datetime, workspace: int) -> tuple[Any, ...]:
         month,
         days,
         size,
+        category(item.kind, item.labels),
         _json_list(item.labels),
         _json_list(item.components),
         _json_list(item.links),
@@ -343,6 +346,18 @@ class Totals:
     items: float  # the items' shares: summed over outcomes, each item counts once
     points: float  # an item's points and days are split evenly between the outcomes it serves
     days: float
+
+
+def by_category(session: Session) -> list[tuple[str, int, float, float]]:
+    """Items, points and days per kind of work, from the index on the category: an item counts
+    once whatever outcomes it serves."""
+    items = ITEMS.c
+    grouped = (
+        select(items.category, func.count(), func.sum(items.estimate), func.sum(items.days))
+        .where(items.workspace_id == scope.current(session))
+        .group_by(items.category)
+    )
+    return [(c or NOT_CATEGORISED, int(n), float(p or 0), float(d or 0)) for c, n, p, d in session.execute(grouped)]
 
 
 def totals(session: Session, unlinked: str) -> list[Totals]:

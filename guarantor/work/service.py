@@ -29,6 +29,7 @@ from guarantor.errors import InputError, NotFound
 from guarantor.inputs.dates import DateOrder
 from guarantor.tasks.catalogue import EXPOSURE_LEVELS
 from guarantor.work import importers, repository
+from guarantor.work.categories import CATEGORIES
 from guarantor.work.importers.base import Columns, Item
 from guarantor.workspace import repository as workspaces
 from guarantor.workspace.schema import Outcome, Workspace
@@ -437,6 +438,7 @@ class Balance:
     unserved: list[str]  # outcomes no work item serves
     task_hours: dict[str, float]  # hours a week of the workspace's recurring tasks, per outcome
     closed_by_outcome: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # outcome -> (closed, id)
+    by_category: dict[str, Bucket] = field(default_factory=dict)  # new work, maintenance, bugs, chores
 
 
 NO_OUTCOME = "no outcome"
@@ -504,4 +506,9 @@ def balance(session: Session, ws: Workspace, orphan_limit: int = 25, closed_per_
         [o.id for o in ws.outcomes if o.id not in served],
         dict(task_hours),
         {k: sorted(v) for k, v in closed_by_outcome.items()},
+        {c: Bucket(n, points, days) for c, n, points, days in sorted(repository.by_category(session), key=_order)},
     )
+
+
+def _order(row: tuple[str, int, float, float]) -> int:
+    return CATEGORIES.index(row[0]) if row[0] in CATEGORIES else len(CATEGORIES)
