@@ -96,6 +96,11 @@ class Settings(BaseSettings):
         default=8.0, gt=0, le=24 * 366, description="How long a browser login lasts, in hours (at most a year)."
     )
     web_port: int = Field(default=8000, ge=1, le=65535, description="The port `guarantor serve` listens on.")
+    web_no_login: bool = Field(
+        default=False,
+        description="One person on their own machine: a browser on loopback, asking by a loopback name, is "
+        "logged in as admin without a password (`serve --no-login`; refused beyond loopback).",
+    )
     web_threads: int = Field(
         default=4,
         ge=1,

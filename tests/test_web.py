@@ -347,3 +347,24 @@ def test_the_indicator_form_offers_the_fields_its_source_kind_reads(server: Serv
         assert "Edit this indicator" in sql and 'name="jsonpath"' not in sql
         command = client.get("/outcomes/disk-room").text
         assert "Disk has room" in command and "Edit this indicator" not in command
+
+
+def test_no_login_lets_a_browser_on_this_machine_in_and_no_one_else(env, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """datasette's way for one person: `serve --no-login` on loopback, the browser is admin at once.
+    A page of another site pointed at 127.0.0.1 (DNS rebinding: its own Host), or a request through
+    a proxy (its forwarding headers), still gets the login form; beyond loopback it is refused."""
+    from tests.web_server import prepare
+
+    settings = env.model_copy(update={"web_cache_s": 0.0, "web_no_login": True})
+    workspace = prepare(tmp_path / "shop", settings, cli)
+    with serving(settings, workspace) as url:
+        with httpx.Client(base_url=url, timeout=30, follow_redirects=True) as client:
+            page = client.get("/outcomes")
+            assert page.status_code == 200 and page.url.path == "/w/shop/outcomes", page.url
+            assert '<span class="who">admin · admin</span>' in page.text
+        for headers in ({"host": "rebound.example:80"}, {"x-forwarded-for": "203.0.113.9"}):
+            with httpx.Client(base_url=url, timeout=30, follow_redirects=True, headers=headers) as client:
+                page = client.get("/outcomes")
+                assert page.url.path == "/login" and 'name="password"' in page.text, headers
+    refused = cli("serve", str(workspace), "--no-login", "--host", "0.0.0.0")
+    assert refused.code == 2 and "only on loopback" in refused.err

@@ -198,6 +198,13 @@ def login(session: Session, username: str, password: str, client: str, now: date
     return user
 
 
+def session_without_password(session: Session, username: str, now: datetime, lifetime: timedelta) -> str | None:
+    """A session for ``username`` with no password asked (``GUARANTOR_WEB_NO_LOGIN``, checked by
+    the caller); None when no such user is enabled."""
+    user = repository.user(session, username)
+    return start_session(session, user, now, lifetime)[0] if user and not user.disabled else None
+
+
 def start_session(session: Session, user: User, now: datetime, lifetime: timedelta) -> tuple[str, WebSession]:
     """A new session; returns the cookie's value, which is not stored anywhere else."""
     secret = secrets.token_urlsafe(32)

@@ -27,6 +27,11 @@ def serve(
         None, min=1, max=65535, help="Port to listen on. Default: GUARANTOR_WEB_PORT (8000).", show_default=False
     ),
     workers: int = typer.Option(1, min=1, max=64, help="Worker processes (several pay off with PostgreSQL)."),
+    no_login: bool = typer.Option(
+        False,
+        "--no-login",
+        help="For one person on this machine: a browser here is logged in as admin without a password. Loopback only.",
+    ),
     forwarded_allow_ips: str | None = typer.Option(
         None,
         help="Reverse proxies trusted to name the client (X-Forwarded-For) and say the request came over TLS "
@@ -38,12 +43,20 @@ def serve(
     import uvicorn
 
     from guarantor.web.app import WORKSPACE_ENV
+    from guarantor.web.security import is_loopback
     from guarantor.workspace import loader
 
     if workspaces and workspace_option is not None:
         raise UsageError("Give the workspaces as arguments or one with -w, not both.")
     paths = loader.resolve_many(workspaces or [workspace_option or Path.cwd()])
     settings = cli_options.settings()
+    if no_login:
+        os.environ["GUARANTOR_WEB_NO_LOGIN"] = "true"  # how the worker processes' settings hear of it
+        settings = settings.model_copy(update={"web_no_login": True})
+    if settings.web_no_login and not is_loopback(host):
+        raise UsageError(
+            f"No login (--no-login) serves only on loopback, not on {host}: anyone reaching it would be admin."
+        )
     port = settings.web_port if port is None else port
     # Listening before an account is created and its one-time password shown: a password shown by
     # a server that then failed to start was used up, and the next start created none.
@@ -55,6 +68,9 @@ def serve(
         os.environ[WORKSPACE_ENV] = os.pathsep.join(str(p) for p in paths)
         trusted = settings.web_trusted_proxies if forwarded_allow_ips is None else forwarded_allow_ips
         served = str(paths[0]) if len(paths) == 1 else f"{len(ids)} workspaces"
+        if settings.web_no_login:
+            name = "localhost" if host == "127.0.0.1" else host
+            err.print(f"No login from this machine: open http://{name}:{port}/ (you are admin there).")
         err.print(f"Serving {served} on http://{host}:{port}/ ({workers} worker{'s' if workers > 1 else ''})")
         uvicorn.run(
             "guarantor.web.app:create_app",

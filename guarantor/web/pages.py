@@ -166,7 +166,9 @@ def timeseries(s: SeriesOut, marks: list[schemas.ClosedItem]) -> dict[str, Any]:
 
 
 @public.get("/login")
-def login_form(request: Request, next: str = "/") -> HTMLResponse:
+def login_form(request: Request, next: str = "/", s: Server = Depends(server)) -> Response:
+    if s.settings.web_no_login and security.on_this_machine(request):
+        return _logged_in(request, s, "admin", next)
     token = security.login_token(request)
     response = render(request, "login.html.j2", next=_safe_next(next), error=None, token=token)
     security.set_login_cookie(request, response, token)
@@ -199,6 +201,24 @@ def login(
             request, "login.html.j2", 401, next=_safe_next(next), error="Wrong username or password.", token=csrf_token
         )
         return failed
+    return _session(request, secret, lifetime, next)
+
+
+def _logged_in(request: Request, s: Server, username: str, next: str) -> Response:
+    """``GUARANTOR_WEB_NO_LOGIN``: a session for ``username`` without a password; the login form
+    when there is no such user."""
+    lifetime = timedelta(hours=s.settings.web_session_hours)
+    with s.db.transaction() as session:
+        secret = accounts.session_without_password(session, username, s.clock(), lifetime)
+    if secret is None:
+        token = security.login_token(request)
+        response = render(request, "login.html.j2", next=_safe_next(next), error=None, token=token)
+        security.set_login_cookie(request, response, token)
+        return response
+    return _session(request, secret, lifetime, next)
+
+
+def _session(request: Request, secret: str, lifetime: timedelta, next: str) -> Response:
     response = _back(_safe_next(next))
     security.set_session_cookie(request, response, secret, int(lifetime.total_seconds()))
     response.delete_cookie(security.LOGIN_COOKIE, path="/login")

@@ -131,6 +131,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+
+
+def on_this_machine(request: Request) -> bool:
+    """Asked from loopback, by a loopback name, and not through a proxy: a page of another site
+    whose name was pointed at 127.0.0.1 (DNS rebinding) asks by its own name, and a proxy in front
+    (nginx sends ``Host: 127.0.0.1:PORT`` by default) adds its forwarding headers."""
+    header = request.headers.get("host") or ""
+    name = header.split("]", 1)[0] + "]" if header.startswith("[") else header.rsplit(":", 1)[0]
+    forwarded = any(h in request.headers for h in ("forwarded", "x-forwarded-for", "x-real-ip"))
+    client = request.client.host if request.client else ""
+    return name in LOOPBACK_NAMES and is_loopback(client) and not forwarded
+
+
 SECURITY_HEADERS = {
     # Every script and style is served from here; the JSON a chart reads is inert data.
     "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
