@@ -349,6 +349,7 @@ def test_the_overview_lists_check_ins_due(server) -> None:  # type: ignore[no-un
     with browser(server, "viewer") as (client, _):
         page = client.get("/").text
     assert "Check-ins due this week" in page and "Ben Okoro" in page and "(none yet)" in page
+    assert "<td>How glad new merchants say they are, from 1 to 5</td>" in page, "the indicator by its name"
 
 
 @pytest.mark.parametrize(

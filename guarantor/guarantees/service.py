@@ -494,6 +494,7 @@ class DueCheckin:
     outcome: str
     title: str
     indicator: str
+    indicator_name: str
     due: datetime
     last: datetime | None
 
@@ -511,7 +512,7 @@ def due_checkins(ws: Workspace, states: list[OutcomeState], now: datetime, withi
         assert o.guarantee is not None  # states exist only for guaranteed outcomes
         for ind, s in zip(o.guarantee.indicators, state.indicators, strict=True):
             if s.due is not None and s.due <= now + within:
-                found.append(DueCheckin(ind.by or o.owner, o.id, o.title, ind.id, s.due, s.checked_in))
+                found.append(DueCheckin(ind.by or o.owner, o.id, o.title, ind.id, s.name, s.due, s.checked_in))
     return sorted(found, key=lambda d: d.due)
 
 

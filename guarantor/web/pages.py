@@ -153,7 +153,7 @@ def doughnut(labels: list[str], values: list[float], unit: str = "") -> dict[str
 def timeseries(s: SeriesOut, marks: list[schemas.ClosedItem]) -> dict[str, Any]:
     return {
         "type": "time",
-        "label": s.indicator,
+        "label": s.name,
         "unit": s.unit,
         "precision": s.precision,
         "points": s.points,

@@ -161,6 +161,7 @@ class CheckinDue(BaseModel):
     outcome: str
     title: str
     indicator: str
+    indicator_name: str
     due: str
     overdue: bool
     last: str | None = Field(description="When the last check-in was true.")

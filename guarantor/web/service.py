@@ -464,6 +464,7 @@ class Site:
                 outcome=d.outcome,
                 title=d.title,
                 indicator=d.indicator,
+                indicator_name=d.indicator_name,
                 due=d.due.isoformat(),
                 overdue=d.overdue(now),
                 last=d.last.isoformat() if d.last else None,
