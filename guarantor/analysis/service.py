@@ -256,7 +256,7 @@ def _allocate(a: Analysis, by_id: dict[str, OutcomeResult]) -> list[Allocation]:
         if not mine:
             own = [t for t in a.tasks if t.owner == p.id]
             biggest = max(own, key=lambda t: t.assessment.hours, default=None)
-            focus = f" Start from who benefits from '{biggest.assessment.text}'." if biggest else ""
+            focus = f" Start from who benefits from '{biggest.assessment.text.rstrip('.')}'." if biggest else ""
             why = "No outcome is linked to this person's work yet: name the outcomes it serves." + focus
             out.append(Allocation(person=p.id, outcome=None, hours=p.hours_freed, through=[], why=why))
             continue

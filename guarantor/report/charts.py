@@ -16,7 +16,9 @@ Segment = tuple[str, float]  # (series name, value)
 # The drawn width: about the report's column, so a chart is shown near its drawn size and its 13 px
 # text stays 10 px or more down to an 800 px window (tests/test_report_layout.py measures it).
 WIDTH = 720
-_CHAR = 7.2  # the widest average advance of 13 px system-ui text, to leave room for a label
+_EM = {**dict.fromkeys("ijlI'|!.,:; ", 0.32), **dict.fromkeys("tfr()[]-", 0.42), **dict.fromkeys("mwMW@%", 0.98)}
+"""Advance widths, in em, of the narrow and the wide characters of DejaVu Sans, the widest of the
+usual sans-serif faces (Linux's system-ui): a label given room for it fits in the others too."""
 _LINE_H, _BAR, _GAP = 16, 22, 10
 _LABEL_CHARS = 34  # a label's line, before it wraps
 
@@ -27,8 +29,8 @@ def stacked_bars(rows: Sequence[tuple[str, Sequence[Segment]]], unit: str = "h",
     it carries its value, and each bar its total."""
     wrapped = [_lines(label, _LABEL_CHARS) for label, _ in rows]
     totals = [_amount(sum(v for _, v in segs), unit) for _, segs in rows]
-    label_w = min(_LABEL_CHARS, max((len(line) for lines in wrapped for line in lines), default=0)) * _CHAR + 12
-    value_w = max((len(t) for t in totals), default=0) * _CHAR + 12  # the totals after the longest bar
+    label_w = max((_text_width(line) for lines in wrapped for line in lines), default=0.0) + 16
+    value_w = max((_text_width(t) for t in totals), default=0.0) + 12  # the totals after the longest bar
     top = max((sum(v for _, v in segs) for _, segs in rows), default=0.0) or 1.0
     scale = (width - label_w - value_w) / top
     parts: list[str] = []
@@ -54,7 +56,7 @@ def stacked_bars(rows: Sequence[tuple[str, Sequence[Segment]]], unit: str = "h",
                     f"<title>{escape(name)}: {escape(_amount(value, unit))}</title></rect>"
                 )
                 inside = _amount(value, "")
-                if len(segs) > 1 and w >= len(inside) * _CHAR + 8:
+                if len(segs) > 1 and w >= _text_width(inside, 12) + 8:
                     parts.append(
                         f'<text x="{x + w / 2:.1f}" y="{middle + 4.5:.1f}" text-anchor="middle" class="in">'
                         f"{escape(inside)}</text>"
@@ -107,7 +109,7 @@ def trend(points: Sequence[tuple[str, float]], unit: str = "h", width: int = WID
     if len(points) < 2:
         return ""
     top = max(v for _, v in points) or 1.0
-    room = _CHAR * 16 / 2 + 4  # half a "YYYY-MM-DD HH:MM" date
+    room = _text_width("2026-12-31 23:59") / 2 + 4  # half a date
     step = (width - 2 * room) / (len(points) - 1)
     xy = [(room + i * step, height - 34 - (v / top) * (height - 64)) for i, (_, v) in enumerate(points)]
     path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(xy))
@@ -154,8 +156,8 @@ def indicator(
     span = (end - start).total_seconds() or 1.0
     ticks = [(v, display.number(repr(v), unit, precision)) for v in (low + pad, (low + high) / 2, high - pad)]
     targets = [(v, "target " + display.number(repr(v), unit, precision)) for v in lines]
-    left = 12 + _CHAR * max(len(text) for _, text in ticks)  # labels never clipped
-    right = width - 12 - _CHAR * max([len(text) for _, text in targets], default=0)
+    left = 12 + max(_text_width(text) for _, text in ticks)  # labels never clipped
+    right = width - 12 - max([_text_width(text) for _, text in targets], default=0)
     top, bottom = 12, height - 26
 
     def x(t: datetime) -> float:
@@ -215,6 +217,11 @@ def _lines(text: str, n: int) -> list[str]:
     return lines
 
 
+def _text_width(text: str, size: float = 13) -> float:
+    """About how wide ``text`` is drawn at ``size`` px (capitals and digits 0.72 em, lower case 0.62 em)."""
+    return size * sum(_EM.get(c, 0.72 if c.isupper() or c.isdigit() else 0.62) for c in text)
+
+
 def _amount(value: float, unit: str) -> str:
     """``40.0 h``, ``2 items``: hours to a tenth, counts whole."""
     text = f"{value:,.0f}" if unit != "h" and float(value).is_integer() else f"{value:,.1f}"
@@ -235,5 +242,5 @@ def _legend(names: Sequence[str], y: float, x0: float) -> str:
             f'<rect x="{x:.1f}" y="{y:.1f}" width="12" height="12" fill="{_color(name)}"/>'
             f'<text x="{x + 16:.1f}" y="{y + 10:.1f}" class="lbl">{escape(name)}</text>'
         )
-        x += 24 + _CHAR * len(name)
+        x += 24 + _text_width(name)
     return "".join(out)

@@ -85,7 +85,8 @@ def render(analysis: Analysis, history: list[tuple[str, float]]) -> str:
             f"{100 * exposed_share:.0f}% exposed",
         ),
         automation_chart=charts.stacked_bars([(k, [(k, by_auto[k])]) for k in ("T0", "T1", "T2", "T3", "T4")]),
-        outcome_chart=charts.stacked_bars(outcome_rows) if outcome_rows else "",
+        # no bars when no task serves an outcome: the table says so, and a chart of zeros says nothing
+        outcome_chart=charts.stacked_bars(outcome_rows) if any(o.hours_week for o in analysis.outcomes) else "",
         trend_chart=charts.trend(history),
         exposure_words=EXPOSURE_WORDS,
         unfamiliar_note=UNFAMILIAR_NOTE,
