@@ -41,7 +41,7 @@ from guarantor.tasks.search import find_occupation
 from guarantor.tasks.service import TaskAssessment, assess, attach_observed, default_hours, role_of
 from guarantor.work.service import Balance
 from guarantor.workspace import loader
-from guarantor.workspace.schema import Workspace
+from guarantor.workspace.schema import Workspace, task_id
 
 EXPOSED = ("E1", "E2")
 
@@ -105,7 +105,7 @@ def analyze(
     notes: list[str] = []
     specs: list[tuple[str, str, str | None, list[str], str, float]] = []  # id, text, owner, serves, source, h
     for i, (task, h) in enumerate(zip(ws.tasks, _task_hours(ws, notes), strict=True)):
-        specs.append((task.id or f"task-{i + 1}", task.text, task.owner, task.serves, "workspace", h))
+        specs.append((task_id(task.id, i), task.text, task.owner, task.serves, "workspace", h))
     occupation_of: dict[str, Occupation | None] = {}
     for person in ws.people:
         occupation = occupation_of[person.id] = _role_occupation(person.role, inputs.occupations)

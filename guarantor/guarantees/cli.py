@@ -106,7 +106,7 @@ def summary(states: Sequence[Any]) -> str:
     from guarantor.guarantees.models import BY_SEVERITY
 
     counts = Counter(s.status.value for s in states)
-    parts = [f"{counts[v]} {v.lower().replace('_', ' ')}" for v in BY_SEVERITY if counts[v]]
+    parts = [f"{counts[v]} {display.status_word(v)}" for v in BY_SEVERITY if counts[v]]
     return f"{display.count(len(states), 'outcome')}: {', '.join(parts)}" if parts else "No outcome is guaranteed."
 
 

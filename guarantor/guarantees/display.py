@@ -53,6 +53,11 @@ def number(value: Decimal | str | float | None, unit: str = "", precision: int |
     return with_unit(text, unit)
 
 
+def status_word(status: str | None) -> str:
+    """How people read a status (``AT_RISK``: "at risk"); the code stays for machines and styles."""
+    return (status or "no guarantee").replace("_", " ").lower()
+
+
 def with_unit(text: str, unit: str) -> str:
     """``99.3%``, ``4.5/5``, ``45 min``: a unit that is a symbol sticks to its number."""
     unit = unit.strip()

@@ -27,11 +27,6 @@ class Status(StrEnum):
     NO_DATA = "NO_DATA"
     ERROR = "ERROR"
 
-    @property
-    def word(self) -> str:
-        """How people read it: "at risk", "no data"."""
-        return self.value.replace("_", " ").lower()
-
 
 SEVERITY = {Status.MET: 0, Status.AT_RISK: 1, Status.NO_DATA: 2, Status.ERROR: 3, Status.BROKEN: 4}
 """How bad each status is: an outcome with several indicators takes the worst, a check exits with it."""

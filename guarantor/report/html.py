@@ -29,6 +29,7 @@ _env = Environment(
 _env.filters["count"] = display.count
 _env.filters["with_unit"] = display.with_unit
 _env.filters["value_answers"] = value_answers
+_env.filters["status_word"] = display.status_word
 
 
 def render(analysis: Analysis, history: list[tuple[str, float]]) -> str:

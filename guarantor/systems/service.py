@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from guarantor.guarantees.models import Status
+from guarantor.guarantees import display
 from guarantor.guarantees.service import OutcomeState
 from guarantor.workspace import repository as workspaces
 from guarantor.workspace.schema import System, Workspace
@@ -71,7 +71,7 @@ def _blocks(system: System, outcome: str, guarantee: object, state: OutcomeState
     met = [i for i in others if i.latest is not None and i.latest.status == "MET"]
     if not met:
         latest = ", ".join(
-            f"{i.name}: {Status(i.latest.status).word if i.latest else 'never measured'}" for i in others
+            f"{i.name}: {display.status_word(i.latest.status) if i.latest else 'never measured'}" for i in others
         )
         return f"its guarantee through another system is not met ({latest})"
     return None

@@ -50,13 +50,13 @@ def serve(
         raise UsageError("Give the workspaces as arguments or one with -w, not both.")
     paths = loader.resolve_many(workspaces or [workspace_option or Path.cwd()])
     settings = cli_options.settings()
-    if no_login:
-        os.environ["GUARANTOR_WEB_NO_LOGIN"] = "true"  # how the worker processes' settings hear of it
-        settings = settings.model_copy(update={"web_no_login": True})
-    if settings.web_no_login and not is_loopback(host):
+    if (no_login or settings.web_no_login) and not is_loopback(host):
         raise UsageError(
             f"No login (--no-login) serves only on loopback, not on {host}: anyone reaching it would be admin."
         )
+    if no_login:
+        os.environ["GUARANTOR_WEB_NO_LOGIN"] = "true"  # how the worker processes' settings hear of it
+        settings = settings.model_copy(update={"web_no_login": True})
     port = settings.web_port if port is None else port
     # Listening before an account is created and its one-time password shown: a password shown by
     # a server that then failed to start was used up, and the next start created none.
@@ -96,8 +96,6 @@ def _accounts_ready(paths: list[Path], host: str, database_url: str) -> dict[int
     db = Database(database_url)
     try:
         entered, refused = enter_all(db, paths, utcnow())
-        if not entered:
-            raise refused[0].error
         for r in refused:
             err.print(f"[red]Not served[/]: {escape(str(r.path))}: {escape(r.error.message)}", highlight=False)
         ids = {e.id: e.name for e in entered}

@@ -33,7 +33,7 @@ from guarantor.web.cache import versioned
 from guarantor.web.security import SESSION_COOKIE, editor, principal, server, site, viewer, writer
 from guarantor.web.service import Server, Site
 from guarantor.workspace import service as ws_svc
-from guarantor.workspace.schema import VALUE_LABELS, VALUE_QUESTIONS, value_answers
+from guarantor.workspace.schema import VALUE_LABELS, VALUE_QUESTIONS, task_id, value_answers
 
 _env = Environment(
     loader=ChoiceLoader(  # the report's templates too: labels.j2, the macros both show
@@ -47,6 +47,7 @@ ASSETS = Assets(Path(__file__).parent / "static")
 _env.globals["asset"] = ASSETS.url
 _env.filters["with_unit"] = display.with_unit
 _env.filters["value_answers"] = value_answers
+_env.filters["status_word"] = display.status_word
 _env.filters["count"] = display.count
 _env.filters["num"] = lambda v: f"{float(v):,.4g}" if abs(float(v)) < 1e4 else f"{float(v):,.0f}"
 public = APIRouter(include_in_schema=False)
@@ -169,6 +170,10 @@ def timeseries(s: SeriesOut, marks: list[schemas.ClosedItem]) -> dict[str, Any]:
 def login_form(request: Request, next: str = "/", s: Server = Depends(server)) -> Response:
     if s.settings.web_no_login and security.on_this_machine(request):
         return _logged_in(request, s, "admin", next)
+    return _login_page(request, next)
+
+
+def _login_page(request: Request, next: str) -> HTMLResponse:
     token = security.login_token(request)
     response = render(request, "login.html.j2", next=_safe_next(next), error=None, token=token)
     security.set_login_cookie(request, response, token)
@@ -210,12 +215,7 @@ def _logged_in(request: Request, s: Server, username: str, next: str) -> Respons
     lifetime = timedelta(hours=s.settings.web_session_hours)
     with s.db.transaction() as session:
         secret = accounts.session_without_password(session, username, s.clock(), lifetime)
-    if secret is None:
-        token = security.login_token(request)
-        response = render(request, "login.html.j2", next=_safe_next(next), error=None, token=token)
-        security.set_login_cookie(request, response, token)
-        return response
-    return _session(request, secret, lifetime, next)
+    return _login_page(request, next) if secret is None else _session(request, secret, lifetime, next)
 
 
 def _session(request: Request, secret: str, lifetime: timedelta, next: str) -> Response:
@@ -280,7 +280,7 @@ def overview(request: Request, s: Site = Depends(site)) -> HTMLResponse:
     statuses = [k for k, v in o.outcomes_by_status.items() if v]
     charts = {
         "status": doughnut(
-            [k.replace("_", " ").lower() for k in statuses], [o.outcomes_by_status[k] for k in statuses], "outcomes"
+            [display.status_word(k) for k in statuses], [o.outcomes_by_status[k] for k in statuses], "outcomes"
         ),
         "people": hours_by_person(o.people),
     }
@@ -352,7 +352,7 @@ def person(request: Request, person_id: str, s: Site = Depends(site)) -> HTMLRes
     p = s.person(person_id)
     snap = s.snapshot()
     outcomes = [(o.id, o.title) for o in snap.workspace.outcomes]
-    in_file = {ws_svc.task_key(t.model_dump(), i) for i, t in enumerate(snap.workspace.tasks)}
+    in_file = {task_id(t.id, i) for i, t in enumerate(snap.workspace.tasks)}
     return render(
         request,
         "person.html.j2",

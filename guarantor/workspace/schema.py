@@ -49,6 +49,11 @@ VALUE_LABELS = {
 }
 
 
+def task_id(given: str | None, index: int) -> str:
+    """A task's id, or the one a task written without one goes by: its place in the file."""
+    return given or f"task-{index + 1}"
+
+
 def value_answers(answers: Mapping[str, str | None] | None) -> list[tuple[str, str]]:
     """(label, answer) of each question answered, labelled alike in the report and on the pages."""
     return [(label, answer) for key, label in VALUE_LABELS.items() if (answer := (answers or {}).get(key))]

@@ -44,7 +44,7 @@ from guarantor.inputs import yamldoc
 from guarantor.settings import Settings
 from guarantor.workspace import loader, repository
 from guarantor.workspace.models import WorkspaceRecord, WorkspaceRevision
-from guarantor.workspace.schema import Workspace, key_of
+from guarantor.workspace.schema import Workspace, key_of, task_id
 
 Change = Callable[[dict[str, Any]], None]
 
@@ -93,7 +93,8 @@ class Refused:
 def enter_all(db: Database, paths: Sequence[Path], now: datetime) -> tuple[list[Entered], list[Refused]]:
     """Each workspace file entered, in its own transaction. One that does not read, validate, or
     claims a key another file here claims is refused alone: an organisation's other teams are
-    still served, and the refused one is shown with its errors."""
+    still served, and the refused one is shown with its errors. With none entered, the first
+    refusal is raised: there is nothing to serve."""
     entered: list[Entered] = []
     refused: list[Refused] = []
     keys: dict[str, Path] = {}
@@ -113,6 +114,8 @@ def enter_all(db: Database, paths: Sequence[Path], now: datetime) -> tuple[list[
             continue
         keys[key] = path
         entered.append(Entered(path, record.id, key, ws.name))
+    if not entered:
+        raise refused[0].error
     return entered, refused
 
 
@@ -372,8 +375,7 @@ def update_indicator(outcome_id: str, indicator_id: str, fields: dict[str, Any])
 
 
 def task_key(task: dict[str, Any], index: int) -> str:
-    """A task's id, or the number the analysis gives a task written without one."""
-    return str(task.get("id") or f"task-{index + 1}")
+    return task_id(str(task["id"]) if task.get("id") else None, index)
 
 
 def add_task(fields: dict[str, Any]) -> Change:
