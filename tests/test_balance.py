@@ -353,3 +353,11 @@ def test_balance_by_month_has_a_row_per_month_with_the_share_serving_an_outcome(
         served = items - outcomes.get("no outcome", {"count": 0})["count"]
         points = display.number(sum(b["points"] for b in outcomes.values()))
         assert rows[month][1:4] == [f"{items:,}", points, f"{served / items:.0%}"], month
+
+
+def test_balance_without_work_says_how_to_import_some(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Not empty headings ("By kind of work: "), which read as no effort at all."""
+    (tmp_path / "guarantor.yaml").write_text("name: Nothing yet\n")
+    for args in ([], ["--by-month"]):
+        r = cli("balance", str(tmp_path), *args)
+        assert r.code == 0 and r.out.startswith("No work imported yet: `guarantor import jira"), r.out

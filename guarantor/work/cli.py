@@ -274,6 +274,9 @@ def balance(
         b = service.balance(session, ws)
     if as_json:
         return cli_options.print_json(b, exclude={"closed_by_outcome"})
+    if not b.items:  # the web's words: empty headings would read as zero effort
+        out.print("No work imported yet: `guarantor import jira export.csv` (or github, linear, azure, csv).")
+        return None
     titles = {o.id: o.title for o in ws.outcomes}
     if by_month:
         return _months(b, titles, wide)
