@@ -14,7 +14,7 @@ from guarantor.guarantees import display
 Segment = tuple[str, float]  # (series name, value)
 
 # The drawn width: about the report's column, so a chart is shown near its drawn size and its 13 px
-# text stays 10 px or more down to an 800 px window (tests/test_report_layout.py measures it).
+# text stays 10 px or more down to an 800 px window (tests/test_browser.py measures it).
 WIDTH = 720
 _EM = {**dict.fromkeys("ijlI'|!.,:; ", 0.32), **dict.fromkeys("tfr()[]-", 0.42), **dict.fromkeys("mwMW@%", 0.98)}
 """Advance widths, in em, of the narrow and the wide characters of DejaVu Sans, the widest of the
