@@ -117,6 +117,8 @@ def _print_alerts(alerts: list[dict[str, str | None]]) -> None:
 
 
 def _print_states(r: RunReport, wide: bool = False) -> None:
+    from guarantor.guarantees.service import checkin_command
+
     rows = []
     for s in r.states:
         first = True
@@ -138,7 +140,7 @@ def _print_states(r: RunReport, wide: bool = False) -> None:
     for s in r.states:  # the command here, not in the reason: the reason is also read in reports
         for i in s.indicators:
             if i.manual and i.latest is not None and i.latest.trigger == "overdue":
-                out.print(f"Check in: guarantor record {s.id} {i.id} VALUE", highlight=False)
+                out.print(f"Check in: {checkin_command(s.id, i.id)}", highlight=False)
     for s in r.states:
         if s.budget and s.budget.achieved is not None:
             b = s.budget

@@ -117,7 +117,7 @@ def _remind(
             event="checkin_due",
             status=s.status.value,
             reason=f"check-in due {when:%Y-%m-%d %H:%M} UTC: "
-            + "; ".join(f"guarantor record {s.id} {i} VALUE" for i in indicators),
+            + "; ".join(service.checkin_command(s.id, i) for i in indicators),
             since=when,
         )
         for channel in policy.channels:

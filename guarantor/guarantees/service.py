@@ -346,6 +346,11 @@ def outcome_states(
     return states
 
 
+def checkin_command(outcome_id: str, indicator_id: str) -> str:
+    """What a person runs to check in: named where a check-in is late or due."""
+    return f"guarantor record {outcome_id} {indicator_id} VALUE"
+
+
 def _overdue(
     o: Outcome, ind: Indicator, spec_hash: str, last: Measurement | None, due: datetime, now: datetime
 ) -> Measurement:

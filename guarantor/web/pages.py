@@ -33,7 +33,7 @@ from guarantor.web.cache import versioned
 from guarantor.web.security import SESSION_COOKIE, editor, principal, server, site, viewer, writer
 from guarantor.web.service import Server, Site
 from guarantor.workspace import service as ws_svc
-from guarantor.workspace.schema import VALUE_LABELS, VALUE_QUESTIONS, task_id, value_answers
+from guarantor.workspace.schema import VALUE_LABELS, VALUE_QUESTIONS, value_answers
 
 _env = Environment(
     loader=ChoiceLoader(  # the report's templates too: labels.j2, the macros both show
@@ -350,19 +350,8 @@ def api_reference(request: Request) -> HTMLResponse:
 @versioned
 def person(request: Request, person_id: str, s: Site = Depends(site)) -> HTMLResponse:
     p = s.person(person_id)
-    snap = s.snapshot()
-    outcomes = [(o.id, o.title) for o in snap.workspace.outcomes]
-    in_file = {task_id(t.id, i) for i, t in enumerate(snap.workspace.tasks)}
-    return render(
-        request,
-        "person.html.j2",
-        p=p,
-        outcomes=outcomes,
-        in_file=in_file,
-        questions=VALUE_QUESTIONS,
-        vp_labels=VALUE_LABELS,
-        revision=snap.revision.id,
-    )
+    revision = s.snapshot().revision.id
+    return render(request, "person.html.j2", p=p, questions=VALUE_QUESTIONS, vp_labels=VALUE_LABELS, revision=revision)
 
 
 @router.post("/people/{person_id}/value-proposition")
